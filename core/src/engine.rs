@@ -1,0 +1,1108 @@
+//! The engine facade: one `Engine` per database, `Send + Sync`, one writer connection and a few
+//! readers (WAL). Every write is one `BEGIN IMMEDIATE` transaction that either applies whole or
+//! leaves the store as it was. Each method checks its input, asks the pure rules (units, status
+//! machine, validation, overlap) and lets the store apply the answer.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use rusqlite::{params, Connection, TransactionBehavior};
+
+use crate::error::{Result, TenthsError};
+use crate::ids::{check_external_id, ObjectId};
+use crate::model::*;
+use crate::status::{self, EntryState, MachineSettings, Operation, Refusal, Status, Transition};
+use crate::store::entries::{self as store, Stats};
+use crate::store::{self as db, reference, OpenOptions};
+use crate::time::{Clock, Date, SystemClock, Timestamp};
+use crate::units::{MAX_ADJUSTMENT_UNITS, MAX_TIMER_ADJUSTMENT_SECONDS};
+use crate::validation::Verdict;
+use crate::wire;
+
+/// Longest manual duration accepted at creation (a week; release needs ≤ 24 h).
+pub const MAX_ENTERED_DURATION_SECONDS: i64 = 604_800;
+/// Most items in one batch call.
+pub const MAX_BATCH_ITEMS: usize = 1_000;
+/// Largest page of a cursor listing.
+pub const MAX_PAGE_SIZE: usize = 100;
+
+/// Who acts, for whom: the customer (tenant), the user who owns the entries, and the user who
+/// acts (a delegate or admin acting for the owner; the owner by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    pub customer: ObjectId,
+    pub user: ObjectId,
+    pub actor: ObjectId,
+}
+
+impl Scope {
+    /// The owner acting for themself.
+    pub fn new(customer: ObjectId, user: ObjectId) -> Scope {
+        Scope { customer, user, actor: user }
+    }
+    /// Another user (a delegate) acting for the owner.
+    pub fn acting_as(self, actor: ObjectId) -> Scope {
+        Scope { actor, ..self }
+    }
+}
+
+/// A half-open time window: `after` exclusive, `on_or_before` inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub after: Timestamp,
+    pub on_or_before: Timestamp,
+}
+
+impl Window {
+    /// Checks the bounds are in order.
+    pub fn new(after: Timestamp, on_or_before: Timestamp) -> Result<Window> {
+        if on_or_before < after {
+            return Err(TenthsError::invalid("onOrBefore", "the window ends before it starts"));
+        }
+        Ok(Window { after, on_or_before })
+    }
+}
+
+/// Start of a timer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TimerStart {
+    #[serde(default, rename = "_id")]
+    pub id: Option<ObjectId>,
+    #[serde(default)]
+    pub initiative_id: Option<ObjectId>,
+    #[serde(default)]
+    pub summary: Option<String>,
+}
+
+struct Connections {
+    writer: Connection,
+    readers: Vec<Connection>,
+}
+
+/// The engine. Cheap to share: wrap it in an `Arc` and call it from any thread.
+pub struct Engine {
+    conns: Mutex<Option<Connections>>,
+    readers: Mutex<Vec<Connection>>,
+    path: Option<PathBuf>,
+    options: OpenOptions,
+    clock: Arc<dyn Clock>,
+    stats: Stats,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic inside a transaction leaves the connection consistent (the transaction rolls back
+    // on drop), so a poisoned lock is safe to keep using.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Engine {
+    /// Opens (creating if needed) a database file with default options and the system clock.
+    pub fn open(path: impl AsRef<Path>) -> Result<Engine> {
+        Engine::open_with(path, OpenOptions::default(), Arc::new(SystemClock))
+    }
+
+    /// Opens a private in-memory database with the system clock.
+    pub fn open_in_memory() -> Result<Engine> {
+        Engine::open_in_memory_with(Arc::new(SystemClock))
+    }
+
+    /// Opens a private in-memory database with the given clock.
+    pub fn open_in_memory_with(clock: Arc<dyn Clock>) -> Result<Engine> {
+        let options = OpenOptions::default();
+        let writer = db::open_memory(&options)?;
+        Ok(Engine { conns: Mutex::new(Some(Connections { writer, readers: Vec::new() })), readers: Mutex::new(Vec::new()), path: None, options, clock, stats: Stats::default() })
+    }
+
+    /// Opens a database file with options and a clock. `":memory:"` opens an in-memory database.
+    pub fn open_with(path: impl AsRef<Path>, options: OpenOptions, clock: Arc<dyn Clock>) -> Result<Engine> {
+        let path = path.as_ref();
+        if path.as_os_str() == ":memory:" {
+            return Engine::open_in_memory_with(clock);
+        }
+        let writer = db::open_writer(path, &options)?;
+        let mut readers = Vec::new();
+        for _ in 0..options.readers {
+            readers.push(db::open_reader(path, &options)?);
+        }
+        Ok(Engine {
+            conns: Mutex::new(Some(Connections { writer, readers: Vec::new() })),
+            readers: Mutex::new(readers),
+            path: Some(path.to_path_buf()),
+            options,
+            clock,
+            stats: Stats::default(),
+        })
+    }
+
+    /// Closes the database. Every later call answers [`TenthsError::Closed`]; closing twice is fine.
+    pub fn close(&self) -> Result<()> {
+        let taken = lock(&self.conns).take();
+        lock(&self.readers).clear();
+        if let Some(c) = taken {
+            drop(c.readers);
+            if self.path.is_some() {
+                // Fold the WAL back so the file is complete on its own.
+                let _ = c.writer.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+            }
+            c.writer.close().map_err(|(_, e)| TenthsError::from(e))?;
+        }
+        Ok(())
+    }
+
+    /// Whether [`Engine::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        lock(&self.conns).is_none()
+    }
+
+    /// The clock's current time.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Counters for diagnostics and tests.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction: commit on `Ok`, roll back on `Err`.
+    fn write<T>(&self, f: impl FnOnce(&Connection, Timestamp) -> Result<T>) -> Result<T> {
+        let mut guard = lock(&self.conns);
+        let conns = guard.as_mut().ok_or(TenthsError::Closed)?;
+        let tx = conns.writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = self.clock.now();
+        let out = f(&tx, now)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs a read on a reader connection (the writer for in-memory databases) in one snapshot.
+    fn read<T>(&self, f: impl FnOnce(&Connection, Timestamp) -> Result<T>) -> Result<T> {
+        let now = self.clock.now();
+        if self.path.is_none() {
+            let guard = lock(&self.conns);
+            let conns = guard.as_ref().ok_or(TenthsError::Closed)?;
+            return f(&conns.writer, now);
+        }
+        if self.is_closed() {
+            return Err(TenthsError::Closed);
+        }
+        let pooled = lock(&self.readers).pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => db::open_reader(self.path.as_deref().unwrap_or(Path::new("")), &self.options)?,
+        };
+        let out = (|| {
+            conn.execute_batch("BEGIN DEFERRED")?;
+            let r = f(&conn, now);
+            let _ = conn.execute_batch("COMMIT");
+            r
+        })();
+        if !self.is_closed() {
+            let mut pool = lock(&self.readers);
+            if pool.len() < self.options.readers.max(1) {
+                pool.push(conn);
+            }
+        }
+        out
+    }
+
+    // ----- settings and reference data -------------------------------------------------------
+
+    /// The customer's settings (defaults for a customer not seen yet).
+    pub fn customer_settings(&self, customer: &ObjectId) -> Result<CustomerSettings> {
+        self.read(|c, _| reference::customer_settings(c, customer))
+    }
+
+    /// Changes customer settings; editable entries are re-settled under the new settings.
+    pub fn update_customer_settings(&self, customer: &ObjectId, patch: &CustomerSettingsPatch) -> Result<CustomerSettings> {
+        self.write(|c, now| {
+            let s = reference::update_customer_settings(c, customer, patch, now)?;
+            resettle(c, now, "SELECT pk FROM entries WHERE customer_id = ?1 AND is_deleted = 0 AND is_locked = 0", params![customer])?;
+            Ok(s)
+        })
+    }
+
+    /// The user's settings.
+    pub fn user_settings(&self, customer: &ObjectId, user: &ObjectId) -> Result<UserSettings> {
+        self.read(|c, _| Ok(UserSettings { timezone: reference::user_timezone(c, customer, user)? }))
+    }
+
+    /// Changes a user's zone; their editable entries are re-validated (future work).
+    pub fn update_user_settings(&self, customer: &ObjectId, user: &ObjectId, settings: &UserSettings) -> Result<UserSettings> {
+        self.write(|c, now| {
+            let s = reference::update_user_settings(c, customer, user, settings, now)?;
+            resettle(c, now, "SELECT pk FROM entries WHERE customer_id = ?1 AND user_id = ?2 AND is_deleted = 0 AND is_locked = 0", params![customer, user])?;
+            Ok(s)
+        })
+    }
+
+    /// Upserts a client by external id.
+    pub fn upsert_client(&self, customer: &ObjectId, input: &ClientInput) -> Result<Client> {
+        self.write(|c, now| reference::upsert_client(c, customer, input, now))
+    }
+
+    /// Upserts a code type by external id.
+    pub fn upsert_code_type(&self, customer: &ObjectId, input: &CodeTypeInput) -> Result<CodeType> {
+        self.write(|c, now| reference::upsert_code_type(c, customer, input, now))
+    }
+
+    /// Upserts a code by code type and external id; entries using it are re-validated.
+    pub fn upsert_code(&self, customer: &ObjectId, input: &CodeInput) -> Result<Code> {
+        self.write(|c, now| {
+            let code = reference::upsert_code(c, customer, input, now)?;
+            resettle(
+                c,
+                now,
+                "SELECT e.pk FROM entry_codes ec JOIN entries e ON e.pk = ec.entry_pk WHERE ec.code_id = ?2 AND e.customer_id = ?1 AND e.is_deleted = 0 AND e.is_locked = 0",
+                params![customer, code.id],
+            )?;
+            Ok(code)
+        })
+    }
+
+    /// Upserts an initiative by external id; its editable entries are re-settled (a matter that
+    /// arrives after its entries turns them from pending to validated).
+    pub fn upsert_initiative(&self, customer: &ObjectId, input: &InitiativeInput) -> Result<Initiative> {
+        self.write(|c, now| {
+            let id = reference::upsert_initiative(c, customer, input, now)?;
+            resettle_initiative(c, now, customer, &id)?;
+            reference::initiative(c, customer, &id)?.ok_or_else(|| TenthsError::not_found("initiative", id))
+        })
+    }
+
+    /// Replaces the allowed codes of an initiative (by external ids).
+    pub fn set_initiative_codes(&self, customer: &ObjectId, initiative_external_id: &str, code_external_ids: &[String]) -> Result<Initiative> {
+        self.write(|c, now| {
+            let id = reference::initiative_id_by_external(c, customer, initiative_external_id)?;
+            reference::set_initiative_codes(c, customer, &id, code_external_ids)?;
+            resettle_initiative(c, now, customer, &id)?;
+            reference::initiative(c, customer, &id)?.ok_or_else(|| TenthsError::not_found("initiative", id))
+        })
+    }
+
+    /// Replaces the allow or deny list of an initiative.
+    pub fn set_initiative_access(&self, customer: &ObjectId, initiative_external_id: &str, kind: AccessKind, users: &[ObjectId]) -> Result<Initiative> {
+        self.write(|c, now| {
+            let id = reference::initiative_id_by_external(c, customer, initiative_external_id)?;
+            reference::set_initiative_access(c, customer, &id, kind, users)?;
+            resettle_initiative(c, now, customer, &id)?;
+            reference::initiative(c, customer, &id)?.ok_or_else(|| TenthsError::not_found("initiative", id))
+        })
+    }
+
+    /// Sets the validation rules of an initiative (by external id), or the customer-wide rules
+    /// when `initiative_external_id` is `None`.
+    pub fn set_validation_rules(&self, customer: &ObjectId, initiative_external_id: Option<&str>, input: &ValidationRulesInput) -> Result<ValidationRules> {
+        self.write(|c, now| {
+            let id = initiative_external_id.map(|ext| reference::initiative_id_by_external(c, customer, ext)).transpose()?;
+            let rules = reference::set_rules(c, customer, id.as_ref(), input, now)?;
+            match &id {
+                Some(id) => resettle_initiative(c, now, customer, id)?,
+                None => resettle(c, now, "SELECT pk FROM entries WHERE customer_id = ?1 AND is_deleted = 0 AND is_locked = 0", params![customer])?,
+            }
+            Ok(rules)
+        })
+    }
+
+    /// Every initiative of the customer.
+    pub fn list_initiatives(&self, customer: &ObjectId) -> Result<Vec<Initiative>> {
+        self.read(|c, _| reference::list_initiatives(c, customer))
+    }
+
+    /// Every code of the customer.
+    pub fn list_codes(&self, customer: &ObjectId) -> Result<Vec<Code>> {
+        self.read(|c, _| reference::list_codes(c, customer))
+    }
+
+    /// Every client of the customer.
+    pub fn list_clients(&self, customer: &ObjectId) -> Result<Vec<Client>> {
+        self.read(|c, _| reference::list_clients(c, customer))
+    }
+
+    // ----- entries ---------------------------------------------------------------------------
+
+    /// Creates an entry. With a device-made `_id` already stored: the same body again answers
+    /// the stored entry (`created = false`), another body is a conflict.
+    pub fn create_entry(&self, scope: &Scope, input: &NewEntry) -> Result<(Entry, bool)> {
+        check_new_entry(input)?;
+        self.write(|c, now| {
+            let (pk, created) = create_in_tx(c, now, scope, input, &self.stats)?;
+            let (_, e) = store::find(c, &scope.customer, &entry_id_of(c, pk)?)?.ok_or_else(|| TenthsError::not_found("entry", pk))?;
+            if !created && e.user_id != scope.user {
+                return Err(TenthsError::conflict("an entry with this _id already exists"));
+            }
+            Ok((e, created))
+        })
+    }
+
+    /// Creates many entries of one user in one transaction (imports, benchmarks); all or none.
+    /// Returns their ids in input order.
+    pub fn import_entries(&self, scope: &Scope, inputs: &[NewEntry]) -> Result<Vec<ObjectId>> {
+        for (i, input) in inputs.iter().enumerate() {
+            check_new_entry(input).map_err(|e| prefix_field(e, &format!("entries[{i}]")))?;
+        }
+        self.write(|c, now| {
+            let mut ids = Vec::with_capacity(inputs.len());
+            for (i, input) in inputs.iter().enumerate() {
+                let (pk, _) = create_in_tx(c, now, scope, input, &self.stats).map_err(|e| prefix_field(e, &format!("entries[{i}]")))?;
+                ids.push(entry_id_of(c, pk)?);
+            }
+            Ok(ids)
+        })
+    }
+
+    /// One entry of the user (404 when missing, deleted, or another user's).
+    pub fn get_entry(&self, scope: &Scope, id: &ObjectId) -> Result<Entry> {
+        self.read(|c, _| Ok(store::find_scoped(c, &scope.customer, Some(&scope.user), id)?.1))
+    }
+
+    /// The user's live entries with a work date in `from..=to`, by work date then id.
+    pub fn list_entries(&self, scope: &Scope, from: Date, to: Date) -> Result<Vec<Entry>> {
+        if to < from {
+            return Err(TenthsError::invalid("workDateTo", "is before workDateFrom"));
+        }
+        self.read(|c, _| {
+            let sql = format!(
+                "SELECT {} FROM entries WHERE customer_id = ?1 AND user_id = ?2 AND work_date >= ?3 AND work_date <= ?4 AND is_deleted = 0 ORDER BY work_date, id",
+                store::ENTRY_COLUMNS
+            );
+            store::query_entries(c, &sql, params![scope.customer, scope.user, from.to_string(), to.to_string()])
+        })
+    }
+
+    /// Changes an editable entry (the extension PATCH); answers the full entry.
+    pub fn edit_entry(&self, scope: &Scope, id: &ObjectId, patch: &EntryPatch) -> Result<Entry> {
+        check_patch(patch)?;
+        self.write(|c, now| edit_in_tx(c, now, scope, id, patch))
+    }
+
+    /// The seed's override: the same as an edit, limited to the override's fields.
+    pub fn override_entry(&self, scope: &Scope, id: &ObjectId, input: &OverrideInput) -> Result<Entry> {
+        self.edit_entry(scope, id, &EntryPatch::from(input.clone()))
+    }
+
+    /// Soft-deletes an editable entry; its sources return to the unassigned pool.
+    pub fn delete_entry(&self, scope: &Scope, id: &ObjectId) -> Result<Entry> {
+        self.write(|c, now| {
+            let (pk, mut e) = store::find_scoped(c, &scope.customer, Some(&scope.user), id)?;
+            let settings = reference::customer_settings(c, &scope.customer)?;
+            decide(&e, &Operation::Delete, &settings)?;
+            if let Some((source_pk, Some(entry_pk), _)) = store::running_session(c, &scope.customer, &scope.user)? {
+                if entry_pk == pk {
+                    store::close_session(c, source_pk, now)?;
+                }
+            }
+            let touched = store::intervals(&store::sources_of(c, pk)?);
+            store::release_sources_to_pool(c, pk)?;
+            e.is_deleted = true;
+            e.sources.clear();
+            touch(&mut e, now);
+            store::save(c, pk, &e)?;
+            store::refresh_overlap(c, &scope.customer, &scope.user, pk, &touched, &self.stats)?;
+            Ok(store::find(c, &scope.customer, id)?.map(|(_, e)| e).unwrap_or(e))
+        })
+    }
+
+    /// Releases an entry whose rules pass; a failing entry answers `ValidationFailed` with its rules.
+    pub fn release_entry(&self, scope: &Scope, id: &ObjectId) -> Result<Entry> {
+        self.write(|c, now| {
+            settle_running_timer(c, now, &scope.customer, &scope.user, &self.stats)?;
+            let (pk, mut e) = store::find_scoped(c, &scope.customer, Some(&scope.user), id)?;
+            release_in_tx(c, now, scope, pk, &mut e)?;
+            Ok(e)
+        })
+    }
+
+    /// Releases every editable entry of a day: all or nothing, or the ready subset.
+    pub fn release_day(&self, scope: &Scope, work_date: Date, mode: ReleaseDayMode) -> Result<ReleaseDayResult> {
+        self.write(|c, now| {
+            settle_running_timer(c, now, &scope.customer, &scope.user, &self.stats)?;
+            let sql = format!(
+                "SELECT {} FROM entries WHERE customer_id = ?1 AND user_id = ?2 AND work_date = ?3 AND is_deleted = 0 AND is_locked = 0 ORDER BY id",
+                store::ENTRY_COLUMNS
+            );
+            let mut ready = Vec::new();
+            let mut not_ready = Vec::new();
+            for e in store::query_entries(c, &sql, params![scope.customer, scope.user, work_date.to_string()])? {
+                if !e.status.is_editable() {
+                    continue;
+                }
+                let pk = store::pk_of(c, &scope.customer, &e.id)?.ok_or_else(|| TenthsError::not_found("entry", e.id))?;
+                let mut probe = e.clone();
+                store::settle(c, now, &mut probe)?;
+                match fresh_verdict(c, now, &probe)? {
+                    Verdict::Succeeded => ready.push((pk, probe)),
+                    Verdict::Failed(errors) => not_ready.push(NotReady { entry_id: probe.id, errors }),
+                    Verdict::Pending => not_ready.push(NotReady { entry_id: probe.id, errors: vec![pending_failure(&probe)] }),
+                }
+            }
+            if mode == ReleaseDayMode::AllOrNothing && !not_ready.is_empty() {
+                return Ok(ReleaseDayResult { released: Vec::new(), not_ready });
+            }
+            let mut released = Vec::with_capacity(ready.len());
+            for (pk, mut e) in ready {
+                release_in_tx(c, now, scope, pk, &mut e)?;
+                released.push(e.id);
+            }
+            Ok(ReleaseDayResult { released, not_ready })
+        })
+    }
+
+    /// The connector reports a successful release (a repeat with the same PMS id is a no-op).
+    /// `user` narrows the scope when the route names the user.
+    pub fn release_succeeded(&self, customer: &ObjectId, user: Option<&ObjectId>, id: &ObjectId, external_id: Option<&str>, re_release_failed_messages: Option<&[String]>) -> Result<Entry> {
+        check_release_succeeded(external_id, re_release_failed_messages)?;
+        self.write(|c, now| release_succeeded_in_tx(c, now, customer, user, id, external_id, re_release_failed_messages))
+    }
+
+    /// Batch release-succeeded: one result per item, in input order; one bad item never fails
+    /// the others (each item has its own savepoint).
+    pub fn release_succeeded_batch(&self, customer: &ObjectId, items: &[ReleaseSucceededItem]) -> Result<Vec<BatchItemResult>> {
+        if items.len() > MAX_BATCH_ITEMS {
+            return Err(TenthsError::TooLarge { reason: format!("at most {MAX_BATCH_ITEMS} items per batch") });
+        }
+        self.write(|c, now| {
+            let mut results = Vec::with_capacity(items.len());
+            for item in items {
+                c.execute_batch("SAVEPOINT item")?;
+                let outcome = (|| {
+                    let id = ObjectId::parse_field(&item.entry_id, "entryId")?;
+                    let user = item.user_id.as_deref().map(|u| ObjectId::parse_field(u, "userId")).transpose()?;
+                    check_release_succeeded(item.external_id.as_deref(), item.re_release_failed_messages.as_deref())?;
+                    release_succeeded_in_tx(c, now, customer, user.as_ref(), &id, item.external_id.as_deref(), item.re_release_failed_messages.as_deref())
+                })();
+                match outcome {
+                    Ok(_) => {
+                        c.execute_batch("RELEASE item")?;
+                        results.push(BatchItemResult { entry_id: item.entry_id.clone(), status: "ok".into(), error: None });
+                    }
+                    Err(e) => {
+                        c.execute_batch("ROLLBACK TO item; RELEASE item")?;
+                        if matches!(e, TenthsError::Storage { .. } | TenthsError::Closed) {
+                            return Err(e);
+                        }
+                        results.push(BatchItemResult { entry_id: item.entry_id.clone(), status: e.kind().code().into(), error: Some(e.to_string()) });
+                    }
+                }
+            }
+            Ok(results)
+        })
+    }
+
+    /// The connector reports a failed release with the PMS messages (at least one).
+    pub fn release_failed(&self, customer: &ObjectId, user: Option<&ObjectId>, id: &ObjectId, errors: &[String]) -> Result<Entry> {
+        if errors.is_empty() {
+            return Err(TenthsError::invalid("errors", "at least one error message is required"));
+        }
+        if errors.len() > MAX_BATCH_ITEMS {
+            return Err(TenthsError::invalid("errors", format!("at most {MAX_BATCH_ITEMS} messages")));
+        }
+        for (i, m) in errors.iter().enumerate() {
+            if m.trim().is_empty() {
+                return Err(TenthsError::invalid(format!("errors[{i}]"), "must not be empty"));
+            }
+            check_text(m, &format!("errors[{i}]"), MAX_TEXT_BYTES)?;
+        }
+        self.write(|c, now| {
+            let (pk, mut e) = store::find_scoped(c, customer, user, id)?;
+            let settings = reference::customer_settings(c, customer)?;
+            decide(&e, &Operation::ReleaseFailed, &settings)?;
+            e.status = Status::ReleaseFailed;
+            e.is_locked = false;
+            e.last_release_failed_at = Some(now);
+            e.release_failed_errors =
+                errors.iter().map(|m| ReleaseFailure { original_message: m.clone(), title: "Rejected by the PMS".into(), description: m.clone() }).collect();
+            e.validation_failed_errors.clear();
+            touch(&mut e, now);
+            store::save(c, pk, &e)?;
+            Ok(e)
+        })
+    }
+
+    /// Takes a release back: unlocks and re-validates; keeps `externalId` and `releaseCount`.
+    pub fn unrelease(&self, scope: &Scope, id: &ObjectId) -> Result<Entry> {
+        self.write(|c, now| {
+            let (pk, mut e) = store::find_scoped(c, &scope.customer, Some(&scope.user), id)?;
+            let settings = reference::customer_settings(c, &scope.customer)?;
+            decide(&e, &Operation::Unrelease, &settings)?;
+            e.is_locked = false;
+            e.status = Status::ValidationPending;
+            touch(&mut e, now);
+            store::settle_and_save(c, now, pk, &mut e)?;
+            Ok(e)
+        })
+    }
+
+    // ----- timers ----------------------------------------------------------------------------
+
+    /// Starts a timer: a new timer entry with a running session. The user's other running timer
+    /// is stopped in the same transaction.
+    pub fn start_timer(&self, scope: &Scope, input: &TimerStart) -> Result<Entry> {
+        if let Some(s) = &input.summary {
+            check_text(s, "summary", MAX_TEXT_BYTES)?;
+        }
+        self.write(|c, now| {
+            stop_running_timer(c, now, &scope.customer, &scope.user, &self.stats)?;
+            let new = NewEntry { id: input.id, initiative_id: input.initiative_id, summary: input.summary.clone(), creation_method: Some("timer".into()), ..NewEntry::default() };
+            let settings = reference::customer_settings(c, &scope.customer)?;
+            reference::ensure_user(c, &scope.customer, &scope.user, now)?;
+            let zone = store::user_zone(c, &scope.customer, &scope.user, &settings)?;
+            let mut e = blank_entry(scope, &new, now, now.local_date(zone));
+            e.created_as_timer = true;
+            if store::pk_of(c, &scope.customer, &e.id)?.is_some() {
+                return Err(TenthsError::conflict("an entry with this _id already exists"));
+            }
+            let pk = store::insert(c, &e, None)?;
+            let session = Source { id: ObjectId::generate(now.millis() / 1000), kind: SourceKind::Timer, started_at: now, ended_at: None, title: None };
+            store::insert_source(c, &scope.customer, &scope.user, pk, &session)?;
+            e.sources = vec![session];
+            store::settle_and_save(c, now, pk, &mut e)?;
+            Ok(e)
+        })
+    }
+
+    /// Stops the entry's running session (at the end of its local day if it ran past midnight).
+    pub fn stop_timer(&self, scope: &Scope, id: &ObjectId) -> Result<Entry> {
+        self.write(|c, now| {
+            let (pk, e) = store::find_scoped(c, &scope.customer, Some(&scope.user), id)?;
+            let settings = reference::customer_settings(c, &scope.customer)?;
+            decide(&e, &Operation::Edit, &settings)?;
+            match store::running_session(c, &scope.customer, &scope.user)? {
+                Some((source_pk, Some(entry_pk), started)) if entry_pk == pk => {
+                    let zone = store::user_zone(c, &scope.customer, &scope.user, &settings)?;
+                    let cap = started.local_date(zone).last_millisecond_in(zone);
+                    store::close_session(c, source_pk, now.min(cap))?;
+                    let mut e = e;
+                    after_sources_changed(c, now, scope, pk, &mut e, &self.stats)?;
+                    Ok(e)
+                }
+                _ => Err(TenthsError::conflict("the timer of this entry is not running")),
+            }
+        })
+    }
+
+    /// Resumes a timer entry on its own local day (a new session); stops the user's other timer.
+    pub fn resume_timer(&self, scope: &Scope, id: &ObjectId) -> Result<Entry> {
+        self.write(|c, now| {
+            settle_running_timer(c, now, &scope.customer, &scope.user, &self.stats)?;
+            let (pk, e) = store::find_scoped(c, &scope.customer, Some(&scope.user), id)?;
+            if !e.created_as_timer {
+                return Err(TenthsError::conflict("only a timer entry can be resumed"));
+            }
+            if e.timer_running() {
+                return Err(TenthsError::conflict("the timer is already running"));
+            }
+            let settings = reference::customer_settings(c, &scope.customer)?;
+            let transition = decide(&e, &Operation::Edit, &settings)?;
+            let zone = store::user_zone(c, &scope.customer, &scope.user, &settings)?;
+            if now.local_date(zone) != e.work_date {
+                return Err(TenthsError::conflict(format!("a timer resumes only on its own day ({}); start a new timer", e.work_date)));
+            }
+            stop_running_timer(c, now, &scope.customer, &scope.user, &self.stats)?;
+            let (_, mut e) = store::find_scoped(c, &scope.customer, Some(&scope.user), id)?;
+            if transition == Transition::UnreleaseThenRevalidate {
+                e.is_locked = false;
+                e.status = Status::ValidationPending;
+            }
+            let session = Source { id: ObjectId::generate(now.millis() / 1000), kind: SourceKind::Timer, started_at: now, ended_at: None, title: None };
+            store::insert_source(c, &scope.customer, &scope.user, pk, &session)?;
+            after_sources_changed(c, now, scope, pk, &mut e, &self.stats)?;
+            Ok(e)
+        })
+    }
+
+    // ----- listing and export ----------------------------------------------------------------
+
+    /// Every entry of the customer updated in the window (v1; deleted ones included), by
+    /// update time then id.
+    pub fn list_updated(&self, customer: &ObjectId, window: Window) -> Result<Vec<Entry>> {
+        self.read(|c, _| {
+            let sql = format!("SELECT {} FROM entries WHERE customer_id = ?1 AND updated_at > ?2 AND updated_at <= ?3 ORDER BY updated_at, id", store::ENTRY_COLUMNS);
+            store::query_entries(c, &sql, params![customer, window.after.millis(), window.on_or_before.millis()])
+        })
+    }
+
+    /// One page of entries updated in the window (v2), by id after `cursor`.
+    pub fn list_updated_page(&self, customer: &ObjectId, window: Window, page_size: usize, cursor: Option<&ObjectId>) -> Result<Page<Entry>> {
+        check_page_size(page_size)?;
+        self.read(|c, _| {
+            let sql = format!(
+                "SELECT {} FROM entries WHERE customer_id = ?1 AND updated_at > ?2 AND updated_at <= ?3 AND id > ?4 ORDER BY id LIMIT ?5",
+                store::ENTRY_COLUMNS
+            );
+            page(c, &sql, customer, window, page_size, cursor)
+        })
+    }
+
+    /// Every entry released in the window and still released (v1 export).
+    pub fn export_released(&self, customer: &ObjectId, window: Window) -> Result<Vec<Entry>> {
+        self.read(|c, _| {
+            let sql = format!(
+                "SELECT {} FROM entries WHERE customer_id = ?1 AND last_release_pending_at > ?2 AND last_release_pending_at <= ?3 AND is_deleted = 0
+                   AND status IN ('release-pending', 'release-succeeded') ORDER BY id",
+                store::ENTRY_COLUMNS
+            );
+            store::query_entries(c, &sql, params![customer, window.after.millis(), window.on_or_before.millis()])
+        })
+    }
+
+    /// One page of the export window (v2), by id after `cursor`.
+    pub fn export_released_page(&self, customer: &ObjectId, window: Window, page_size: usize, cursor: Option<&ObjectId>) -> Result<Page<Entry>> {
+        check_page_size(page_size)?;
+        self.read(|c, _| {
+            let sql = format!(
+                "SELECT {} FROM entries WHERE customer_id = ?1 AND last_release_pending_at > ?2 AND last_release_pending_at <= ?3 AND id > ?4 AND is_deleted = 0
+                   AND status IN ('release-pending', 'release-succeeded') ORDER BY id LIMIT ?5",
+                store::ENTRY_COLUMNS
+            );
+            page(c, &sql, customer, window, page_size, cursor)
+        })
+    }
+
+    /// The export window as CSV (header row, one row per entry, RFC 4180), written page by page
+    /// so memory stays flat however large the window.
+    pub fn export_csv(&self, customer: &ObjectId, window: Window, out: &mut dyn std::io::Write) -> Result<u64> {
+        let io = |e: std::io::Error| TenthsError::Storage { reason: format!("cannot write the export: {e}") };
+        out.write_all(wire::csv_header().as_bytes()).map_err(io)?;
+        let mut cursor = None;
+        let mut rows = 0u64;
+        loop {
+            let page = self.export_released_page(customer, window, MAX_PAGE_SIZE, cursor.as_ref())?;
+            let mut buf = String::new();
+            for e in &page.items {
+                wire::push_csv_row(&mut buf, e);
+                rows += 1;
+            }
+            out.write_all(buf.as_bytes()).map_err(io)?;
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Totals per user, work date and matter of live entries with a work date in `from..=to`,
+    /// for one user or (with `None`) every user of the customer.
+    pub fn totals(&self, customer: &ObjectId, user: Option<&ObjectId>, from: Date, to: Date) -> Result<Vec<Total>> {
+        if to < from {
+            return Err(TenthsError::invalid("workDateTo", "is before workDateFrom"));
+        }
+        self.read(|c, _| {
+            let mut stmt = c.prepare_cached(
+                "SELECT user_id, work_date, initiative_id, count(*), sum(units_from_sources + units_adjustments), sum((units_from_sources + units_adjustments) * unit_increments)
+                 FROM entries WHERE customer_id = ?1 AND (?2 IS NULL OR user_id = ?2) AND work_date >= ?3 AND work_date <= ?4 AND is_deleted = 0
+                 GROUP BY user_id, work_date, initiative_id ORDER BY user_id, work_date, initiative_id",
+            )?;
+            let rows = stmt.query_map(params![customer, user, from.to_string(), to.to_string()], |r| {
+                Ok((r.get::<_, ObjectId>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<ObjectId>>(2)?, r.get::<_, i64>(3)?, r.get::<_, i64>(4)?, r.get::<_, i64>(5)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (user_id, day, initiative_id, entries, units, seconds) = row?;
+                out.push(Total { user_id, work_date: Date::parse(&day)?, initiative_id, entries, unit_increment_count: units, increment_duration_in_seconds: seconds });
+            }
+            Ok(out)
+        })
+    }
+}
+
+// ----- helpers (inside a write transaction) ---------------------------------------------------
+
+fn prefix_field(e: TenthsError, prefix: &str) -> TenthsError {
+    match e {
+        TenthsError::InvalidArgument { field, reason } => TenthsError::InvalidArgument { field: format!("{prefix}.{field}"), reason },
+        other => other,
+    }
+}
+
+fn check_page_size(n: usize) -> Result<()> {
+    if !(1..=MAX_PAGE_SIZE).contains(&n) {
+        return Err(TenthsError::invalid("pageSize", format!("must be between 1 and {MAX_PAGE_SIZE}")));
+    }
+    Ok(())
+}
+
+fn page(c: &Connection, sql: &str, customer: &ObjectId, window: Window, page_size: usize, cursor: Option<&ObjectId>) -> Result<Page<Entry>> {
+    let limit = i64::try_from(page_size).unwrap_or(100).saturating_add(1);
+    let after = cursor.map(|c| c.to_string()).unwrap_or_default();
+    let mut items = store::query_entries(c, sql, params![customer, window.after.millis(), window.on_or_before.millis(), after, limit])?;
+    let next_cursor = if items.len() > page_size {
+        items.truncate(page_size);
+        items.last().map(|e| e.id)
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+fn entry_id_of(c: &Connection, pk: i64) -> Result<ObjectId> {
+    Ok(c.prepare_cached("SELECT id FROM entries WHERE pk = ?1")?.query_row(params![pk], |r| r.get(0))?)
+}
+
+fn touch(e: &mut Entry, now: Timestamp) {
+    e.updated_at = now.max(e.updated_at);
+    e.version = e.version.saturating_add(1);
+}
+
+fn state_of(e: &Entry) -> EntryState {
+    EntryState { status: e.status, locked: e.is_locked, deleted: e.is_deleted, external_id: e.external_id.clone() }
+}
+
+fn decide(e: &Entry, op: &Operation, settings: &CustomerSettings) -> Result<Transition> {
+    let state = state_of(e);
+    status::transition(&state, op, MachineSettings { allow_post_release_edit: settings.allow_post_release_edit })
+        .map_err(|r| status::refusal_error(r, &state, op, e.id.as_str()))
+}
+
+fn pending_failure(e: &Entry) -> crate::error::RuleFailure {
+    let description = if e.timer_running() { "Stop the running timer first." } else { "The entry's matter is not known on this device yet." };
+    crate::error::RuleFailure { rule: "pending".into(), title: "Waiting for data".into(), description: description.into() }
+}
+
+fn fresh_verdict(c: &Connection, now: Timestamp, e: &Entry) -> Result<Verdict> {
+    let settings = reference::customer_settings(c, &e.customer_id)?;
+    let initiative = match &e.initiative_id {
+        Some(id) => reference::initiative(c, &e.customer_id, id)?,
+        None => None,
+    };
+    store::verdict(c, now, e, initiative.as_ref(), &settings)
+}
+
+fn release_in_tx(c: &Connection, now: Timestamp, scope: &Scope, pk: i64, e: &mut Entry) -> Result<()> {
+    let settings = reference::customer_settings(c, &scope.customer)?;
+    if e.status.is_editable() && !e.is_locked {
+        store::settle(c, now, e)?;
+    }
+    let verdict = if e.status.is_editable() { fresh_verdict(c, now, e)? } else { Verdict::Succeeded };
+    let state = state_of(e);
+    let op = Operation::Release { rules_pass: verdict == Verdict::Succeeded };
+    match status::transition(&state, &op, MachineSettings { allow_post_release_edit: settings.allow_post_release_edit }) {
+        Ok(_) => {}
+        Err(Refusal::RulesFail) => {
+            return Err(match verdict {
+                Verdict::Failed(failures) => TenthsError::ValidationFailed { failures },
+                _ => TenthsError::conflict(format!("the entry is waiting for data: {}", pending_failure(e).description)),
+            })
+        }
+        Err(r) => return Err(status::refusal_error(r, &state, &op, e.id.as_str())),
+    }
+    e.status = Status::ReleasePending;
+    e.is_locked = true;
+    e.release_count = e.release_count.saturating_add(1);
+    e.last_release_pending_at = Some(now);
+    e.released_by = Some(scope.actor);
+    e.validation_failed_errors.clear();
+    e.release_failed_errors.clear();
+    touch(e, now);
+    store::save(c, pk, e)
+}
+
+fn check_release_succeeded(external_id: Option<&str>, messages: Option<&[String]>) -> Result<()> {
+    if let Some(x) = external_id {
+        check_external_id(x, "externalId")?;
+    }
+    if let Some(list) = messages {
+        if list.len() > MAX_BATCH_ITEMS {
+            return Err(TenthsError::invalid("reReleaseFailedMessages", format!("at most {MAX_BATCH_ITEMS} messages")));
+        }
+        for (i, m) in list.iter().enumerate() {
+            check_text(m, &format!("reReleaseFailedMessages[{i}]"), MAX_TEXT_BYTES)?;
+        }
+    }
+    Ok(())
+}
+
+fn release_succeeded_in_tx(c: &Connection, now: Timestamp, customer: &ObjectId, user: Option<&ObjectId>, id: &ObjectId, external_id: Option<&str>, messages: Option<&[String]>) -> Result<Entry> {
+    let (pk, mut e) = store::find_scoped(c, customer, user, id)?;
+    let settings = reference::customer_settings(c, customer)?;
+    let op = Operation::ReleaseSucceeded { external_id: external_id.map(str::to_string) };
+    match decide(&e, &op, &settings)? {
+        Transition::NoChange => Ok(e),
+        _ => {
+            e.status = Status::ReleaseSucceeded;
+            e.is_locked = true;
+            e.release_success_at = Some(now);
+            e.last_synced_at = Some(now);
+            if let Some(x) = external_id {
+                e.external_id = Some(x.to_string());
+            }
+            if let Some(m) = messages {
+                e.re_release_failed_messages = m.to_vec();
+            }
+            e.release_failed_errors.clear();
+            touch(&mut e, now);
+            store::save(c, pk, &e)?;
+            Ok(e)
+        }
+    }
+}
+
+fn check_new_entry(input: &NewEntry) -> Result<()> {
+    if let Some(s) = &input.summary {
+        check_text(s, "summary", MAX_TEXT_BYTES)?;
+    }
+    if let Some(s) = &input.notes {
+        check_text(s, "notes", MAX_TEXT_BYTES)?;
+    }
+    if let Some(m) = &input.creation_method {
+        if m.trim().is_empty() || m.len() > 64 {
+            return Err(TenthsError::invalid("creationMethod", "must be 1 to 64 bytes"));
+        }
+    }
+    if let Some(x) = &input.enrichment_correlation_id {
+        check_external_id(x, "enrichmentCorrelationId")?;
+    }
+    if input.duration_in_seconds.is_some() && !input.sources.is_empty() {
+        return Err(TenthsError::invalid("durationInSeconds", "give either durationInSeconds or sources, not both"));
+    }
+    if let Some(d) = input.duration_in_seconds {
+        if !(0..=MAX_ENTERED_DURATION_SECONDS).contains(&d) {
+            return Err(TenthsError::invalid("durationInSeconds", format!("must be between 0 and {MAX_ENTERED_DURATION_SECONDS}")));
+        }
+    }
+    if input.sources.len() > MAX_SOURCES_PER_ENTRY {
+        return Err(TenthsError::invalid("sources", format!("at most {MAX_SOURCES_PER_ENTRY} sources")));
+    }
+    for (i, s) in input.sources.iter().enumerate() {
+        let len = s.ended_at.millis() - s.started_at.millis();
+        if len <= 0 {
+            return Err(TenthsError::invalid(format!("sources[{i}].endedAt"), "must be after startedAt"));
+        }
+        if len > MAX_SOURCE_MILLIS {
+            return Err(TenthsError::invalid(format!("sources[{i}].endedAt"), "a source may last at most 25 hours"));
+        }
+        if let Some(t) = &s.title {
+            check_text(t, &format!("sources[{i}].title"), MAX_NAME_BYTES)?;
+        }
+    }
+    if input.code_ids.len() > MAX_CODES_PER_ENTRY {
+        return Err(TenthsError::invalid("codeIds", format!("at most {MAX_CODES_PER_ENTRY} codes")));
+    }
+    Ok(())
+}
+
+fn check_patch(p: &EntryPatch) -> Result<()> {
+    if let Some(s) = &p.summary {
+        check_text(s, "summary", MAX_TEXT_BYTES)?;
+    }
+    if let Some(s) = &p.notes {
+        check_text(s, "notes", MAX_TEXT_BYTES)?;
+    }
+    if let Some(a) = p.unit_increment_count_adjustments {
+        if !(-MAX_ADJUSTMENT_UNITS..=MAX_ADJUSTMENT_UNITS).contains(&a) {
+            return Err(TenthsError::invalid("unitIncrementCountAdjustments", format!("must be between -{MAX_ADJUSTMENT_UNITS} and {MAX_ADJUSTMENT_UNITS}")));
+        }
+    }
+    if let Some(a) = p.timer_duration_adjustment_in_seconds {
+        if !(-MAX_TIMER_ADJUSTMENT_SECONDS..=MAX_TIMER_ADJUSTMENT_SECONDS).contains(&a) {
+            return Err(TenthsError::invalid("timerDurationAdjustmentInSeconds", format!("must be between -{MAX_TIMER_ADJUSTMENT_SECONDS} and {MAX_TIMER_ADJUSTMENT_SECONDS}")));
+        }
+    }
+    if let Some(ids) = &p.code_ids {
+        if ids.len() > MAX_CODES_PER_ENTRY {
+            return Err(TenthsError::invalid("codeIds", format!("at most {MAX_CODES_PER_ENTRY} codes")));
+        }
+    }
+    Ok(())
+}
+
+fn blank_entry(scope: &Scope, input: &NewEntry, now: Timestamp, work_date: Date) -> Entry {
+    Entry {
+        id: input.id.unwrap_or_else(|| ObjectId::generate(now.millis() / 1000)),
+        customer_id: scope.customer,
+        user_id: scope.user,
+        created_by: Some(input.created_by.unwrap_or(scope.actor)),
+        released_by: None,
+        external_id: None,
+        enrichment_correlation_id: input.enrichment_correlation_id.clone(),
+        summary: input.summary.clone().unwrap_or_default(),
+        notes: input.notes.clone(),
+        work_date,
+        initiative_id: input.initiative_id,
+        initiative: None,
+        codes: Vec::new(),
+        creation_method: input.creation_method.clone().unwrap_or_else(|| if input.sources.is_empty() { "manual".into() } else { "grouped".into() }),
+        created_as_timer: false,
+        timer_duration_adjustment_in_seconds: 0,
+        entered_duration_in_seconds: input.duration_in_seconds,
+        raw_seconds: 0,
+        unit_increments: 360,
+        unit_increment_count_from_sources: 0,
+        unit_increment_count_adjustments: 0,
+        overlap_time_in_seconds: 0,
+        status: Status::ValidationPending,
+        validation_failed_errors: Vec::new(),
+        release_failed_errors: Vec::new(),
+        re_release_failed_messages: Vec::new(),
+        is_locked: false,
+        is_deleted: false,
+        release_count: 0,
+        last_release_pending_at: None,
+        last_release_failed_at: None,
+        release_success_at: None,
+        last_synced_at: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+        sources: Vec::new(),
+    }
+}
+
+/// Creates one entry inside a transaction; returns (pk, created). A repeated create with the
+/// same device id and body returns the stored pk with `created = false`.
+fn create_in_tx(c: &Connection, now: Timestamp, scope: &Scope, input: &NewEntry, stats: &Stats) -> Result<(i64, bool)> {
+    let request = serde_json::to_string(input).map_err(|e| TenthsError::Storage { reason: e.to_string() })?;
+    if let Some(id) = &input.id {
+        if let Some(pk) = store::pk_of(c, &scope.customer, id)? {
+            return if store::create_request(c, pk)?.as_deref() == Some(request.as_str()) { Ok((pk, false)) } else { Err(TenthsError::conflict("an entry with this _id already exists with another body")) };
+        }
+    }
+    reference::ensure_user(c, &scope.customer, &scope.user, now)?;
+    let settings = reference::customer_settings(c, &scope.customer)?;
+    let zone = store::user_zone(c, &scope.customer, &scope.user, &settings)?;
+    let work_date = match input.work_date {
+        Some(d) => d,
+        None => input.sources.iter().map(|s| s.started_at).min().unwrap_or(now).local_date(zone),
+    };
+    let mut e = blank_entry(scope, input, now, work_date);
+    e.codes = store::resolve_codes(c, &scope.customer, &input.code_ids)?;
+    let pk = store::insert(c, &e, Some(&request))?;
+    store::replace_codes(c, pk, &e.codes)?;
+    for s in &input.sources {
+        let source = Source { id: ObjectId::generate(now.millis() / 1000), kind: s.kind, started_at: s.started_at, ended_at: Some(s.ended_at), title: s.title.clone() };
+        store::insert_source(c, &scope.customer, &scope.user, pk, &source)?;
+        e.sources.push(source);
+    }
+    store::settle_and_save(c, now, pk, &mut e)?;
+    if !e.sources.is_empty() {
+        let touched = store::intervals(&e.sources);
+        store::refresh_overlap(c, &scope.customer, &scope.user, pk, &touched, stats)?;
+    }
+    Ok((pk, true))
+}
+
+fn edit_in_tx(c: &Connection, now: Timestamp, scope: &Scope, id: &ObjectId, patch: &EntryPatch) -> Result<Entry> {
+    let (pk, mut e) = store::find_scoped(c, &scope.customer, Some(&scope.user), id)?;
+    let settings = reference::customer_settings(c, &scope.customer)?;
+    if decide(&e, &Operation::Edit, &settings)? == Transition::UnreleaseThenRevalidate {
+        e.is_locked = false;
+        e.status = Status::ValidationPending;
+    }
+    if let Some(s) = &patch.summary {
+        e.summary = s.clone();
+    }
+    if let Some(n) = &patch.notes {
+        e.notes = if n.is_empty() { None } else { Some(n.clone()) };
+    }
+    if let Some(d) = patch.work_date {
+        e.work_date = d;
+    }
+    if let Some(i) = patch.initiative_id {
+        e.initiative_id = Some(i);
+    }
+    if let Some(a) = patch.unit_increment_count_adjustments {
+        e.unit_increment_count_adjustments = a;
+    }
+    if let Some(a) = patch.timer_duration_adjustment_in_seconds {
+        e.timer_duration_adjustment_in_seconds = a;
+    }
+    if let Some(ids) = &patch.code_ids {
+        e.codes = store::resolve_codes(c, &scope.customer, ids)?;
+        store::replace_codes(c, pk, &e.codes)?;
+    }
+    touch(&mut e, now);
+    store::settle_and_save(c, now, pk, &mut e)?;
+    Ok(e)
+}
+
+/// Re-reads the sources of an entry after a session opened or closed, settles and saves it,
+/// and refreshes overlap around the old and new intervals.
+fn after_sources_changed(c: &Connection, now: Timestamp, scope: &Scope, pk: i64, e: &mut Entry, stats: &Stats) -> Result<()> {
+    let mut touched = store::intervals(&e.sources);
+    e.sources = store::sources_of(c, pk)?;
+    touched.extend(store::intervals(&e.sources));
+    touch(e, now);
+    store::settle_and_save(c, now, pk, e)?;
+    store::refresh_overlap(c, &scope.customer, &scope.user, pk, &touched, stats)
+}
+
+/// Stops the user's running timer, if any, at `now` or at the end of its local day.
+fn stop_running_timer(c: &Connection, now: Timestamp, customer: &ObjectId, user: &ObjectId, stats: &Stats) -> Result<()> {
+    close_running(c, now, customer, user, stats, false)
+}
+
+/// Stops the user's running timer only if it ran past the end of its local day.
+fn settle_running_timer(c: &Connection, now: Timestamp, customer: &ObjectId, user: &ObjectId, stats: &Stats) -> Result<()> {
+    close_running(c, now, customer, user, stats, true)
+}
+
+fn close_running(c: &Connection, now: Timestamp, customer: &ObjectId, user: &ObjectId, stats: &Stats, only_past_midnight: bool) -> Result<()> {
+    let Some((source_pk, entry_pk, started)) = store::running_session(c, customer, user)? else { return Ok(()) };
+    let settings = reference::customer_settings(c, customer)?;
+    let zone = store::user_zone(c, customer, user, &settings)?;
+    let cap = started.local_date(zone).last_millisecond_in(zone);
+    if only_past_midnight && now <= cap {
+        return Ok(());
+    }
+    store::close_session(c, source_pk, now.min(cap))?;
+    if let Some(pk) = entry_pk {
+        let id = entry_id_of(c, pk)?;
+        if let Some((_, mut e)) = store::find(c, customer, &id)? {
+            let scope = Scope::new(*customer, *user);
+            // The session just closed: `e.sources` already shows it closed; overlap is refreshed
+            // around it.
+            let touched = store::intervals(&e.sources);
+            touch(&mut e, now);
+            store::settle_and_save(c, now, pk, &mut e)?;
+            store::refresh_overlap(c, &scope.customer, &scope.user, pk, &touched, stats)?;
+        }
+    }
+    Ok(())
+}
+
+fn resettle(c: &Connection, now: Timestamp, sql: &str, p: impl rusqlite::Params) -> Result<()> {
+    let pks: Vec<i64> = c.prepare_cached(sql)?.query_map(p, |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    for pk in pks {
+        let id = entry_id_of(c, pk)?;
+        let customer: ObjectId = c.prepare_cached("SELECT customer_id FROM entries WHERE pk = ?1")?.query_row(params![pk], |r| r.get(0))?;
+        if let Some((_, mut e)) = store::find(c, &customer, &id)? {
+            let before = (e.status, e.validation_failed_errors.clone(), e.unit_increment_count_from_sources, e.unit_increments, e.raw_seconds);
+            store::settle(c, now, &mut e)?;
+            if before != (e.status, e.validation_failed_errors.clone(), e.unit_increment_count_from_sources, e.unit_increments, e.raw_seconds) {
+                touch(&mut e, now);
+                store::save(c, pk, &e)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn resettle_initiative(c: &Connection, now: Timestamp, customer: &ObjectId, initiative: &ObjectId) -> Result<()> {
+    resettle(c, now, "SELECT pk FROM entries WHERE customer_id = ?1 AND initiative_id = ?2 AND is_deleted = 0 AND is_locked = 0", params![customer, initiative])
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Engine>();
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("path", &self.path).field("closed", &self.is_closed()).finish()
+    }
+}
+
+/// Overlap rows visited so far (see [`Stats`]).
+pub fn overlap_rows_visited(engine: &Engine) -> u64 {
+    engine.stats.overlap_rows_visited.load(Ordering::Relaxed)
+}

@@ -1,0 +1,150 @@
+//! The one public error type of the engine. Every failure a caller can act on is one kind here;
+//! the HTTP router, the Python exceptions and the Kotlin/Swift errors are mappings of these kinds.
+
+use serde::Serialize;
+
+/// One failing validation rule of an entry (domain.md §4.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleFailure {
+    /// Stable rule id: `initiative`, `summary`, `codes`, `duration`, `zero-increment`,
+    /// `negative-increment` or `future-work`.
+    pub rule: String,
+    /// Short human title.
+    pub title: String,
+    /// What is wrong and how to fix it.
+    pub description: String,
+}
+
+/// What went wrong, as a caller acts on it. No variant carries a field named `message`
+/// (it clashes with `Throwable.message` in generated Kotlin).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TenthsError {
+    /// The input is malformed or out of range; `field` names the offending input.
+    #[error("invalid {field}: {reason}")]
+    InvalidArgument { field: String, reason: String },
+    /// The record does not exist in the caller's scope (also for other tenants' records).
+    #[error("{what} not found: {id}")]
+    NotFound { what: String, id: String },
+    /// The operation is not allowed from the record's current state.
+    #[error("conflict: {reason}")]
+    Conflict { reason: String },
+    /// The entry is locked (released) and the operation would change it.
+    #[error("locked: {reason}")]
+    Locked { reason: String },
+    /// The entry fails its validation rules, so it cannot be released.
+    #[error("validation failed: {}", rule_ids(.failures))]
+    ValidationFailed { failures: Vec<RuleFailure> },
+    /// No or bad credentials.
+    #[error("unauthenticated: {reason}")]
+    Unauthenticated { reason: String },
+    /// Credentials are fine but do not allow this.
+    #[error("permission denied: {reason}")]
+    PermissionDenied { reason: String },
+    /// A request body or batch is over its limit.
+    #[error("too large: {reason}")]
+    TooLarge { reason: String },
+    /// SQLite failed (I/O, disk full, busy beyond the timeout, corruption).
+    #[error("storage error: {reason}")]
+    Storage { reason: String },
+    /// The file is not a tenths database, or was written by a newer tenths.
+    #[error("incompatible database: {reason}")]
+    IncompatibleDatabase { reason: String },
+    /// The engine was closed.
+    #[error("the engine is closed")]
+    Closed,
+}
+
+fn rule_ids(failures: &[RuleFailure]) -> String {
+    failures.iter().map(|f| f.rule.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// The kinds of [`TenthsError`], without their data: what bindings and the router switch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    InvalidArgument,
+    NotFound,
+    Conflict,
+    Locked,
+    ValidationFailed,
+    Unauthenticated,
+    PermissionDenied,
+    TooLarge,
+    Storage,
+    IncompatibleDatabase,
+    Closed,
+}
+
+impl ErrorKind {
+    /// The snake_case code used on the wire (`api.md` error body) and in test vectors.
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidArgument => "invalid_argument",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Locked => "locked",
+            ErrorKind::ValidationFailed => "validation_failed",
+            ErrorKind::Unauthenticated => "unauthenticated",
+            ErrorKind::PermissionDenied => "permission_denied",
+            ErrorKind::TooLarge => "too_large",
+            ErrorKind::Storage => "storage",
+            ErrorKind::IncompatibleDatabase => "incompatible_database",
+            ErrorKind::Closed => "closed",
+        }
+    }
+}
+
+impl TenthsError {
+    /// The kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            TenthsError::InvalidArgument { .. } => ErrorKind::InvalidArgument,
+            TenthsError::NotFound { .. } => ErrorKind::NotFound,
+            TenthsError::Conflict { .. } => ErrorKind::Conflict,
+            TenthsError::Locked { .. } => ErrorKind::Locked,
+            TenthsError::ValidationFailed { .. } => ErrorKind::ValidationFailed,
+            TenthsError::Unauthenticated { .. } => ErrorKind::Unauthenticated,
+            TenthsError::PermissionDenied { .. } => ErrorKind::PermissionDenied,
+            TenthsError::TooLarge { .. } => ErrorKind::TooLarge,
+            TenthsError::Storage { .. } => ErrorKind::Storage,
+            TenthsError::IncompatibleDatabase { .. } => ErrorKind::IncompatibleDatabase,
+            TenthsError::Closed => ErrorKind::Closed,
+        }
+    }
+
+    /// The input field this error names, when it names one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            TenthsError::InvalidArgument { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        TenthsError::InvalidArgument { field: field.into(), reason: reason.into() }
+    }
+
+    pub(crate) fn not_found(what: &str, id: impl std::fmt::Display) -> Self {
+        TenthsError::NotFound { what: what.to_string(), id: id.to_string() }
+    }
+
+    pub(crate) fn conflict(reason: impl Into<String>) -> Self {
+        TenthsError::Conflict { reason: reason.into() }
+    }
+
+    pub(crate) fn locked(reason: impl Into<String>) -> Self {
+        TenthsError::Locked { reason: reason.into() }
+    }
+
+    pub(crate) fn overflow(field: &str) -> Self {
+        TenthsError::invalid(field, "value out of range")
+    }
+}
+
+impl From<rusqlite::Error> for TenthsError {
+    fn from(e: rusqlite::Error) -> Self {
+        TenthsError::Storage { reason: e.to_string() }
+    }
+}
+
+/// Result alias of the engine.
+pub type Result<T, E = TenthsError> = std::result::Result<T, E>;

@@ -1,0 +1,28 @@
+//! # tenths
+//!
+//! An embeddable engine for billable time entries: timekeepers' work becomes entries on a
+//! client's matter, billed in whole unit increments; entries are validated, released to the
+//! firm's practice management system, acknowledged or rejected by a connector, unreleased,
+//! overridden, soft-deleted, listed and exported. The rules live here once, as pure functions
+//! ([`units`], [`status`], [`validation`], [`overlap`]); [`Engine`] applies them over SQLite.
+
+pub mod engine;
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod overlap;
+pub mod status;
+pub mod store;
+pub mod time;
+pub mod units;
+pub mod validation;
+pub mod wire;
+
+pub use engine::{Engine, Scope, TimerStart, Window};
+pub use error::{ErrorKind, Result, RuleFailure, TenthsError};
+pub use ids::ObjectId;
+pub use model::*;
+pub use status::Status;
+pub use store::{Durability, OpenOptions};
+pub use time::{Clock, Date, FixedClock, SystemClock, Timestamp};
+pub use units::Rounding;

@@ -1,0 +1,621 @@
+//! The records of the engine (domain.md §3): customers and their settings, users, reference
+//! data (clients, code types, codes, initiatives, validation rules), sources and entries. Each
+//! record serialises to its wire shape (camelCase, `_id`, absent optional fields omitted); input
+//! records refuse unknown fields so a typo is never silently ignored.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, RuleFailure, TenthsError};
+use crate::ids::ObjectId;
+use crate::status::Status;
+use crate::time::{Date, Timestamp};
+use crate::units::Rounding;
+
+/// Longest summary or notes accepted, in bytes.
+pub const MAX_TEXT_BYTES: usize = 10_000;
+/// Longest name, title or description of reference data, in bytes.
+pub const MAX_NAME_BYTES: usize = 1_000;
+/// Most codes on one entry.
+pub const MAX_CODES_PER_ENTRY: usize = 50;
+/// Most sources on one entry.
+pub const MAX_SOURCES_PER_ENTRY: usize = 500;
+/// Longest single source interval: 25 hours (a local day across a fall-back night). The
+/// overlap index relies on this bound.
+pub const MAX_SOURCE_MILLIS: i64 = 25 * 3_600 * 1_000;
+
+pub(crate) fn check_text(s: &str, field: &str, max: usize) -> Result<()> {
+    if s.len() > max {
+        return Err(TenthsError::invalid(field, format!("must be at most {max} bytes")));
+    }
+    if s.contains('\0') {
+        return Err(TenthsError::invalid(field, "must not contain NUL characters"));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_name(s: &str, field: &str) -> Result<()> {
+    if s.trim().is_empty() {
+        return Err(TenthsError::invalid(field, "must not be empty"));
+    }
+    check_text(s, field, MAX_NAME_BYTES)
+}
+
+/// Settings of a customer (the tenant).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerSettings {
+    /// Seconds per unit when an entry has no initiative (360).
+    pub default_unit_increments: i64,
+    /// Rounding mode (`up`).
+    pub rounding: Rounding,
+    /// Bill at least one unit for any positive time (true).
+    pub minimum_one_unit: bool,
+    /// IANA zone of users without their own (`UTC`).
+    pub timezone: String,
+    /// An edit of a released entry first unreleases it (false).
+    pub allow_post_release_edit: bool,
+}
+
+impl Default for CustomerSettings {
+    fn default() -> Self {
+        CustomerSettings { default_unit_increments: 360, rounding: Rounding::Up, minimum_one_unit: true, timezone: "UTC".into(), allow_post_release_edit: false }
+    }
+}
+
+/// A change of customer settings: every field optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CustomerSettingsPatch {
+    pub default_unit_increments: Option<i64>,
+    pub rounding: Option<Rounding>,
+    pub minimum_one_unit: Option<bool>,
+    pub timezone: Option<String>,
+    pub allow_post_release_edit: Option<bool>,
+}
+
+/// Settings of a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserSettings {
+    /// The user's own IANA zone; absent = the customer's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+}
+
+/// A client of the firm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Client {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub external_id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_sign: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// Import of a client (upsert by external id).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClientInput {
+    pub external_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub call_sign: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// A type of work code (UTBMS task, activity, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeType {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub external_id: String,
+    pub name: String,
+    pub semantic_type: String,
+}
+
+/// Import of a code type.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CodeTypeInput {
+    pub external_id: String,
+    pub name: String,
+    pub semantic_type: String,
+}
+
+/// A work code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Code {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub external_id: String,
+    pub code_type_external_id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub is_disabled: bool,
+}
+
+/// Import of a code (upsert by code type and external id).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CodeInput {
+    pub external_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub code_type_external_id: String,
+    #[serde(default)]
+    pub is_disabled: Option<bool>,
+}
+
+/// `pms` (a real matter) or `temporary` (a local placeholder, never releasable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InitiativeType {
+    Pms,
+    Temporary,
+}
+
+impl InitiativeType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InitiativeType::Pms => "pms",
+            InitiativeType::Temporary => "temporary",
+        }
+    }
+}
+
+/// `billable` or `non-billable`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BillingType {
+    Billable,
+    NonBillable,
+}
+
+impl BillingType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BillingType::Billable => "billable",
+            BillingType::NonBillable => "non-billable",
+        }
+    }
+}
+
+/// `active` or `inactive`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InitiativeStatus {
+    Active,
+    Inactive,
+}
+
+impl InitiativeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InitiativeStatus::Active => "active",
+            InitiativeStatus::Inactive => "inactive",
+        }
+    }
+}
+
+/// A matter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Initiative {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    #[serde(rename = "type")]
+    pub kind: InitiativeType,
+    pub external_id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_sign: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_external_id: Option<String>,
+    pub billing_type: BillingType,
+    pub unit_increments: i64,
+    pub status: InitiativeStatus,
+    /// The allowed codes' ids, when the matter restricts codes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_code_ids: Option<Vec<ObjectId>>,
+    /// Users allowed (empty = everyone not denied).
+    pub allowed_user_ids: Vec<ObjectId>,
+    /// Users denied.
+    pub denied_user_ids: Vec<ObjectId>,
+}
+
+/// Import of an initiative (upsert by external id).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InitiativeInput {
+    pub external_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub call_sign: Option<String>,
+    #[serde(default)]
+    pub client_external_id: Option<String>,
+    pub billing_type: BillingType,
+    pub unit_increments: i64,
+    #[serde(default)]
+    pub status: Option<InitiativeStatus>,
+    /// `pms` unless said otherwise.
+    #[serde(default, rename = "type")]
+    pub kind: Option<InitiativeType>,
+}
+
+/// `allow` or `deny`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessKind {
+    Allow,
+    Deny,
+}
+
+impl AccessKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessKind::Allow => "allow",
+            AccessKind::Deny => "deny",
+        }
+    }
+}
+
+/// Validation rules as stored and sent (see [`crate::validation::Rules`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidationRules {
+    pub is_summary_required: bool,
+    pub cannot_release_future_work: bool,
+    pub cannot_release_negative_increment: bool,
+    pub cannot_release_zero_increment: bool,
+    pub required_code_type_external_ids: Vec<String>,
+}
+
+/// A change of validation rules; absent flags take the defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ValidationRulesInput {
+    #[serde(default)]
+    pub required_code_type_external_ids: Vec<String>,
+    pub is_summary_required: Option<bool>,
+    pub cannot_release_future_work: Option<bool>,
+    pub cannot_release_negative_increment: Option<bool>,
+    pub cannot_release_zero_increment: Option<bool>,
+}
+
+/// The kind of captured activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Email,
+    Document,
+    Call,
+    Meeting,
+    Research,
+    Manual,
+    Timer,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Email => "email",
+            SourceKind::Document => "document",
+            SourceKind::Call => "call",
+            SourceKind::Meeting => "meeting",
+            SourceKind::Research => "research",
+            SourceKind::Manual => "manual",
+            SourceKind::Timer => "timer",
+        }
+    }
+    pub fn parse(s: &str) -> Result<SourceKind> {
+        serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| TenthsError::invalid("sources.kind", format!("unknown source kind {s:?}")))
+    }
+}
+
+/// Captured time of an entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Source {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub kind: SourceKind,
+    pub started_at: Timestamp,
+    /// Absent while a timer session runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// A source given at creation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SourceInput {
+    pub kind: SourceKind,
+    pub started_at: Timestamp,
+    pub ended_at: Timestamp,
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+/// Who assigned a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AssignedBy {
+    User,
+    System,
+}
+
+/// A code on an entry, resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkCode {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub external_id: String,
+    pub code_type_external_id: String,
+    pub name: String,
+    pub assigned_by: AssignedBy,
+}
+
+/// A PMS rejection kept on a `release-failed` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseFailure {
+    pub original_message: String,
+    pub title: String,
+    pub description: String,
+}
+
+/// The client of an entry's matter, as embedded in `initiativeProps`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientRef {
+    pub id: ObjectId,
+    pub external_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub call_sign: Option<String>,
+}
+
+/// An entry's matter, resolved for display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitiativeRef {
+    pub id: ObjectId,
+    pub kind: InitiativeType,
+    pub billing_type: BillingType,
+    pub call_sign: Option<String>,
+    pub unit_increments: i64,
+    pub external_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub client: Option<ClientRef>,
+}
+
+/// An entry with everything a reader needs (domain.md §4). Wire views are in [`crate::wire`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub id: ObjectId,
+    pub customer_id: ObjectId,
+    pub user_id: ObjectId,
+    pub created_by: Option<ObjectId>,
+    pub released_by: Option<ObjectId>,
+    pub external_id: Option<String>,
+    pub enrichment_correlation_id: Option<String>,
+    pub summary: String,
+    pub notes: Option<String>,
+    pub work_date: Date,
+    pub initiative_id: Option<ObjectId>,
+    /// The matter, when this store knows it.
+    pub initiative: Option<InitiativeRef>,
+    pub codes: Vec<WorkCode>,
+    /// `creationMethod`, kept as it came for unknown values.
+    pub creation_method: String,
+    pub created_as_timer: bool,
+    pub timer_duration_adjustment_in_seconds: i64,
+    /// The entered duration of a manual entry without sources.
+    pub entered_duration_in_seconds: Option<i64>,
+    pub raw_seconds: i64,
+    pub unit_increments: i64,
+    pub unit_increment_count_from_sources: i64,
+    pub unit_increment_count_adjustments: i64,
+    pub overlap_time_in_seconds: i64,
+    pub status: Status,
+    pub validation_failed_errors: Vec<RuleFailure>,
+    pub release_failed_errors: Vec<ReleaseFailure>,
+    pub re_release_failed_messages: Vec<String>,
+    pub is_locked: bool,
+    pub is_deleted: bool,
+    pub release_count: i64,
+    pub last_release_pending_at: Option<Timestamp>,
+    pub last_release_failed_at: Option<Timestamp>,
+    pub release_success_at: Option<Timestamp>,
+    pub last_synced_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Bumped on every write of the entry (optimistic concurrency, sync).
+    pub version: i64,
+    pub sources: Vec<Source>,
+}
+
+impl Entry {
+    /// `unitIncrementCount`.
+    pub fn unit_increment_count(&self) -> i64 {
+        self.unit_increment_count_from_sources.saturating_add(self.unit_increment_count_adjustments)
+    }
+    /// `incrementDurationInSeconds`: the billed duration.
+    pub fn increment_duration_in_seconds(&self) -> i64 {
+        self.unit_increment_count().saturating_mul(self.unit_increments)
+    }
+    /// `hasOverlap`.
+    pub fn has_overlap(&self) -> bool {
+        self.overlap_time_in_seconds > 0
+    }
+    /// Whether a timer session of this entry is running.
+    pub fn timer_running(&self) -> bool {
+        self.sources.iter().any(|s| s.ended_at.is_none())
+    }
+}
+
+/// A new entry: a manual duration, or sources (or neither: zero time).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewEntry {
+    /// A device-made id; the engine makes one when absent.
+    #[serde(default, rename = "_id")]
+    pub id: Option<ObjectId>,
+    #[serde(default)]
+    pub initiative_id: Option<ObjectId>,
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    /// Defaults to the local date of the first source, else today, in the user's zone.
+    #[serde(default)]
+    pub work_date: Option<Date>,
+    #[serde(default)]
+    pub code_ids: Vec<ObjectId>,
+    #[serde(default, deserialize_with = "crate::wire::de_opt_count")]
+    pub duration_in_seconds: Option<i64>,
+    #[serde(default)]
+    pub sources: Vec<SourceInput>,
+    /// `manual` when absent (`grouped` when sources are given).
+    #[serde(default)]
+    pub creation_method: Option<String>,
+    #[serde(default)]
+    pub enrichment_correlation_id: Option<String>,
+    /// Who created it, when not the owner (a delegate).
+    #[serde(default)]
+    pub created_by: Option<ObjectId>,
+}
+
+/// A change of an entry (the extension `PATCH` and the seed's override): absent = unchanged.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EntryPatch {
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub work_date: Option<Date>,
+    #[serde(default)]
+    pub initiative_id: Option<ObjectId>,
+    #[serde(default)]
+    pub code_ids: Option<Vec<ObjectId>>,
+    #[serde(default, deserialize_with = "crate::wire::de_opt_count")]
+    pub unit_increment_count_adjustments: Option<i64>,
+    #[serde(default, deserialize_with = "crate::wire::de_opt_count")]
+    pub timer_duration_adjustment_in_seconds: Option<i64>,
+}
+
+/// The seed's override body: a subset of [`EntryPatch`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OverrideInput {
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default, deserialize_with = "crate::wire::de_opt_count")]
+    pub unit_increment_count_adjustments: Option<i64>,
+    #[serde(default)]
+    pub initiative_id: Option<ObjectId>,
+    #[serde(default)]
+    pub code_ids: Option<Vec<ObjectId>>,
+    #[serde(default)]
+    pub work_date: Option<Date>,
+}
+
+impl From<OverrideInput> for EntryPatch {
+    fn from(o: OverrideInput) -> Self {
+        EntryPatch {
+            summary: o.summary,
+            unit_increment_count_adjustments: o.unit_increment_count_adjustments,
+            initiative_id: o.initiative_id,
+            code_ids: o.code_ids,
+            work_date: o.work_date,
+            ..EntryPatch::default()
+        }
+    }
+}
+
+/// `all-or-nothing` (default) or `ready-subset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReleaseDayMode {
+    #[default]
+    AllOrNothing,
+    ReadySubset,
+}
+
+/// The answer of a day release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseDayResult {
+    pub released: Vec<ObjectId>,
+    pub not_ready: Vec<NotReady>,
+}
+
+/// An entry of a day release that could not be released.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotReady {
+    pub entry_id: ObjectId,
+    pub errors: Vec<RuleFailure>,
+}
+
+/// One item of a batch release-succeeded.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReleaseSucceededItem {
+    pub entry_id: String,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub re_release_failed_messages: Option<Vec<String>>,
+}
+
+/// The result of one batch item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchItemResult {
+    pub entry_id: String,
+    /// `ok` or the error code.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A page of a cursor listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Present only when more items may follow.
+    pub next_cursor: Option<ObjectId>,
+}
+
+/// Totals of one (user, work date, matter).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Total {
+    pub user_id: ObjectId,
+    pub work_date: Date,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initiative_id: Option<ObjectId>,
+    pub entries: i64,
+    pub unit_increment_count: i64,
+    pub increment_duration_in_seconds: i64,
+}

@@ -1,0 +1,544 @@
+//! Entries in the store: reading an entry with its matter, codes and sources; writing it back in
+//! one statement; settling its derived figures (units, status) from the pure rules; keeping
+//! overlap current through the source-interval index; and the listing queries.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono_tz::Tz;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::error::{Result, RuleFailure, TenthsError};
+use crate::ids::ObjectId;
+use crate::model::*;
+use crate::overlap::{overlap_millis, Interval};
+use crate::status::Status;
+use crate::store::reference;
+use crate::time::{parse_zone, Date, Timestamp};
+use crate::units;
+use crate::validation::{self, CodeFacts, EntryFacts, InitiativeFacts, Verdict};
+
+/// Counters the engine keeps for tests and diagnostics.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Source rows read while keeping overlap current.
+    pub overlap_rows_visited: AtomicU64,
+}
+
+pub(crate) const ENTRY_COLUMNS: &str = "pk, customer_id, id, user_id, created_by, released_by, external_id, enrichment_correlation_id, summary, notes, work_date, \
+     initiative_id, creation_method, created_as_timer, timer_duration_adjustment_in_seconds, entered_duration_in_seconds, raw_seconds, unit_increments, \
+     units_from_sources, units_adjustments, overlap_seconds, status, status_errors, re_release_failed_messages, is_locked, is_deleted, release_count, \
+     last_release_pending_at, last_release_failed_at, release_success_at, last_synced_at, created_at, updated_at, version";
+
+fn storage(reason: impl std::fmt::Display) -> TenthsError {
+    TenthsError::Storage { reason: reason.to_string() }
+}
+
+fn ts(v: Option<i64>) -> rusqlite::Result<Option<Timestamp>> {
+    v.map(|ms| Timestamp::from_millis(ms).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Integer, Box::new(e))))
+        .transpose()
+}
+
+fn ts1(ms: i64) -> rusqlite::Result<Timestamp> {
+    Timestamp::from_millis(ms).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Integer, Box::new(e)))
+}
+
+/// Reads the columns of [`ENTRY_COLUMNS`]; matter, codes and sources are filled by [`complete`].
+pub(crate) fn entry_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, Entry)> {
+    let status_s: String = r.get(21)?;
+    let status = Status::parse(&status_s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(21, rusqlite::types::Type::Text, Box::new(e)))?;
+    let errors: Option<String> = r.get(22)?;
+    let (mut validation_failed_errors, mut release_failed_errors) = (Vec::new(), Vec::new());
+    if let Some(json) = errors.as_deref() {
+        let bad = |e: serde_json::Error| rusqlite::Error::FromSqlConversionFailure(22, rusqlite::types::Type::Text, Box::new(e));
+        match status {
+            Status::ReleaseFailed => release_failed_errors = serde_json::from_str(json).map_err(bad)?,
+            _ => validation_failed_errors = serde_json::from_str::<Vec<StoredRuleFailure>>(json).map_err(bad)?.into_iter().map(Into::into).collect(),
+        }
+    }
+    let messages: Option<String> = r.get(23)?;
+    let re_release_failed_messages = match messages {
+        Some(json) => serde_json::from_str(&json).map_err(|e| rusqlite::Error::FromSqlConversionFailure(23, rusqlite::types::Type::Text, Box::new(e)))?,
+        None => Vec::new(),
+    };
+    let work_date: String = r.get(10)?;
+    let work_date = Date::parse(&work_date).map_err(|e| rusqlite::Error::FromSqlConversionFailure(10, rusqlite::types::Type::Text, Box::new(e)))?;
+    Ok((
+        r.get(0)?,
+        Entry {
+            customer_id: r.get(1)?,
+            id: r.get(2)?,
+            user_id: r.get(3)?,
+            created_by: r.get(4)?,
+            released_by: r.get(5)?,
+            external_id: r.get(6)?,
+            enrichment_correlation_id: r.get(7)?,
+            summary: r.get(8)?,
+            notes: r.get(9)?,
+            work_date,
+            initiative_id: r.get(11)?,
+            initiative: None,
+            codes: Vec::new(),
+            creation_method: r.get(12)?,
+            created_as_timer: r.get(13)?,
+            timer_duration_adjustment_in_seconds: r.get(14)?,
+            entered_duration_in_seconds: r.get(15)?,
+            raw_seconds: r.get(16)?,
+            unit_increments: r.get(17)?,
+            unit_increment_count_from_sources: r.get(18)?,
+            unit_increment_count_adjustments: r.get(19)?,
+            overlap_time_in_seconds: r.get(20)?,
+            status,
+            validation_failed_errors,
+            release_failed_errors,
+            re_release_failed_messages,
+            is_locked: r.get(24)?,
+            is_deleted: r.get(25)?,
+            release_count: r.get(26)?,
+            last_release_pending_at: ts(r.get(27)?)?,
+            last_release_failed_at: ts(r.get(28)?)?,
+            release_success_at: ts(r.get(29)?)?,
+            last_synced_at: ts(r.get(30)?)?,
+            created_at: ts1(r.get(31)?)?,
+            updated_at: ts1(r.get(32)?)?,
+            version: r.get(33)?,
+            sources: Vec::new(),
+        },
+    ))
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredRuleFailure {
+    rule: String,
+    title: String,
+    description: String,
+}
+
+impl From<StoredRuleFailure> for RuleFailure {
+    fn from(s: StoredRuleFailure) -> Self {
+        RuleFailure { rule: s.rule, title: s.title, description: s.description }
+    }
+}
+
+/// Resolves matters once per listing.
+#[derive(Default)]
+pub(crate) struct RefCache {
+    initiatives: HashMap<ObjectId, Option<InitiativeRef>>,
+}
+
+fn initiative_ref(conn: &Connection, customer: &ObjectId, id: &ObjectId, cache: &mut RefCache) -> Result<Option<InitiativeRef>> {
+    if let Some(hit) = cache.initiatives.get(id) {
+        return Ok(hit.clone());
+    }
+    let found = match reference::initiative(conn, customer, id)? {
+        None => None,
+        Some(i) => {
+            let client = match &i.client_external_id {
+                Some(ext) => reference::client_by_external(conn, customer, ext)?,
+                None => None,
+            };
+            Some(InitiativeRef {
+                id: i.id,
+                kind: i.kind,
+                billing_type: i.billing_type,
+                call_sign: i.call_sign,
+                unit_increments: i.unit_increments,
+                external_id: i.external_id,
+                name: i.name,
+                description: i.description,
+                client,
+            })
+        }
+    };
+    cache.initiatives.insert(*id, found.clone());
+    Ok(found)
+}
+
+/// Fills the matter, codes and sources of an entry read by [`entry_from_row`].
+pub(crate) fn complete(conn: &Connection, pk: i64, e: &mut Entry, cache: &mut RefCache) -> Result<()> {
+    e.initiative = match &e.initiative_id {
+        Some(id) => initiative_ref(conn, &e.customer_id, id, cache)?,
+        None => None,
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.id, c.external_id, c.code_type_external_id, c.name, ec.assigned_by FROM entry_codes ec
+         JOIN codes c ON c.customer_id = ?2 AND c.id = ec.code_id WHERE ec.entry_pk = ?1 ORDER BY ec.position",
+    )?;
+    e.codes = stmt
+        .query_map(params![pk, e.customer_id], |r| {
+            Ok(WorkCode {
+                id: r.get(0)?,
+                external_id: r.get(1)?,
+                code_type_external_id: r.get(2)?,
+                name: r.get(3)?,
+                assigned_by: if r.get::<_, String>(4)? == "system" { AssignedBy::System } else { AssignedBy::User },
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    e.sources = sources_of(conn, pk)?;
+    Ok(())
+}
+
+/// The sources of an entry, by start.
+pub(crate) fn sources_of(conn: &Connection, pk: i64) -> Result<Vec<Source>> {
+    let mut stmt = conn.prepare_cached("SELECT id, kind, started_at, ended_at, title FROM sources WHERE entry_pk = ?1 ORDER BY started_at, pk")?;
+    let rows = stmt.query_map(params![pk], |r| Ok((r.get::<_, ObjectId>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, Option<i64>>(3)?, r.get::<_, Option<String>>(4)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, kind, start, end, title) = row?;
+        out.push(Source { id, kind: SourceKind::parse(&kind).map_err(storage)?, started_at: ts1(start)?, ended_at: ts(end)?, title });
+    }
+    Ok(out)
+}
+
+/// Finds an entry of the customer by id (deleted ones too), complete.
+pub(crate) fn find(conn: &Connection, customer: &ObjectId, id: &ObjectId) -> Result<Option<(i64, Entry)>> {
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE customer_id = ?1 AND id = ?2");
+    let row = conn.prepare_cached(&sql)?.query_row(params![customer, id], entry_from_row).optional()?;
+    match row {
+        None => Ok(None),
+        Some((pk, mut e)) => {
+            complete(conn, pk, &mut e, &mut RefCache::default())?;
+            Ok(Some((pk, e)))
+        }
+    }
+}
+
+/// Finds a live (not deleted) entry of the user, or the same 404 whether it is missing, deleted,
+/// or someone else's.
+pub(crate) fn find_scoped(conn: &Connection, customer: &ObjectId, user: Option<&ObjectId>, id: &ObjectId) -> Result<(i64, Entry)> {
+    match find(conn, customer, id)? {
+        Some((pk, e)) if !e.is_deleted && user.is_none_or(|u| *u == e.user_id) => Ok((pk, e)),
+        _ => Err(TenthsError::not_found("entry", id)),
+    }
+}
+
+/// Runs a listing query over [`ENTRY_COLUMNS`] and completes every entry.
+pub(crate) fn query_entries(conn: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<Vec<Entry>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows: Vec<(i64, Entry)> = stmt.query_map(p, entry_from_row)?.collect::<rusqlite::Result<_>>()?;
+    let mut cache = RefCache::default();
+    let mut out = Vec::with_capacity(rows.len());
+    for (pk, mut e) in rows {
+        complete(conn, pk, &mut e, &mut cache)?;
+        out.push(e);
+    }
+    Ok(out)
+}
+
+fn errors_json(e: &Entry) -> Result<Option<String>> {
+    Ok(match e.status {
+        Status::ValidationFailed => Some(serde_json::to_string(&e.validation_failed_errors).map_err(storage)?),
+        Status::ReleaseFailed => Some(serde_json::to_string(&e.release_failed_errors).map_err(storage)?),
+        _ => None,
+    })
+}
+
+fn messages_json(e: &Entry) -> Result<Option<String>> {
+    if e.re_release_failed_messages.is_empty() {
+        Ok(None)
+    } else {
+        serde_json::to_string(&e.re_release_failed_messages).map(Some).map_err(storage)
+    }
+}
+
+/// Inserts a new entry row (without codes or sources); returns its pk.
+pub(crate) fn insert(conn: &Connection, e: &Entry, create_request: Option<&str>) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO entries (customer_id, id, user_id, created_by, released_by, external_id, enrichment_correlation_id, summary, notes, work_date,
+           initiative_id, creation_method, created_as_timer, timer_duration_adjustment_in_seconds, entered_duration_in_seconds, raw_seconds, unit_increments,
+           units_from_sources, units_adjustments, overlap_seconds, status, status_errors, re_release_failed_messages, is_locked, is_deleted, release_count,
+           last_release_pending_at, last_release_failed_at, release_success_at, last_synced_at, created_at, updated_at, version, create_request)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)",
+    )?
+    .execute(params![
+        e.customer_id,
+        e.id,
+        e.user_id,
+        e.created_by,
+        e.released_by,
+        e.external_id,
+        e.enrichment_correlation_id,
+        e.summary,
+        e.notes,
+        e.work_date.to_string(),
+        e.initiative_id,
+        e.creation_method,
+        e.created_as_timer,
+        e.timer_duration_adjustment_in_seconds,
+        e.entered_duration_in_seconds,
+        e.raw_seconds,
+        e.unit_increments,
+        e.unit_increment_count_from_sources,
+        e.unit_increment_count_adjustments,
+        e.overlap_time_in_seconds,
+        e.status.as_str(),
+        errors_json(e)?,
+        messages_json(e)?,
+        e.is_locked,
+        e.is_deleted,
+        e.release_count,
+        e.last_release_pending_at.map(Timestamp::millis),
+        e.last_release_failed_at.map(Timestamp::millis),
+        e.release_success_at.map(Timestamp::millis),
+        e.last_synced_at.map(Timestamp::millis),
+        e.created_at.millis(),
+        e.updated_at.millis(),
+        e.version,
+        create_request,
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Writes every mutable column of an entry back (one statement).
+pub(crate) fn save(conn: &Connection, pk: i64, e: &Entry) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE entries SET released_by = ?2, external_id = ?3, summary = ?4, notes = ?5, work_date = ?6, initiative_id = ?7,
+           timer_duration_adjustment_in_seconds = ?8, entered_duration_in_seconds = ?9, raw_seconds = ?10, unit_increments = ?11, units_from_sources = ?12,
+           units_adjustments = ?13, status = ?14, status_errors = ?15, re_release_failed_messages = ?16, is_locked = ?17, is_deleted = ?18,
+           release_count = ?19, last_release_pending_at = ?20, last_release_failed_at = ?21, release_success_at = ?22, last_synced_at = ?23,
+           updated_at = ?24, version = ?25
+         WHERE pk = ?1",
+    )?
+    .execute(params![
+        pk,
+        e.released_by,
+        e.external_id,
+        e.summary,
+        e.notes,
+        e.work_date.to_string(),
+        e.initiative_id,
+        e.timer_duration_adjustment_in_seconds,
+        e.entered_duration_in_seconds,
+        e.raw_seconds,
+        e.unit_increments,
+        e.unit_increment_count_from_sources,
+        e.unit_increment_count_adjustments,
+        e.status.as_str(),
+        errors_json(e)?,
+        messages_json(e)?,
+        e.is_locked,
+        e.is_deleted,
+        e.release_count,
+        e.last_release_pending_at.map(Timestamp::millis),
+        e.last_release_failed_at.map(Timestamp::millis),
+        e.release_success_at.map(Timestamp::millis),
+        e.last_synced_at.map(Timestamp::millis),
+        e.updated_at.millis(),
+        e.version,
+    ])?;
+    Ok(())
+}
+
+/// Replaces the codes of an entry.
+pub(crate) fn replace_codes(conn: &Connection, pk: i64, codes: &[WorkCode]) -> Result<()> {
+    conn.prepare_cached("DELETE FROM entry_codes WHERE entry_pk = ?1")?.execute(params![pk])?;
+    let mut ins = conn.prepare_cached("INSERT INTO entry_codes (entry_pk, code_id, assigned_by, position) VALUES (?1, ?2, ?3, ?4)")?;
+    for (i, c) in codes.iter().enumerate() {
+        let by = match c.assigned_by {
+            AssignedBy::User => "user",
+            AssignedBy::System => "system",
+        };
+        ins.execute(params![pk, c.id, by, i64::try_from(i).unwrap_or(i64::MAX)])?;
+    }
+    Ok(())
+}
+
+/// Resolves code ids to codes of the customer: every id must exist, none twice.
+pub(crate) fn resolve_codes(conn: &Connection, customer: &ObjectId, ids: &[ObjectId]) -> Result<Vec<WorkCode>> {
+    if ids.len() > MAX_CODES_PER_ENTRY {
+        return Err(TenthsError::invalid("codeIds", format!("at most {MAX_CODES_PER_ENTRY} codes")));
+    }
+    let mut out: Vec<WorkCode> = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        if out.iter().any(|c| c.id == *id) {
+            return Err(TenthsError::invalid(format!("codeIds[{i}]"), format!("code {id} is given twice")));
+        }
+        let code = reference::code(conn, customer, id)?.ok_or_else(|| TenthsError::invalid(format!("codeIds[{i}]"), format!("no code {id}")))?;
+        out.push(WorkCode { id: code.id, external_id: code.external_id, code_type_external_id: code.code_type_external_id, name: code.name, assigned_by: AssignedBy::User });
+    }
+    Ok(out)
+}
+
+/// Inserts a source of an entry.
+pub(crate) fn insert_source(conn: &Connection, customer: &ObjectId, user: &ObjectId, pk: i64, s: &Source) -> Result<()> {
+    let r = conn
+        .prepare_cached("INSERT INTO sources (customer_id, id, user_id, entry_pk, kind, started_at, ended_at, title) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?
+        .execute(params![customer, s.id, user, pk, s.kind.as_str(), s.started_at.millis(), s.ended_at.map(Timestamp::millis), s.title]);
+    match r {
+        Err(rusqlite::Error::SqliteFailure(f, Some(msg))) if f.code == rusqlite::ErrorCode::ConstraintViolation && msg.contains("sources.customer_id, sources.user_id") => {
+            Err(TenthsError::conflict("the user already has a running timer"))
+        }
+        other => other.map(|_| ()).map_err(Into::into),
+    }
+}
+
+/// The zone of a user: their own, else the customer's.
+pub(crate) fn user_zone(conn: &Connection, customer: &ObjectId, user: &ObjectId, settings: &CustomerSettings) -> Result<Tz> {
+    let tz = reference::user_timezone(conn, customer, user)?.unwrap_or_else(|| settings.timezone.clone());
+    parse_zone(&tz, "timezone")
+}
+
+/// Recomputes the derived figures of an entry in memory: its matter, raw seconds and units, and,
+/// while it is editable, its validation status. Does not write.
+pub(crate) fn settle(conn: &Connection, now: Timestamp, e: &mut Entry) -> Result<()> {
+    let settings = reference::customer_settings(conn, &e.customer_id)?;
+    let initiative = match &e.initiative_id {
+        Some(id) => reference::initiative(conn, &e.customer_id, id)?,
+        None => None,
+    };
+    e.initiative = match &e.initiative_id {
+        Some(id) => initiative_ref(conn, &e.customer_id, id, &mut RefCache::default())?,
+        None => None,
+    };
+    let inc = initiative.as_ref().map(|i| i.unit_increments).unwrap_or(settings.default_unit_increments);
+    let measured = if e.sources.is_empty() {
+        e.entered_duration_in_seconds.unwrap_or(0)
+    } else {
+        let ms = e.sources.iter().filter_map(|s| s.ended_at.map(|end| end.millis() - s.started_at.millis())).fold(0i64, |a, b| a.saturating_add(b));
+        units::millis_to_seconds(ms)
+    };
+    let raw = units::raw_seconds(measured, e.timer_duration_adjustment_in_seconds)?;
+    let u = units::compute(raw, inc, e.unit_increment_count_adjustments, settings.policy())?;
+    e.raw_seconds = u.raw_seconds;
+    e.unit_increments = u.increment_seconds;
+    e.unit_increment_count_from_sources = u.from_sources;
+    if e.is_locked || !e.status.is_editable() {
+        return Ok(());
+    }
+    match verdict(conn, now, e, initiative.as_ref(), &settings)? {
+        Verdict::Pending => {
+            e.status = Status::ValidationPending;
+            e.validation_failed_errors.clear();
+        }
+        Verdict::Succeeded => {
+            e.status = Status::ValidationSucceeded;
+            e.validation_failed_errors.clear();
+        }
+        Verdict::Failed(f) => {
+            e.status = Status::ValidationFailed;
+            e.validation_failed_errors = f;
+        }
+    }
+    e.release_failed_errors.clear();
+    Ok(())
+}
+
+/// Runs the validation rules on an entry as it is now.
+pub(crate) fn verdict(conn: &Connection, now: Timestamp, e: &Entry, initiative: Option<&Initiative>, settings: &CustomerSettings) -> Result<Verdict> {
+    let initiative_facts = match (&e.initiative_id, initiative) {
+        (None, _) => InitiativeFacts::Missing,
+        (Some(_), None) => InitiativeFacts::Unknown,
+        (Some(_), Some(i)) => InitiativeFacts::Known {
+            is_pms: i.kind == InitiativeType::Pms,
+            is_active: i.status == InitiativeStatus::Active,
+            user_denied: i.denied_user_ids.contains(&e.user_id) || (!i.allowed_user_ids.is_empty() && !i.allowed_user_ids.contains(&e.user_id)),
+            allowed_code_ids: i.allowed_code_ids.as_ref().map(|ids| ids.iter().map(|id| id.to_string()).collect()),
+        },
+    };
+    let mut codes = Vec::with_capacity(e.codes.len());
+    for c in &e.codes {
+        let disabled = reference::code(conn, &e.customer_id, &c.id)?.map(|c| c.is_disabled).unwrap_or(true);
+        codes.push(CodeFacts { id: c.id.to_string(), external_id: c.external_id.clone(), code_type_external_id: c.code_type_external_id.clone(), is_disabled: disabled });
+    }
+    let rules = reference::effective_rules(conn, &e.customer_id, e.initiative_id.as_ref())?;
+    let zone = user_zone(conn, &e.customer_id, &e.user_id, settings)?;
+    let facts = EntryFacts {
+        initiative: initiative_facts,
+        summary: &e.summary,
+        codes: &codes,
+        raw_seconds: e.raw_seconds,
+        billed_seconds: e.increment_duration_in_seconds(),
+        unit_count: e.unit_increment_count(),
+        work_date: e.work_date,
+        today: now.local_date(zone),
+        timer_running: e.timer_running(),
+    };
+    Ok(validation::validate(&facts, &rules))
+}
+
+/// Settles an entry and writes it.
+pub(crate) fn settle_and_save(conn: &Connection, now: Timestamp, pk: i64, e: &mut Entry) -> Result<()> {
+    settle(conn, now, e)?;
+    save(conn, pk, e)
+}
+
+/// The closed intervals of an entry's sources.
+pub(crate) fn intervals(sources: &[Source]) -> Vec<Interval> {
+    sources.iter().filter_map(|s| s.ended_at.map(|end| Interval { start: s.started_at.millis(), end: end.millis() })).filter(|iv| iv.end > iv.start).collect()
+}
+
+/// Closed source intervals of the user's other live entries that meet `iv`, with their entry.
+/// Reads only the index range of intervals starting in `[iv.start - MAX_SOURCE_MILLIS, iv.end)`.
+fn neighbours(conn: &Connection, customer: &ObjectId, user: &ObjectId, iv: Interval, stats: &Stats) -> Result<Vec<(i64, Interval)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT entry_pk, started_at, ended_at FROM sources
+         WHERE customer_id = ?1 AND user_id = ?2 AND entry_pk IS NOT NULL AND ended_at IS NOT NULL
+           AND started_at > ?3 AND started_at < ?4 AND ended_at > ?5",
+    )?;
+    let rows = stmt.query_map(params![customer, user, iv.start.saturating_sub(MAX_SOURCE_MILLIS), iv.end, iv.start], |r| {
+        Ok((r.get::<_, i64>(0)?, Interval { start: r.get(1)?, end: r.get(2)? }))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        stats.overlap_rows_visited.fetch_add(1, Ordering::Relaxed);
+        out.push(row?);
+    }
+    Ok(out)
+}
+
+/// Keeps `overlapTimeInSeconds` current after the intervals `touched` (old and new) of entry
+/// `changed` changed: recomputes that entry and every entry with an interval meeting them.
+pub(crate) fn refresh_overlap(conn: &Connection, customer: &ObjectId, user: &ObjectId, changed: i64, touched: &[Interval], stats: &Stats) -> Result<()> {
+    let mut affected = BTreeSet::from([changed]);
+    for iv in touched {
+        for (pk, _) in neighbours(conn, customer, user, *iv, stats)? {
+            affected.insert(pk);
+        }
+    }
+    for pk in affected {
+        let mine = intervals(&sources_of(conn, pk)?);
+        let mut others = Vec::new();
+        for iv in &mine {
+            for (other_pk, other) in neighbours(conn, customer, user, *iv, stats)? {
+                if other_pk != pk {
+                    others.push(other);
+                }
+            }
+        }
+        let seconds = units::millis_to_seconds(overlap_millis(&mine, &others));
+        conn.prepare_cached("UPDATE entries SET overlap_seconds = ?2 WHERE pk = ?1 AND overlap_seconds != ?2")?.execute(params![pk, seconds])?;
+    }
+    Ok(())
+}
+
+/// The running timer session of a user, if any: (source pk, entry pk, started_at).
+pub(crate) fn running_session(conn: &Connection, customer: &ObjectId, user: &ObjectId) -> Result<Option<(i64, Option<i64>, Timestamp)>> {
+    let row = conn
+        .prepare_cached("SELECT pk, entry_pk, started_at FROM sources WHERE customer_id = ?1 AND user_id = ?2 AND ended_at IS NULL")?
+        .query_row(params![customer, user], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, i64>(2)?)))
+        .optional()?;
+    row.map(|(pk, entry, start)| Ok((pk, entry, ts1(start)?))).transpose()
+}
+
+/// Closes a session.
+pub(crate) fn close_session(conn: &Connection, source_pk: i64, at: Timestamp) -> Result<()> {
+    conn.prepare_cached("UPDATE sources SET ended_at = ?2 WHERE pk = ?1")?.execute(params![source_pk, at.millis()])?;
+    Ok(())
+}
+
+/// Moves an entry's sources to the unassigned pool.
+pub(crate) fn release_sources_to_pool(conn: &Connection, pk: i64) -> Result<()> {
+    conn.prepare_cached("UPDATE sources SET entry_pk = NULL WHERE entry_pk = ?1")?.execute(params![pk])?;
+    Ok(())
+}
+
+/// The pk of an entry by id within a customer.
+pub(crate) fn pk_of(conn: &Connection, customer: &ObjectId, id: &ObjectId) -> Result<Option<i64>> {
+    Ok(conn.prepare_cached("SELECT pk FROM entries WHERE customer_id = ?1 AND id = ?2")?.query_row(params![customer, id], |r| r.get(0)).optional()?)
+}
+
+/// The stored create body of an entry (to answer a repeated create).
+pub(crate) fn create_request(conn: &Connection, pk: i64) -> Result<Option<String>> {
+    Ok(conn.prepare_cached("SELECT create_request FROM entries WHERE pk = ?1")?.query_row(params![pk], |r| r.get(0))?)
+}

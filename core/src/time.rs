@@ -1,0 +1,291 @@
+//! Time values of the engine: instants in UTC milliseconds, calendar dates, IANA zones, and the
+//! clock the engine is given. Input accepts any RFC 3339 offset; output is always UTC with `Z`,
+//! with milliseconds only when the stored value has them, so a value read back and sent as a
+//! window bound selects exactly what it should.
+
+use std::fmt;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{Result, TenthsError};
+
+/// Earliest instant the engine accepts (1970-01-01).
+pub const MIN_TIMESTAMP_MS: i64 = 0;
+/// Latest instant the engine accepts (9999-12-31T23:59:59.999Z).
+pub const MAX_TIMESTAMP_MS: i64 = 253_402_300_799_999;
+
+/// An instant, in milliseconds since the Unix epoch (UTC).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    /// Builds a timestamp from epoch milliseconds, checking the supported range.
+    pub fn from_millis(ms: i64) -> Result<Timestamp> {
+        if !(MIN_TIMESTAMP_MS..=MAX_TIMESTAMP_MS).contains(&ms) {
+            return Err(TenthsError::invalid("timestamp", "outside 1970-01-01..9999-12-31"));
+        }
+        Ok(Timestamp(ms))
+    }
+
+    /// Epoch milliseconds.
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+
+    /// Parses an RFC 3339 date-time with any offset (e.g. `2022-08-12T20:44:48Z`,
+    /// `2022-08-12T22:44:48.5+02:00`); sub-millisecond digits are truncated.
+    pub fn parse_field(s: &str, field: &str) -> Result<Timestamp> {
+        let dt = DateTime::parse_from_rfc3339(s)
+            .map_err(|_| TenthsError::invalid(field, format!("expected an RFC 3339 date-time such as 2022-08-12T20:44:48Z, got {:?}", short(s))))?;
+        Timestamp::from_millis(dt.timestamp_millis()).map_err(|_| TenthsError::invalid(field, "date-time out of range"))
+    }
+
+    /// Parses a date-time; the error names the field `dateTime`.
+    pub fn parse(s: &str) -> Result<Timestamp> {
+        Self::parse_field(s, "dateTime")
+    }
+
+    /// UTC form with `Z`; milliseconds only when non-zero.
+    pub fn to_rfc3339(self) -> String {
+        let dt = self.to_chrono();
+        if self.0 % 1000 == 0 {
+            dt.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+        } else {
+            dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+        }
+    }
+
+    pub(crate) fn to_chrono(self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self.0).unwrap_or(DateTime::UNIX_EPOCH)
+    }
+
+    /// Adds signed milliseconds, refusing results outside the supported range.
+    pub fn checked_add_millis(self, ms: i64) -> Option<Timestamp> {
+        self.0.checked_add(ms).and_then(|v| Timestamp::from_millis(v).ok())
+    }
+
+    /// The calendar date of this instant in `zone`.
+    pub fn local_date(self, zone: Tz) -> Date {
+        Date(self.to_chrono().with_timezone(&zone).date_naive())
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Timestamp::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A calendar date (`2022-08-12`).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct Date(NaiveDate);
+
+impl Date {
+    /// Parses `YYYY-MM-DD` (years 1970..9999).
+    pub fn parse_field(s: &str, field: &str) -> Result<Date> {
+        let bad = || TenthsError::invalid(field, format!("expected a date such as 2022-08-12, got {:?}", short(s)));
+        if s.len() != 10 {
+            return Err(bad());
+        }
+        let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad())?;
+        if !(1970..=9999).contains(&d.year()) {
+            return Err(bad());
+        }
+        Ok(Date(d))
+    }
+
+    /// Parses a date; the error names the field `date`.
+    pub fn parse(s: &str) -> Result<Date> {
+        Self::parse_field(s, "date")
+    }
+
+    /// Builds a date from its parts.
+    pub fn from_ymd(y: i32, m: u32, d: u32) -> Result<Date> {
+        NaiveDate::from_ymd_opt(y, m, d).map(Date).ok_or_else(|| TenthsError::invalid("date", "no such date"))
+    }
+
+    /// The next calendar day.
+    pub fn succ(self) -> Option<Date> {
+        self.0.succ_opt().map(Date)
+    }
+
+    /// Days from `self` to `other` (negative when `other` is earlier).
+    pub fn days_until(self, other: Date) -> i64 {
+        (other.0 - self.0).num_days()
+    }
+
+    /// Adds whole days.
+    pub fn add_days(self, days: i64) -> Option<Date> {
+        self.0.checked_add_signed(Duration::try_days(days)?).map(Date)
+    }
+
+    /// Monday = 0 … Sunday = 6.
+    pub fn weekday_from_monday(self) -> u32 {
+        self.0.weekday().num_days_from_monday()
+    }
+
+    /// The first instant of this local day in `zone` (the earliest valid local time at or after
+    /// midnight when a DST change skips midnight).
+    pub fn start_in(self, zone: Tz) -> Timestamp {
+        let midnight = self.0.and_time(NaiveTime::MIN);
+        let mut probe = midnight;
+        // A DST jump skips at most a few hours; walk forward a minute at a time until a valid
+        // local time exists.
+        for _ in 0..(6 * 60) {
+            match zone.from_local_datetime(&probe) {
+                LocalResult::Single(t) => return Timestamp(t.timestamp_millis()),
+                LocalResult::Ambiguous(a, b) => return Timestamp(a.timestamp_millis().min(b.timestamp_millis())),
+                LocalResult::None => probe += Duration::minutes(1),
+            }
+        }
+        Timestamp(midnight.and_utc().timestamp_millis())
+    }
+
+    /// The last millisecond of this local day in `zone` (23:59:59.999 local): where a timer
+    /// session still running at midnight is stopped.
+    pub fn last_millisecond_in(self, zone: Tz) -> Timestamp {
+        match self.succ() {
+            Some(next) => Timestamp(next.start_in(zone).0.saturating_sub(1)),
+            None => Timestamp(MAX_TIMESTAMP_MS),
+        }
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%d"))
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Date::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Parses an IANA zone name (`Europe/Paris`, `UTC`).
+pub fn parse_zone(s: &str, field: &str) -> Result<Tz> {
+    s.parse::<Tz>().map_err(|_| TenthsError::invalid(field, format!("unknown IANA time zone {:?}", short(s))))
+}
+
+fn short(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+/// Where the engine gets "now". Rules never read the system clock directly, so tests and
+/// vectors can fix time.
+pub trait Clock: Send + Sync {
+    /// The current instant.
+    fn now(&self) -> Timestamp;
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let ms = Utc::now().timestamp_millis();
+        Timestamp(ms.clamp(MIN_TIMESTAMP_MS, MAX_TIMESTAMP_MS))
+    }
+}
+
+/// A clock that stands still until it is set or advanced: for tests, vectors and replays.
+#[derive(Debug)]
+pub struct FixedClock(AtomicI64);
+
+impl FixedClock {
+    /// A clock that reads `at`.
+    pub fn new(at: Timestamp) -> FixedClock {
+        FixedClock(AtomicI64::new(at.0))
+    }
+    /// Moves the clock to `at`.
+    pub fn set(&self, at: Timestamp) {
+        self.0.store(at.0, Ordering::SeqCst);
+    }
+    /// Moves the clock forward by `ms` (saturating at the supported range).
+    pub fn advance_millis(&self, ms: i64) {
+        let _ = self.0.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| Some(v.saturating_add(ms).clamp(MIN_TIMESTAMP_MS, MAX_TIMESTAMP_MS)));
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.load(Ordering::SeqCst))
+    }
+}
+
+impl<C: Clock + ?Sized> Clock for std::sync::Arc<C> {
+    fn now(&self) -> Timestamp {
+        (**self).now()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_in_any_offset_out_in_utc() {
+        let t = Timestamp::parse("2022-08-12T22:44:48+02:00").unwrap();
+        assert_eq!(t.to_rfc3339(), "2022-08-12T20:44:48Z");
+        let t = Timestamp::parse("2022-08-12T20:44:48.123Z").unwrap();
+        assert_eq!(t.to_rfc3339(), "2022-08-12T20:44:48.123Z");
+        assert_eq!(Timestamp::parse(&t.to_rfc3339()).unwrap(), t);
+        assert!(Timestamp::parse("2022-08-12 20:44:48").is_err());
+        assert!(Timestamp::parse("1969-12-31T23:59:59Z").is_err());
+        assert_eq!(Timestamp::parse_field("nope", "updatedAfter").unwrap_err().field(), Some("updatedAfter"));
+    }
+
+    #[test]
+    fn dates_parse_strictly() {
+        assert_eq!(Date::parse("2022-08-12").unwrap().to_string(), "2022-08-12");
+        for bad in ["2022-8-12", "2022-02-30", "20220812", "2022-08-12T00:00:00Z", ""] {
+            assert!(Date::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn local_day_ends_across_dst() {
+        let ny: Tz = parse_zone("America/New_York", "timezone").unwrap();
+        // Spring forward: 2026-03-08 is 23 hours long in New York.
+        let d = Date::parse("2026-03-08").unwrap();
+        assert_eq!(d.start_in(ny).to_rfc3339(), "2026-03-08T05:00:00Z");
+        assert_eq!(d.last_millisecond_in(ny).to_rfc3339(), "2026-03-09T03:59:59.999Z");
+        // Fall back: 2026-11-01 is 25 hours long.
+        let d = Date::parse("2026-11-01").unwrap();
+        assert_eq!(d.start_in(ny).to_rfc3339(), "2026-11-01T04:00:00Z");
+        assert_eq!(d.last_millisecond_in(ny).to_rfc3339(), "2026-11-02T04:59:59.999Z");
+    }
+
+    #[test]
+    fn midnight_skipped_by_dst_starts_at_first_valid_time() {
+        // Santiago moved clocks from 00:00 to 01:00 on 2022-09-11.
+        let scl: Tz = parse_zone("America/Santiago", "timezone").unwrap();
+        let d = Date::parse("2022-09-11").unwrap();
+        assert_eq!(d.start_in(scl).to_rfc3339(), "2022-09-11T04:00:00Z");
+    }
+}

@@ -1,0 +1,436 @@
+//! Wire shapes of entries (domain.md §7): the full shape, the flat shape and the export item,
+//! plus the export CSV and the JSON-number edge where floats become checked integers.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::error::RuleFailure;
+use crate::ids::ObjectId;
+use crate::model::{Entry, ReleaseFailure, Source, WorkCode};
+use crate::status::Status;
+use crate::time::{Date, Timestamp};
+use crate::units::hours_string;
+
+/// Largest magnitude a JSON count may have: integers are exact in an f64 up to 2^53.
+const MAX_JSON_COUNT: f64 = 9_007_199_254_740_992.0;
+
+/// Turns a JSON number into a count: finite, integral, in range (`2` and `2.0` are fine; `2.5`,
+/// `1e300` are not).
+pub fn count_from_json(v: &serde_json::Value) -> Result<i64, &'static str> {
+    match v {
+        serde_json::Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                return if (i as f64).abs() <= MAX_JSON_COUNT { Ok(i) } else { Err("must be a whole number in range") };
+            }
+            match n.as_f64() {
+                Some(f) if f.is_finite() && f.fract() == 0.0 && f.abs() <= MAX_JSON_COUNT => Ok(f as i64),
+                Some(f) if f.is_finite() && f.fract() != 0.0 => Err("must be a whole number"),
+                _ => Err("must be a whole number in range"),
+            }
+        }
+        _ => Err("must be a number"),
+    }
+}
+
+/// serde helper: an optional count field (see [`count_from_json`]).
+pub fn de_opt_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let v = Option::<serde_json::Value>::deserialize(d)?;
+    match v {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(v) => count_from_json(&v).map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
+/// `statusInfo`: a union tagged by `status`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusInfo<'a> {
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation_failed_errors: Option<&'a [RuleFailure]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release_failed_errors: Option<&'a [ReleaseFailure]>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientProps<'a> {
+    #[serde(rename = "_id")]
+    pub id: &'a ObjectId,
+    pub external_id: &'a str,
+    pub name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_sign: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InitiativeInner<'a> {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'a str>,
+    #[serde(rename = "_id")]
+    pub id: &'a ObjectId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_sign: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_increments: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<ClientProps<'a>>,
+}
+
+/// `initiativeProps`. `colorHex` and `nickname` are per-user display choices tenths does not
+/// store, so they are omitted; `tags` is always an empty list.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InitiativeProps<'a> {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'a str>,
+    pub tags: [&'a str; 0],
+    pub initiative: InitiativeInner<'a>,
+}
+
+fn initiative_props(e: &Entry) -> Option<InitiativeProps<'_>> {
+    let id = e.initiative_id.as_ref()?;
+    Some(match &e.initiative {
+        Some(i) => InitiativeProps {
+            kind: Some(i.kind.as_str()),
+            tags: [],
+            initiative: InitiativeInner {
+                kind: Some(i.kind.as_str()),
+                id: &i.id,
+                billing_type: Some(i.billing_type.as_str()),
+                call_sign: i.call_sign.as_deref(),
+                unit_increments: Some(i.unit_increments),
+                external_id: Some(&i.external_id),
+                name: Some(&i.name),
+                description: i.description.as_deref(),
+                client: i.client.as_ref().map(|c| ClientProps {
+                    id: &c.id,
+                    external_id: &c.external_id,
+                    name: &c.name,
+                    description: c.description.as_deref(),
+                    call_sign: c.call_sign.as_deref(),
+                }),
+            },
+        },
+        // Named but not known here yet: only its id.
+        None => InitiativeProps {
+            kind: None,
+            tags: [],
+            initiative: InitiativeInner { kind: None, id, billing_type: None, call_sign: None, unit_increments: None, external_id: None, name: None, description: None, client: None },
+        },
+    })
+}
+
+/// The full shape (delete response, single-entry reads, the user's lists). `sources` is a
+/// tenths extension: the captured intervals, including a running timer session.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FullEntry<'a> {
+    #[serde(rename = "_id")]
+    pub id: &'a ObjectId,
+    pub customer_id: &'a ObjectId,
+    pub user_id: &'a ObjectId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrichment_correlation_id: Option<&'a str>,
+    pub status_info: StatusInfo<'a>,
+    pub creation_method: &'a str,
+    pub created_as_timer: bool,
+    pub work_date: Date,
+    pub is_locked: bool,
+    pub summary: &'a str,
+    pub unit_increment_count_from_sources: i64,
+    pub unit_increment_count_adjustments: i64,
+    pub increment_duration_in_seconds: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initiative_props: Option<InitiativeProps<'a>>,
+    pub work_codes: &'a [WorkCode],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<&'a str>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub has_overlap: bool,
+    pub overlap_time_in_seconds: i64,
+    pub is_deleted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<&'a str>,
+    pub release_count: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_synced_at: Option<Timestamp>,
+    pub timer_duration_adjustment_in_seconds: i64,
+    pub sources: &'a [Source],
+}
+
+/// One code in the flat shape.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlatCode<'a> {
+    pub code_external_id: &'a str,
+    pub code_type_external_id: &'a str,
+}
+
+/// The flat shape (override response, v1/v2 list items).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlatEntry<'a> {
+    pub entry_id: &'a ObjectId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<&'a str>,
+    pub customer_id: &'a ObjectId,
+    pub user_id: &'a ObjectId,
+    pub creation_method: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub released_by: Option<&'a ObjectId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<&'a ObjectId>,
+    pub work_date: Date,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initiative_external_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_external_id: Option<&'a str>,
+    pub summary: &'a str,
+    pub unit_increment_count: i64,
+    pub increment_duration_in_seconds: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_release_pending_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_release_failed_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release_success_at: Option<Timestamp>,
+    pub is_deleted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<&'a str>,
+    pub release_count: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_synced_at: Option<Timestamp>,
+    pub codes: Vec<FlatCode<'a>>,
+}
+
+/// The export item (what a connector pushes to the PMS).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportItem<'a> {
+    #[serde(rename = "_id")]
+    pub id: &'a ObjectId,
+    pub customer_id: &'a ObjectId,
+    pub user_id: &'a ObjectId,
+    pub work_date: Date,
+    pub summary: &'a str,
+    pub unit_increment_count: i64,
+    pub increment_duration_in_seconds: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initiative_props: Option<InitiativeProps<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<&'a str>,
+    pub release_count: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_synced_at: Option<Timestamp>,
+}
+
+impl Entry {
+    /// The full wire view.
+    pub fn full(&self) -> FullEntry<'_> {
+        FullEntry {
+            id: &self.id,
+            customer_id: &self.customer_id,
+            user_id: &self.user_id,
+            enrichment_correlation_id: self.enrichment_correlation_id.as_deref(),
+            status_info: StatusInfo {
+                status: self.status,
+                validation_failed_errors: (self.status == Status::ValidationFailed).then_some(self.validation_failed_errors.as_slice()),
+                release_failed_errors: (self.status == Status::ReleaseFailed).then_some(self.release_failed_errors.as_slice()),
+            },
+            creation_method: &self.creation_method,
+            created_as_timer: self.created_as_timer,
+            work_date: self.work_date,
+            is_locked: self.is_locked,
+            summary: &self.summary,
+            unit_increment_count_from_sources: self.unit_increment_count_from_sources,
+            unit_increment_count_adjustments: self.unit_increment_count_adjustments,
+            increment_duration_in_seconds: self.increment_duration_in_seconds(),
+            initiative_props: initiative_props(self),
+            work_codes: &self.codes,
+            external_id: self.external_id.as_deref(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            has_overlap: self.has_overlap(),
+            overlap_time_in_seconds: self.overlap_time_in_seconds,
+            is_deleted: self.is_deleted,
+            notes: self.notes.as_deref(),
+            release_count: self.release_count,
+            last_synced_at: self.last_synced_at,
+            timer_duration_adjustment_in_seconds: self.timer_duration_adjustment_in_seconds,
+            sources: &self.sources,
+        }
+    }
+
+    /// The flat wire view.
+    pub fn flat(&self) -> FlatEntry<'_> {
+        FlatEntry {
+            entry_id: &self.id,
+            external_id: self.external_id.as_deref(),
+            customer_id: &self.customer_id,
+            user_id: &self.user_id,
+            creation_method: &self.creation_method,
+            released_by: self.released_by.as_ref(),
+            created_by: self.created_by.as_ref(),
+            work_date: self.work_date,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            initiative_external_id: self.initiative.as_ref().map(|i| i.external_id.as_str()),
+            client_external_id: self.initiative.as_ref().and_then(|i| i.client.as_ref()).map(|c| c.external_id.as_str()),
+            summary: &self.summary,
+            unit_increment_count: self.unit_increment_count(),
+            increment_duration_in_seconds: self.increment_duration_in_seconds(),
+            last_release_pending_at: self.last_release_pending_at,
+            last_release_failed_at: self.last_release_failed_at,
+            release_success_at: self.release_success_at,
+            is_deleted: self.is_deleted,
+            notes: self.notes.as_deref(),
+            release_count: self.release_count,
+            last_synced_at: self.last_synced_at,
+            codes: self.codes.iter().map(|c| FlatCode { code_external_id: &c.external_id, code_type_external_id: &c.code_type_external_id }).collect(),
+        }
+    }
+
+    /// The export wire view.
+    pub fn export_item(&self) -> ExportItem<'_> {
+        ExportItem {
+            id: &self.id,
+            customer_id: &self.customer_id,
+            user_id: &self.user_id,
+            work_date: self.work_date,
+            summary: &self.summary,
+            unit_increment_count: self.unit_increment_count(),
+            increment_duration_in_seconds: self.increment_duration_in_seconds(),
+            initiative_props: initiative_props(self),
+            external_id: self.external_id.as_deref(),
+            notes: self.notes.as_deref(),
+            release_count: self.release_count,
+            last_synced_at: self.last_synced_at,
+        }
+    }
+
+    /// The full shape as a JSON value.
+    pub fn to_full_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.full()).unwrap_or(serde_json::Value::Null)
+    }
+    /// The flat shape as a JSON value.
+    pub fn to_flat_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.flat()).unwrap_or(serde_json::Value::Null)
+    }
+    /// The export shape as a JSON value.
+    pub fn to_export_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.export_item()).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Columns of the export CSV, in order.
+pub const CSV_COLUMNS: [&str; 16] = [
+    "_id",
+    "customerId",
+    "userId",
+    "workDate",
+    "clientExternalId",
+    "initiativeExternalId",
+    "initiativeName",
+    "summary",
+    "notes",
+    "codes",
+    "unitIncrementCount",
+    "unitIncrements",
+    "incrementDurationInSeconds",
+    "hours",
+    "externalId",
+    "releaseCount",
+];
+
+/// Appends one RFC 4180 field: quoted when it holds a comma, quote, CR or LF.
+fn push_csv_field(out: &mut String, value: &str) {
+    if value.contains([',', '"', '\r', '\n']) {
+        out.push('"');
+        out.push_str(&value.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(value);
+    }
+}
+
+/// The CSV header row (CRLF-terminated).
+pub fn csv_header() -> String {
+    let mut out = CSV_COLUMNS.join(",");
+    out.push_str("\r\n");
+    out
+}
+
+/// Appends one entry as a CSV row (CRLF-terminated).
+pub fn push_csv_row(out: &mut String, e: &Entry) {
+    let codes = e.codes.iter().map(|c| format!("{}:{}", c.code_type_external_id, c.external_id)).collect::<Vec<_>>().join(";");
+    let client = e.initiative.as_ref().and_then(|i| i.client.as_ref()).map(|c| c.external_id.as_str()).unwrap_or("");
+    let fields: [String; 16] = [
+        e.id.to_string(),
+        e.customer_id.to_string(),
+        e.user_id.to_string(),
+        e.work_date.to_string(),
+        client.to_string(),
+        e.initiative.as_ref().map(|i| i.external_id.clone()).unwrap_or_default(),
+        e.initiative.as_ref().map(|i| i.name.clone()).unwrap_or_default(),
+        e.summary.clone(),
+        e.notes.clone().unwrap_or_default(),
+        codes,
+        e.unit_increment_count().to_string(),
+        e.unit_increments.to_string(),
+        e.increment_duration_in_seconds().to_string(),
+        hours_string(e.increment_duration_in_seconds()),
+        e.external_id.clone().unwrap_or_default(),
+        e.release_count.to_string(),
+    ];
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_csv_field(out, f);
+    }
+    out.push_str("\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn counts_at_the_json_edge() {
+        assert_eq!(count_from_json(&json!(2)), Ok(2));
+        assert_eq!(count_from_json(&json!(2.0)), Ok(2));
+        assert_eq!(count_from_json(&json!(-3)), Ok(-3));
+        assert!(count_from_json(&json!(2.5)).is_err());
+        assert!(count_from_json(&json!(1e300)).is_err());
+        assert!(count_from_json(&json!("2")).is_err());
+        assert!(count_from_json(&json!(i64::MAX)).is_err());
+    }
+
+    #[test]
+    fn csv_quotes_per_rfc4180() {
+        let mut s = String::new();
+        push_csv_field(&mut s, "plain");
+        s.push('|');
+        push_csv_field(&mut s, "a,b");
+        s.push('|');
+        push_csv_field(&mut s, "say \"hi\"\nthen");
+        assert_eq!(s, "plain|\"a,b\"|\"say \"\"hi\"\"\nthen\"");
+    }
+}
