@@ -178,7 +178,7 @@ mod tests {
         for _ in 0..10_000 {
             let id = ObjectId::generate(1_660_000_000);
             assert!(ObjectId::parse(id.as_str()).is_ok());
-            assert!(id.as_str().starts_with("62f09e00"));
+            assert!(id.as_str().starts_with("62f19700"));
             assert!(seen.insert(id));
         }
     }
