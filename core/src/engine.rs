@@ -400,8 +400,8 @@ impl Engine {
             e.sources.clear();
             touch(&mut e, now);
             store::save(c, pk, &e)?;
-            store::refresh_overlap(c, &scope.customer, &scope.user, pk, &touched, &self.stats)?;
-            Ok(store::find(c, &scope.customer, id)?.map(|(_, e)| e).unwrap_or(e))
+            e.overlap_time_in_seconds = store::refresh_overlap(c, &scope.customer, &scope.user, pk, &touched, &self.stats)?;
+            Ok(e)
         })
     }
 
@@ -1026,7 +1026,8 @@ fn after_sources_changed(c: &Connection, now: Timestamp, scope: &Scope, pk: i64,
     touched.extend(store::intervals(&e.sources));
     touch(e, now);
     store::settle_and_save(c, now, pk, e)?;
-    store::refresh_overlap(c, &scope.customer, &scope.user, pk, &touched, stats)
+    e.overlap_time_in_seconds = store::refresh_overlap(c, &scope.customer, &scope.user, pk, &touched, stats)?;
+    Ok(())
 }
 
 /// Stops the user's running timer, if any, at `now` or at the end of its local day.

@@ -489,7 +489,9 @@ fn neighbours(conn: &Connection, customer: &ObjectId, user: &ObjectId, iv: Inter
 
 /// Keeps `overlapTimeInSeconds` current after the intervals `touched` (old and new) of entry
 /// `changed` changed: recomputes that entry and every entry with an interval meeting them.
-pub(crate) fn refresh_overlap(conn: &Connection, customer: &ObjectId, user: &ObjectId, changed: i64, touched: &[Interval], stats: &Stats) -> Result<()> {
+/// Returns the new overlap of `changed`, in seconds.
+pub(crate) fn refresh_overlap(conn: &Connection, customer: &ObjectId, user: &ObjectId, changed: i64, touched: &[Interval], stats: &Stats) -> Result<i64> {
+    let mut changed_overlap = 0;
     let mut affected = BTreeSet::from([changed]);
     for iv in touched {
         for (pk, _) in neighbours(conn, customer, user, *iv, stats)? {
@@ -508,8 +510,11 @@ pub(crate) fn refresh_overlap(conn: &Connection, customer: &ObjectId, user: &Obj
         }
         let seconds = units::millis_to_seconds(overlap_millis(&mine, &others));
         conn.prepare_cached("UPDATE entries SET overlap_seconds = ?2 WHERE pk = ?1 AND overlap_seconds != ?2")?.execute(params![pk, seconds])?;
+        if pk == changed {
+            changed_overlap = seconds;
+        }
     }
-    Ok(())
+    Ok(changed_overlap)
 }
 
 /// The running timer session of a user, if any: (source pk, entry pk, started_at).
