@@ -26,3 +26,8 @@ pub use status::Status;
 pub use store::{Durability, OpenOptions};
 pub use time::{Clock, Date, FixedClock, SystemClock, Timestamp};
 pub use units::Rounding;
+
+/// The README's examples, compiled and run as doc tests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
