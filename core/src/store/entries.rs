@@ -132,26 +132,29 @@ fn initiative_ref(conn: &Connection, customer: &ObjectId, id: &ObjectId, cache: 
     }
     let found = match reference::initiative(conn, customer, id)? {
         None => None,
-        Some(i) => {
-            let client = match &i.client_external_id {
-                Some(ext) => reference::client_by_external(conn, customer, ext)?,
-                None => None,
-            };
-            Some(InitiativeRef {
-                id: i.id,
-                kind: i.kind,
-                billing_type: i.billing_type,
-                call_sign: i.call_sign,
-                unit_increments: i.unit_increments,
-                external_id: i.external_id,
-                name: i.name,
-                description: i.description,
-                client,
-            })
-        }
+        Some(i) => Some(to_ref(conn, customer, &i)?),
     };
     cache.initiatives.insert(*id, found.clone());
     Ok(found)
+}
+
+/// The display form of a matter, with its client.
+fn to_ref(conn: &Connection, customer: &ObjectId, i: &Initiative) -> Result<InitiativeRef> {
+    let client = match &i.client_external_id {
+        Some(ext) => reference::client_by_external(conn, customer, ext)?,
+        None => None,
+    };
+    Ok(InitiativeRef {
+        id: i.id,
+        kind: i.kind,
+        billing_type: i.billing_type,
+        call_sign: i.call_sign.clone(),
+        unit_increments: i.unit_increments,
+        external_id: i.external_id.clone(),
+        name: i.name.clone(),
+        description: i.description.clone(),
+        client,
+    })
 }
 
 /// Fills the matter, codes and sources of an entry read by [`entry_from_row`].
@@ -387,10 +390,7 @@ pub(crate) fn settle(conn: &Connection, now: Timestamp, e: &mut Entry) -> Result
         Some(id) => reference::initiative(conn, &e.customer_id, id)?,
         None => None,
     };
-    e.initiative = match &e.initiative_id {
-        Some(id) => initiative_ref(conn, &e.customer_id, id, &mut RefCache::default())?,
-        None => None,
-    };
+    e.initiative = initiative.as_ref().map(|i| to_ref(conn, &e.customer_id, i)).transpose()?;
     let inc = initiative.as_ref().map(|i| i.unit_increments).unwrap_or(settings.default_unit_increments);
     let measured = if e.sources.is_empty() {
         e.entered_duration_in_seconds.unwrap_or(0)
