@@ -89,6 +89,8 @@ pub struct Engine {
     options: OpenOptions,
     clock: Arc<dyn Clock>,
     stats: Stats,
+    verifier: std::sync::RwLock<Option<Arc<dyn crate::api::Verifier>>>,
+    fault_injection: std::sync::atomic::AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -112,7 +114,7 @@ impl Engine {
     pub fn open_in_memory_with(clock: Arc<dyn Clock>) -> Result<Engine> {
         let options = OpenOptions::default();
         let writer = db::open_memory(&options)?;
-        Ok(Engine { conns: Mutex::new(Some(Connections { writer, readers: Vec::new() })), readers: Mutex::new(Vec::new()), path: None, options, clock, stats: Stats::default() })
+        Ok(Engine { conns: Mutex::new(Some(Connections { writer, readers: Vec::new() })), readers: Mutex::new(Vec::new()), path: None, options, clock, stats: Stats::default(), verifier: Default::default(), fault_injection: Default::default() })
     }
 
     /// Opens a database file with options and a clock. `":memory:"` opens an in-memory database.
@@ -133,6 +135,8 @@ impl Engine {
             options,
             clock,
             stats: Stats::default(),
+            verifier: Default::default(),
+            fault_injection: Default::default(),
         })
     }
 
@@ -159,6 +163,29 @@ impl Engine {
     /// The clock's current time.
     pub fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// Sets the verifier of bearer tokens used by [`Engine::request`] (e.g. an
+    /// [`crate::api::Hs256Verifier`]). Without one, only requests with a trusted principal pass.
+    pub fn set_token_verifier(&self, verifier: Option<Arc<dyn crate::api::Verifier>>) {
+        *self.verifier.write().unwrap_or_else(|p| p.into_inner()) = verifier;
+    }
+
+    /// Serves one request of the HTTP API in-process (the same router `tenths serve` uses).
+    /// Never panics: a bug inside a handler answers 500.
+    pub fn request(&self, request: &crate::api::Request) -> crate::api::Response {
+        let verifier = self.verifier.read().unwrap_or_else(|p| p.into_inner()).clone();
+        crate::api::handle(self, verifier.as_deref(), request)
+    }
+
+    /// Test hook: when enabled, a request carrying `X-Tenths-Fault: panic` panics inside its
+    /// handler, to prove the router and server survive a bug. Off by default.
+    pub fn enable_fault_injection(&self, on: bool) {
+        self.fault_injection.store(on, Ordering::Relaxed);
+    }
+
+    pub(crate) fn fault_injection(&self) -> bool {
+        self.fault_injection.load(Ordering::Relaxed)
     }
 
     /// Counters for diagnostics and tests.

@@ -6,6 +6,7 @@
 //! overridden, soft-deleted, listed and exported. The rules live here once, as pure functions
 //! ([`units`], [`status`], [`validation`], [`overlap`]); [`Engine`] applies them over SQLite.
 
+pub mod api;
 pub mod engine;
 pub mod error;
 pub mod ids;

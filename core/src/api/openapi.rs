@@ -1,0 +1,370 @@
+//! The OpenAPI 3.1 document, generated from the route table (`ROUTES`) and the schemas below.
+//! A copy is checked in as `docs/openapi.json`; a test regenerates it and fails on any drift, and
+//! the end-to-end suite checks served answers against it.
+
+use serde_json::{json, Map, Value};
+
+use super::routes::{Access, ParamKind, ROUTES};
+
+fn s(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn object(required: &[&str], properties: Value) -> Value {
+    json!({"type": "object", "additionalProperties": false, "required": required, "properties": properties})
+}
+
+fn array(items: Value) -> Value {
+    json!({"type": "array", "items": items})
+}
+
+fn text(max: usize) -> Value {
+    json!({"type": "string", "maxLength": max})
+}
+
+fn schemas() -> Value {
+    let status_enum = json!(["validation-pending", "validation-failed", "validation-succeeded", "release-pending", "release-succeeded", "release-failed"]);
+    let mut m = Map::new();
+    let mut put = |k: &str, v: Value| {
+        m.insert(k.to_string(), v);
+    };
+    put("ObjectId", json!({"type": "string", "pattern": "^[0-9a-fA-F]{24}$", "description": "24 hexadecimal characters; emitted lower case."}));
+    put("DateTime", json!({"type": "string", "format": "date-time", "description": "RFC 3339; emitted in UTC with Z."}));
+    put("Date", json!({"type": "string", "format": "date"}));
+    put("ExternalId", json!({"type": "string", "minLength": 1, "maxLength": 256}));
+    put(
+        "Error",
+        object(
+            &["error"],
+            json!({"error": {"type": "object", "additionalProperties": false, "required": ["code", "message"], "properties": {
+                "code": {"type": "string", "enum": ["invalid_argument", "unauthenticated", "permission_denied", "not_found", "conflict", "too_large", "validation_failed", "locked", "internal", "unavailable", "method_not_allowed"]},
+                "message": {"type": "string"}, "field": {"type": "string"}, "details": array(s("RuleFailure"))}}}),
+        ),
+    );
+    put("RuleFailure", object(&["rule", "title", "description"], json!({"rule": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"}})));
+    put("ReleaseFailure", object(&["originalMessage", "title", "description"], json!({"originalMessage": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"}})));
+    put("StatusInfo", object(&["status"], json!({"status": {"type": "string", "enum": status_enum}, "validationFailedErrors": array(s("RuleFailure")), "releaseFailedErrors": array(s("ReleaseFailure"))})));
+    put(
+        "ClientProps",
+        object(&["_id", "externalId", "name"], json!({"_id": s("ObjectId"), "externalId": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"}, "callSign": {"type": "string"}})),
+    );
+    put(
+        "InitiativeProps",
+        object(
+            &["tags", "initiative"],
+            json!({"type": {"type": "string", "enum": ["pms", "temporary"]}, "tags": array(json!({"type": "string"})), "initiative": object(&["_id"], json!({
+                "type": {"type": "string", "enum": ["pms", "temporary"]}, "_id": s("ObjectId"), "billingType": {"type": "string", "enum": ["billable", "non-billable"]},
+                "callSign": {"type": "string"}, "unitIncrements": {"type": "integer"}, "externalId": {"type": "string"}, "name": {"type": "string"},
+                "description": {"type": "string"}, "client": s("ClientProps")}))}),
+        ),
+    );
+    put(
+        "WorkCode",
+        object(
+            &["_id", "externalId", "codeTypeExternalId", "name", "assignedBy"],
+            json!({"_id": s("ObjectId"), "externalId": {"type": "string"}, "codeTypeExternalId": {"type": "string"}, "name": {"type": "string"}, "assignedBy": {"type": "string", "enum": ["user", "system"]}}),
+        ),
+    );
+    let source_kind = json!({"type": "string", "enum": ["email", "document", "call", "meeting", "research", "manual", "timer"]});
+    put("Source", object(&["_id", "kind", "startedAt"], json!({"_id": s("ObjectId"), "kind": source_kind, "startedAt": s("DateTime"), "endedAt": s("DateTime"), "title": {"type": "string"}})));
+    put(
+        "FullEntry",
+        object(
+            &[
+                "_id", "customerId", "userId", "statusInfo", "creationMethod", "createdAsTimer", "workDate", "isLocked", "summary", "unitIncrementCountFromSources",
+                "unitIncrementCountAdjustments", "incrementDurationInSeconds", "workCodes", "createdAt", "updatedAt", "hasOverlap", "overlapTimeInSeconds", "isDeleted",
+                "releaseCount", "timerDurationAdjustmentInSeconds", "sources",
+            ],
+            json!({
+                "_id": s("ObjectId"), "customerId": s("ObjectId"), "userId": s("ObjectId"), "enrichmentCorrelationId": {"type": "string"},
+                "statusInfo": s("StatusInfo"), "creationMethod": {"type": "string"}, "createdAsTimer": {"type": "boolean"}, "workDate": s("Date"),
+                "isLocked": {"type": "boolean"}, "summary": {"type": "string"}, "unitIncrementCountFromSources": {"type": "integer"},
+                "unitIncrementCountAdjustments": {"type": "integer"}, "incrementDurationInSeconds": {"type": "integer"}, "initiativeProps": s("InitiativeProps"),
+                "workCodes": array(s("WorkCode")), "externalId": {"type": "string"}, "createdAt": s("DateTime"), "updatedAt": s("DateTime"),
+                "hasOverlap": {"type": "boolean"}, "overlapTimeInSeconds": {"type": "integer"}, "isDeleted": {"type": "boolean"}, "notes": {"type": "string"},
+                "releaseCount": {"type": "integer"}, "lastSyncedAt": s("DateTime"), "timerDurationAdjustmentInSeconds": {"type": "integer"},
+                "sources": array(s("Source"))
+            }),
+        ),
+    );
+    put(
+        "FlatEntry",
+        object(
+            &["entryId", "customerId", "userId", "creationMethod", "workDate", "createdAt", "updatedAt", "summary", "unitIncrementCount", "incrementDurationInSeconds", "isDeleted", "releaseCount", "codes"],
+            json!({
+                "entryId": s("ObjectId"), "externalId": {"type": "string"}, "customerId": s("ObjectId"), "userId": s("ObjectId"), "creationMethod": {"type": "string"},
+                "releasedBy": s("ObjectId"), "createdBy": s("ObjectId"), "workDate": s("Date"), "createdAt": s("DateTime"), "updatedAt": s("DateTime"),
+                "initiativeExternalId": {"type": "string"}, "clientExternalId": {"type": "string"}, "summary": {"type": "string"},
+                "unitIncrementCount": {"type": "integer"}, "incrementDurationInSeconds": {"type": "integer"}, "lastReleasePendingAt": s("DateTime"),
+                "lastReleaseFailedAt": s("DateTime"), "releaseSuccessAt": s("DateTime"), "isDeleted": {"type": "boolean"}, "notes": {"type": "string"},
+                "releaseCount": {"type": "integer"}, "lastSyncedAt": s("DateTime"),
+                "codes": array(object(&["codeExternalId", "codeTypeExternalId"], json!({"codeExternalId": {"type": "string"}, "codeTypeExternalId": {"type": "string"}})))
+            }),
+        ),
+    );
+    put(
+        "ExportItem",
+        object(
+            &["_id", "customerId", "userId", "workDate", "summary", "unitIncrementCount", "incrementDurationInSeconds", "releaseCount"],
+            json!({
+                "_id": s("ObjectId"), "customerId": s("ObjectId"), "userId": s("ObjectId"), "workDate": s("Date"), "summary": {"type": "string"},
+                "unitIncrementCount": {"type": "integer"}, "incrementDurationInSeconds": {"type": "integer"}, "initiativeProps": s("InitiativeProps"),
+                "externalId": {"type": "string"}, "notes": {"type": "string"}, "releaseCount": {"type": "integer"}, "lastSyncedAt": s("DateTime")
+            }),
+        ),
+    );
+    put("FullEntryList", array(s("FullEntry")));
+    put("FlatEntryList", array(s("FlatEntry")));
+    put("ExportItemList", array(s("ExportItem")));
+    put("FlatEntryPage", object(&["entries"], json!({"entries": array(s("FlatEntry")), "nextCursor": s("ObjectId")})));
+    put("ExportPage", object(&["entries"], json!({"entries": array(s("ExportItem")), "nextCursor": s("ObjectId")})));
+    put(
+        "OverrideBody",
+        object(
+            &[],
+            json!({"summary": text(10_000), "unitIncrementCountAdjustments": {"type": "integer", "minimum": -100_000, "maximum": 100_000},
+                   "initiativeId": s("ObjectId"), "codeIds": {"type": "array", "maxItems": 50, "items": s("ObjectId")}, "workDate": s("Date")}),
+        ),
+    );
+    put(
+        "EntryPatch",
+        object(
+            &[],
+            json!({"summary": text(10_000), "notes": text(10_000), "workDate": s("Date"), "initiativeId": s("ObjectId"),
+                   "codeIds": {"type": "array", "maxItems": 50, "items": s("ObjectId")},
+                   "unitIncrementCountAdjustments": {"type": "integer", "minimum": -100_000, "maximum": 100_000},
+                   "timerDurationAdjustmentInSeconds": {"type": "integer", "minimum": -604_800, "maximum": 604_800}}),
+        ),
+    );
+    put(
+        "SourceInput",
+        object(&["kind", "startedAt", "endedAt"], json!({"kind": source_kind, "startedAt": s("DateTime"), "endedAt": s("DateTime"), "title": text(1_000)})),
+    );
+    put(
+        "NewEntry",
+        object(
+            &[],
+            json!({"_id": s("ObjectId"), "initiativeId": s("ObjectId"), "summary": text(10_000), "notes": text(10_000), "workDate": s("Date"),
+                   "codeIds": {"type": "array", "maxItems": 50, "items": s("ObjectId")}, "durationInSeconds": {"type": "integer", "minimum": 0, "maximum": 604_800},
+                   "sources": {"type": "array", "maxItems": 500, "items": s("SourceInput")}, "creationMethod": {"type": "string", "minLength": 1, "maxLength": 64},
+                   "enrichmentCorrelationId": s("ExternalId"), "createdBy": s("ObjectId")}),
+        ),
+    );
+    put("TimerStart", object(&[], json!({"_id": s("ObjectId"), "initiativeId": s("ObjectId"), "summary": text(10_000)})));
+    put("ReleaseDayBody", object(&["workDate"], json!({"workDate": s("Date"), "mode": {"type": "string", "enum": ["all-or-nothing", "ready-subset"]}})));
+    put(
+        "ReleaseDayResult",
+        object(&["released", "notReady"], json!({"released": array(s("ObjectId")), "notReady": array(object(&["entryId", "errors"], json!({"entryId": s("ObjectId"), "errors": array(s("RuleFailure"))})))})),
+    );
+    put("ReleaseSucceededBody", object(&[], json!({"externalId": s("ExternalId"), "reReleaseFailedMessages": {"type": "array", "maxItems": 1000, "items": text(10_000)}})));
+    put("ReleaseFailedBody", object(&["errors"], json!({"errors": {"type": "array", "minItems": 1, "maxItems": 1000, "items": {"type": "string", "minLength": 1, "maxLength": 10_000}}})));
+    let item = object(
+        &["entryId"],
+        json!({"entryId": {"type": "string"}, "userId": {"type": "string"}, "externalId": s("ExternalId"), "reReleaseFailedMessages": {"type": "array", "maxItems": 1000, "items": text(10_000)}}),
+    );
+    put(
+        "BatchReleaseSucceededBody",
+        json!({"oneOf": [object(&["entries"], json!({"entries": {"type": "array", "maxItems": 1000, "items": item}})), {"type": "array", "maxItems": 1000, "items": item}]}),
+    );
+    put(
+        "BatchResults",
+        object(&["results"], json!({"results": array(object(&["entryId", "status"], json!({"entryId": {"type": "string"}, "status": {"type": "string"}, "error": {"type": "string"}})))})),
+    );
+    put("ClientInput", object(&["externalId", "name"], json!({"externalId": s("ExternalId"), "name": {"type": "string", "minLength": 1, "maxLength": 1000}, "callSign": text(1_000), "description": text(1_000)})));
+    put("Client", object(&["_id", "externalId", "name"], json!({"_id": s("ObjectId"), "externalId": {"type": "string"}, "name": {"type": "string"}, "callSign": {"type": "string"}, "description": {"type": "string"}})));
+    put("ClientList", array(s("Client")));
+    put(
+        "CodeTypeInput",
+        object(&["externalId", "name", "semanticType"], json!({"externalId": s("ExternalId"), "name": {"type": "string", "minLength": 1, "maxLength": 1000}, "semanticType": {"type": "string", "minLength": 1, "maxLength": 1000}})),
+    );
+    put("CodeType", object(&["_id", "externalId", "name", "semanticType"], json!({"_id": s("ObjectId"), "externalId": {"type": "string"}, "name": {"type": "string"}, "semanticType": {"type": "string"}})));
+    put(
+        "CodeInput",
+        object(
+            &["externalId", "name", "codeTypeExternalId"],
+            json!({"externalId": s("ExternalId"), "name": {"type": "string", "minLength": 1, "maxLength": 1000}, "description": text(1_000), "codeTypeExternalId": s("ExternalId"), "isDisabled": {"type": "boolean"}}),
+        ),
+    );
+    put(
+        "Code",
+        object(
+            &["_id", "externalId", "codeTypeExternalId", "name", "isDisabled"],
+            json!({"_id": s("ObjectId"), "externalId": {"type": "string"}, "codeTypeExternalId": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"}, "isDisabled": {"type": "boolean"}}),
+        ),
+    );
+    put("CodeList", array(s("Code")));
+    put(
+        "InitiativeInput",
+        object(
+            &["externalId", "name", "billingType", "unitIncrements"],
+            json!({"externalId": s("ExternalId"), "name": {"type": "string", "minLength": 1, "maxLength": 1000}, "description": text(1_000), "callSign": text(1_000),
+                   "clientExternalId": s("ExternalId"), "billingType": {"type": "string", "enum": ["billable", "non-billable"]},
+                   "unitIncrements": {"type": "integer", "minimum": 1, "maximum": 86_400}, "status": {"type": "string", "enum": ["active", "inactive"]},
+                   "type": {"type": "string", "enum": ["pms", "temporary"]}}),
+        ),
+    );
+    put(
+        "Initiative",
+        object(
+            &["_id", "type", "externalId", "name", "billingType", "unitIncrements", "status", "allowedUserIds", "deniedUserIds"],
+            json!({"_id": s("ObjectId"), "type": {"type": "string", "enum": ["pms", "temporary"]}, "externalId": {"type": "string"}, "name": {"type": "string"},
+                   "description": {"type": "string"}, "callSign": {"type": "string"}, "clientExternalId": {"type": "string"},
+                   "billingType": {"type": "string", "enum": ["billable", "non-billable"]}, "unitIncrements": {"type": "integer"},
+                   "status": {"type": "string", "enum": ["active", "inactive"]}, "allowedCodeIds": array(s("ObjectId")),
+                   "allowedUserIds": array(s("ObjectId")), "deniedUserIds": array(s("ObjectId"))}),
+        ),
+    );
+    put("InitiativeList", array(s("Initiative")));
+    put("InitiativeCodesBody", object(&["codeExternalIds"], json!({"codeExternalIds": array(s("ExternalId"))})));
+    put("InitiativeAccessBody", object(&["type", "userIds"], json!({"type": {"type": "string", "enum": ["allow", "deny"]}, "userIds": array(s("ObjectId"))})));
+    put(
+        "RulesInput",
+        object(
+            &[],
+            json!({"requiredCodeTypeExternalIds": array(s("ExternalId")), "isSummaryRequired": {"type": "boolean"}, "cannotReleaseFutureWork": {"type": "boolean"},
+                   "cannotReleaseNegativeIncrement": {"type": "boolean"}, "cannotReleaseZeroIncrement": {"type": "boolean"}}),
+        ),
+    );
+    put(
+        "Rules",
+        object(
+            &["requiredCodeTypeExternalIds", "isSummaryRequired", "cannotReleaseFutureWork", "cannotReleaseNegativeIncrement", "cannotReleaseZeroIncrement"],
+            json!({"requiredCodeTypeExternalIds": array(json!({"type": "string"})), "isSummaryRequired": {"type": "boolean"}, "cannotReleaseFutureWork": {"type": "boolean"},
+                   "cannotReleaseNegativeIncrement": {"type": "boolean"}, "cannotReleaseZeroIncrement": {"type": "boolean"}}),
+        ),
+    );
+    put(
+        "CustomerSettingsPatch",
+        object(
+            &[],
+            json!({"defaultUnitIncrements": {"type": "integer", "minimum": 1, "maximum": 86_400}, "rounding": {"type": "string", "enum": ["up", "nearest", "down"]},
+                   "minimumOneUnit": {"type": "boolean"}, "timezone": {"type": "string", "description": "An IANA zone name."}, "allowPostReleaseEdit": {"type": "boolean"}}),
+        ),
+    );
+    put(
+        "CustomerSettings",
+        object(
+            &["defaultUnitIncrements", "rounding", "minimumOneUnit", "timezone", "allowPostReleaseEdit"],
+            json!({"defaultUnitIncrements": {"type": "integer"}, "rounding": {"type": "string", "enum": ["up", "nearest", "down"]}, "minimumOneUnit": {"type": "boolean"},
+                   "timezone": {"type": "string"}, "allowPostReleaseEdit": {"type": "boolean"}}),
+        ),
+    );
+    put("UserSettings", object(&[], json!({"timezone": {"type": "string", "description": "An IANA zone name; absent = the customer's."}})));
+    put(
+        "Total",
+        object(
+            &["userId", "workDate", "entries", "unitIncrementCount", "incrementDurationInSeconds"],
+            json!({"userId": s("ObjectId"), "workDate": s("Date"), "initiativeId": s("ObjectId"), "entries": {"type": "integer"}, "unitIncrementCount": {"type": "integer"}, "incrementDurationInSeconds": {"type": "integer"}}),
+        ),
+    );
+    put("TotalList", array(s("Total")));
+    put("Health", object(&["status"], json!({"status": {"type": "string"}})));
+    put("OpenApiDocument", json!({"type": "object"}));
+    Value::Object(m)
+}
+
+fn param_schema(kind: ParamKind) -> Value {
+    match kind {
+        ParamKind::DateTime => s("DateTime"),
+        ParamKind::Date => s("Date"),
+        ParamKind::ObjectId => s("ObjectId"),
+        ParamKind::PageSize => json!({"type": "integer", "minimum": 1, "maximum": 100, "default": 100}),
+        ParamKind::Format => json!({"type": "string", "enum": ["json", "csv"], "default": "json"}),
+    }
+}
+
+fn error_response(description: &str) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": s("Error")}}})
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for r in ROUTES {
+        let mut parameters = Vec::new();
+        for seg in r.path.split('/') {
+            if let Some(name) = seg.strip_prefix('{').and_then(|x| x.strip_suffix('}')) {
+                let schema = if name == "initiativeExternalId" { s("ExternalId") } else { s("ObjectId") };
+                parameters.push(json!({"name": name, "in": "path", "required": true, "schema": schema}));
+            }
+        }
+        for q in r.query {
+            parameters.push(json!({"name": q.name, "in": "query", "required": q.required, "description": q.description, "schema": param_schema(q.kind)}));
+        }
+        let mut responses = Map::new();
+        for (status, schema) in r.responses {
+            let body = match (r.id, schema) {
+                ("exportEntriesV2", Some(name)) => json!({"description": "The page.", "content": {"application/json": {"schema": s(name)}, "text/csv": {"schema": {"type": "string"}}},
+                    "headers": {"X-Next-Cursor": {"description": "With format=csv: the cursor of the next page, when more may follow.", "schema": s("ObjectId")}}}),
+                ("listEntriesV1", Some(name)) => json!({"description": "The entries.", "content": {"application/json": {"schema": s(name)}},
+                    "headers": {"Deprecation": {"description": "Always true: use the v2 list.", "schema": {"type": "string", "enum": ["true"]}}}}),
+                (_, Some(name)) => json!({"description": "Success.", "content": {"application/json": {"schema": s(name)}}}),
+                (_, None) => json!({"description": "Success, no content."}),
+            };
+            responses.insert(status.to_string(), body);
+        }
+        if r.access != Access::Open {
+            responses.insert("400".into(), error_response("Malformed id, date, number, query parameter or body; `field` names it."));
+            responses.insert("401".into(), error_response("Missing, malformed, badly signed or expired token."));
+            responses.insert("403".into(), error_response("The token's customer, role or user does not allow this."));
+            responses.insert("404".into(), error_response("Not found in the caller's scope."));
+            responses.insert("405".into(), error_response("Method not allowed on this path."));
+            responses.insert("409".into(), error_response("Not allowed from the entry's status."));
+            responses.insert("413".into(), error_response("Body over 1 MiB, or a batch over 1,000 items."));
+            responses.insert("422".into(), error_response("The entry fails its validation rules; `details` lists them."));
+            responses.insert("423".into(), error_response("The entry is locked (released)."));
+            responses.insert("500".into(), error_response("A bug; never for bad input."));
+            responses.insert("503".into(), error_response("The engine is closed (shutting down)."));
+        }
+        let mut op = json!({
+            "operationId": r.id,
+            "summary": r.summary,
+            "parameters": parameters,
+            "responses": responses,
+        });
+        if let Some(obj) = op.as_object_mut() {
+            if r.access != Access::Open {
+                obj.insert("security".into(), json!([{"bearer": []}]));
+            }
+            match r.seed {
+                Some(seed) => {
+                    obj.insert("x-tenths-seed-route".into(), json!(seed));
+                }
+                None => {
+                    obj.insert("x-tenths-extension".into(), json!(true));
+                }
+            }
+            if r.deprecated {
+                obj.insert("deprecated".into(), json!(true));
+            }
+            if let Some((schema, required)) = r.body {
+                obj.insert("requestBody".into(), json!({"required": required, "content": {"application/json": {"schema": s(schema)}}}));
+            }
+            let access = match r.access {
+                Access::Open => "anyone",
+                Access::UserScope => "the user named in the path, a delegate of theirs, or an admin",
+                Access::Connector => "a connector or an admin",
+                Access::Admin => "an admin",
+                Access::ConnectorOrSelf => "a connector, an admin, or the user named in the path (or a delegate)",
+            };
+            obj.insert("description".into(), json!(format!("{} Who may call: {access}.", r.summary)));
+        }
+        let entry = paths.entry(r.path.to_string()).or_insert_with(|| json!({}));
+        if let Some(obj) = entry.as_object_mut() {
+            obj.insert(r.method.to_ascii_lowercase(), op);
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "tenths",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Billable time entries: the seed's Entries API served by the tenths engine, plus tenths extensions (x-tenths-extension)."
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+        }
+    })
+}

@@ -1,0 +1,672 @@
+//! The route table and its handlers. The table is the single description of the surface: the
+//! dispatcher matches requests against it and the OpenAPI document is generated from it, so a
+//! route cannot be served without being documented, nor documented without being served.
+
+use std::collections::HashMap;
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use super::auth::{Principal, Role, Verifier};
+use super::{error_response, Request, Response, MAX_BODY_BYTES};
+use crate::engine::{Engine, Scope, TimerStart, Window, MAX_BATCH_ITEMS, MAX_PAGE_SIZE};
+use crate::error::{Result, TenthsError};
+use crate::ids::ObjectId;
+use crate::model::*;
+use crate::time::{Date, Timestamp};
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No token needed.
+    Open,
+    /// The user named in the path, one of their delegates, or an admin.
+    UserScope,
+    /// A connector or an admin.
+    Connector,
+    /// An admin.
+    Admin,
+    /// A connector, an admin, or the user named in the path (or their delegate).
+    ConnectorOrSelf,
+}
+
+/// Kinds of query parameter values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    DateTime,
+    Date,
+    ObjectId,
+    PageSize,
+    Format,
+}
+
+/// A query parameter of a route.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryParam {
+    pub name: &'static str,
+    pub required: bool,
+    pub kind: ParamKind,
+    pub description: &'static str,
+}
+
+/// One route: what the dispatcher matches and what the OpenAPI document says.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteSpec {
+    /// `operationId`.
+    pub id: &'static str,
+    pub method: &'static str,
+    /// Template with `{customerId}`, `{userId}`, `{entryId}`, `{initiativeExternalId}`.
+    pub path: &'static str,
+    pub access: Access,
+    /// The seed's route number (`S1`…`S10`), or `None` for a tenths extension.
+    pub seed: Option<&'static str>,
+    pub summary: &'static str,
+    pub query: &'static [QueryParam],
+    /// Component schema of the request body, and whether it is required.
+    pub body: Option<(&'static str, bool)>,
+    /// Success answers: status and component schema (`None` = empty body; `"csv"` = text/csv too).
+    pub responses: &'static [(u16, Option<&'static str>)],
+    pub deprecated: bool,
+}
+
+const WINDOW_UPDATED: [QueryParam; 2] = [
+    QueryParam { name: "updatedAfter", required: true, kind: ParamKind::DateTime, description: "Exclusive lower bound of updatedAt." },
+    QueryParam { name: "updatedOnOrBefore", required: true, kind: ParamKind::DateTime, description: "Inclusive upper bound of updatedAt." },
+];
+const WINDOW_UPDATED_PAGED: [QueryParam; 4] = [
+    WINDOW_UPDATED[0],
+    WINDOW_UPDATED[1],
+    QueryParam { name: "pageSize", required: false, kind: ParamKind::PageSize, description: "Items per page, 1..100 (100)." },
+    QueryParam { name: "cursor", required: false, kind: ParamKind::ObjectId, description: "The _id after which to continue (nextCursor of the previous page)." },
+];
+const WINDOW_RELEASED: [QueryParam; 2] = [
+    QueryParam { name: "releasedAfter", required: true, kind: ParamKind::DateTime, description: "Exclusive lower bound of lastReleasePendingAt." },
+    QueryParam { name: "releasedOnOrBefore", required: true, kind: ParamKind::DateTime, description: "Inclusive upper bound of lastReleasePendingAt." },
+];
+const WINDOW_RELEASED_PAGED: [QueryParam; 5] = [
+    WINDOW_RELEASED[0],
+    WINDOW_RELEASED[1],
+    WINDOW_UPDATED_PAGED[2],
+    WINDOW_UPDATED_PAGED[3],
+    QueryParam { name: "format", required: false, kind: ParamKind::Format, description: "json (default) or csv." },
+];
+const WORK_DATES: [QueryParam; 2] = [
+    QueryParam { name: "workDateFrom", required: true, kind: ParamKind::Date, description: "First work date (inclusive)." },
+    QueryParam { name: "workDateTo", required: true, kind: ParamKind::Date, description: "Last work date (inclusive)." },
+];
+const TOTALS: [QueryParam; 3] = [WORK_DATES[0], WORK_DATES[1], QueryParam { name: "userId", required: false, kind: ParamKind::ObjectId, description: "Only this user." }];
+
+const PUBLIC_ENTRY: &str = "/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}";
+
+macro_rules! route {
+    ($id:expr, $m:expr, $p:expr, $a:expr, $seed:expr, $s:expr, $q:expr, $b:expr, $r:expr) => {
+        RouteSpec { id: $id, method: $m, path: $p, access: $a, seed: $seed, summary: $s, query: $q, body: $b, responses: $r, deprecated: false }
+    };
+}
+
+/// Every route, literal paths before templated ones where they could collide.
+pub static ROUTES: &[RouteSpec] = &[
+    route!("health", "GET", "/healthz", Access::Open, None, "Liveness probe.", &[], None, &[(200, Some("Health"))]),
+    route!("openapi", "GET", "/openapi.json", Access::Open, None, "This OpenAPI document.", &[], None, &[(200, Some("OpenApiDocument"))]),
+    // Seed routes.
+    route!("unrelease", "POST", "/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}/unrelease", Access::UserScope, Some("S1"), "Unrelease an entry: unlock and re-validate it.", &[], None, &[(200, None)]),
+    route!("overrideEntry", "PATCH", "/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}/override", Access::UserScope, Some("S2"), "Override an entry's summary, units, matter, codes or work date.", &[], Some(("OverrideBody", true)), &[(200, Some("FlatEntry"))]),
+    route!("deleteEntry", "DELETE", PUBLIC_ENTRY, Access::UserScope, Some("S3"), "Soft-delete an entry.", &[], None, &[(200, Some("FullEntry"))]),
+    RouteSpec { id: "listEntriesV1", method: "GET", path: "/api/v1/customers/{customerId}/entries", access: Access::Connector, seed: Some("S4"), summary: "Entries updated in a window (deprecated: use v2).", query: &WINDOW_UPDATED, body: None, responses: &[(200, Some("FlatEntryList"))], deprecated: true },
+    route!("exportEntriesV1", "GET", "/api/v1/customers/{customerId}/entries/export", Access::Connector, Some("S6"), "Entries released in a window, still released.", &WINDOW_RELEASED, None, &[(200, Some("ExportItemList"))]),
+    route!("releaseSucceededBatch", "POST", "/api/v1/customers/{customerId}/entries/release-succeeded/batch", Access::Connector, Some("S8"), "Report many successful releases; one result per item, in order.", &[], Some(("BatchReleaseSucceededBody", true)), &[(207, Some("BatchResults"))]),
+    route!("listEntriesV2", "GET", "/api/v2/customers/{customerId}/entries", Access::Connector, Some("S5"), "Entries updated in a window, by _id, in pages.", &WINDOW_UPDATED_PAGED, None, &[(200, Some("FlatEntryPage"))]),
+    route!("exportEntriesV2", "GET", "/api/v2/customers/{customerId}/entries/export", Access::Connector, Some("S7"), "Entries released in a window, by _id, in pages (JSON or CSV).", &WINDOW_RELEASED_PAGED, None, &[(200, Some("ExportPage"))]),
+    route!("releaseSucceeded", "POST", "/api/v1/customers/{customerId}/users/{userId}/entries/{entryId}/release-succeeded", Access::Connector, Some("S9"), "Report a successful release (a repeat with the same externalId is a no-op).", &[], Some(("ReleaseSucceededBody", false)), &[(200, None)]),
+    route!("releaseFailed", "POST", "/api/v1/customers/{customerId}/users/{userId}/entries/{entryId}/release-failed", Access::Connector, Some("S10"), "Report a failed release with the PMS messages.", &[], Some(("ReleaseFailedBody", true)), &[(200, None)]),
+    // Entries (extensions).
+    route!("releaseDay", "POST", "/api/v1/public/customers/{customerId}/users/{userId}/entries/release-day", Access::UserScope, None, "Release every entry of a work date: all or nothing, or the ready subset.", &[], Some(("ReleaseDayBody", true)), &[(200, Some("ReleaseDayResult"))]),
+    route!("createEntry", "POST", "/api/v1/public/customers/{customerId}/users/{userId}/entries", Access::UserScope, None, "Create an entry (a repeat with the same _id and body answers 200).", &[], Some(("NewEntry", true)), &[(201, Some("FullEntry")), (200, Some("FullEntry"))]),
+    route!("listUserEntries", "GET", "/api/v1/public/customers/{customerId}/users/{userId}/entries", Access::UserScope, None, "The user's entries by work date.", &WORK_DATES, None, &[(200, Some("FullEntryList"))]),
+    route!("getEntry", "GET", PUBLIC_ENTRY, Access::UserScope, None, "One entry.", &[], None, &[(200, Some("FullEntry"))]),
+    route!("editEntry", "PATCH", PUBLIC_ENTRY, Access::UserScope, None, "Change an editable entry.", &[], Some(("EntryPatch", true)), &[(200, Some("FullEntry"))]),
+    route!("releaseEntry", "POST", "/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}/release", Access::UserScope, None, "Release an entry (422 with the failing rules when not ready).", &[], None, &[(200, Some("FullEntry"))]),
+    route!("startTimer", "POST", "/api/v1/public/customers/{customerId}/users/{userId}/timers", Access::UserScope, None, "Start a timer (stops the user's other running timer).", &[], Some(("TimerStart", false)), &[(201, Some("FullEntry"))]),
+    route!("stopTimer", "POST", "/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}/timer/stop", Access::UserScope, None, "Stop a running timer.", &[], None, &[(200, Some("FullEntry"))]),
+    route!("resumeTimer", "POST", "/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}/timer/resume", Access::UserScope, None, "Resume a timer on its own day.", &[], None, &[(200, Some("FullEntry"))]),
+    // Reference data (extensions).
+    route!("importClient", "POST", "/api/v1/customers/{customerId}/clients/import", Access::Connector, None, "Upsert a client by externalId.", &[], Some(("ClientInput", true)), &[(201, Some("Client"))]),
+    route!("importCodeType", "POST", "/api/v1/customers/{customerId}/code-types/import", Access::Connector, None, "Upsert a code type by externalId.", &[], Some(("CodeTypeInput", true)), &[(201, Some("CodeType"))]),
+    route!("importCode", "POST", "/api/v1/customers/{customerId}/codes/import", Access::Connector, None, "Upsert a code by codeTypeExternalId and externalId.", &[], Some(("CodeInput", true)), &[(201, Some("Code"))]),
+    route!("importInitiative", "POST", "/api/v1/customers/{customerId}/initiatives/import", Access::Connector, None, "Upsert a matter by externalId.", &[], Some(("InitiativeInput", true)), &[(201, Some("Initiative"))]),
+    route!("setInitiativeCodes", "POST", "/api/v1/customers/{customerId}/initiatives/{initiativeExternalId}/codes", Access::Connector, None, "Replace the allowed codes of a matter.", &[], Some(("InitiativeCodesBody", true)), &[(200, Some("Initiative"))]),
+    route!("setInitiativeAccess", "POST", "/api/v1/customers/{customerId}/initiatives/{initiativeExternalId}/access", Access::Connector, None, "Replace the allow or deny list of a matter.", &[], Some(("InitiativeAccessBody", true)), &[(200, Some("Initiative"))]),
+    route!("setInitiativeRules", "POST", "/api/v1/validations/customers/{customerId}/initiatives/{initiativeExternalId}/rules", Access::Connector, None, "Set a matter's validation rules.", &[], Some(("RulesInput", true)), &[(200, Some("Rules"))]),
+    route!("setCustomerRules", "POST", "/api/v1/validations/customers/{customerId}/rules", Access::Connector, None, "Set the customer-wide validation rules.", &[], Some(("RulesInput", true)), &[(200, Some("Rules"))]),
+    route!("listInitiatives", "GET", "/api/v1/customers/{customerId}/initiatives", Access::Connector, None, "Every matter, with its _id.", &[], None, &[(200, Some("InitiativeList"))]),
+    route!("listCodes", "GET", "/api/v1/customers/{customerId}/codes", Access::Connector, None, "Every code, with its _id.", &[], None, &[(200, Some("CodeList"))]),
+    route!("listClients", "GET", "/api/v1/customers/{customerId}/clients", Access::Connector, None, "Every client, with its _id.", &[], None, &[(200, Some("ClientList"))]),
+    route!("totals", "GET", "/api/v1/customers/{customerId}/totals", Access::Connector, None, "Units and billed seconds per user, work date and matter.", &TOTALS, None, &[(200, Some("TotalList"))]),
+    route!("updateCustomerSettings", "PUT", "/api/v1/customers/{customerId}/settings", Access::Admin, None, "Change the customer's settings.", &[], Some(("CustomerSettingsPatch", true)), &[(200, Some("CustomerSettings"))]),
+    route!("updateUserSettings", "PUT", "/api/v1/customers/{customerId}/users/{userId}/settings", Access::ConnectorOrSelf, None, "Change a user's time zone.", &[], Some(("UserSettings", true)), &[(200, Some("UserSettings"))]),
+];
+
+/// Splits a path template into its segments.
+fn segments(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter(|s| !s.is_empty())
+}
+
+/// Matches a request path against a template; returns the path parameters.
+fn match_path<'a>(template: &'static str, path: &'a str) -> Option<Vec<(&'static str, &'a str)>> {
+    let mut params = Vec::new();
+    let mut t = segments(template);
+    let mut p = segments(path);
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return Some(params),
+            (Some(ts), Some(ps)) => {
+                if let Some(name) = ts.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    params.push((name, ps));
+                } else if ts != ps {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Percent-decodes a path segment or query component (`+` stays a plus: RFC 3986, so offsets
+/// such as `+02:00` survive unencoded).
+fn percent_decode(s: &str, field: &str) -> Result<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hi = bytes.get(i + 1).copied().and_then(hex_val);
+            let lo = bytes.get(i + 2).copied().and_then(hex_val);
+            match (hi, lo) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 3;
+                }
+                _ => return Err(TenthsError::invalid(field, "malformed percent-encoding")),
+            }
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| TenthsError::invalid(field, "not valid UTF-8"))
+}
+
+struct Ctx<'a> {
+    engine: &'a Engine,
+    principal: Option<Principal>,
+    params: HashMap<&'static str, String>,
+    query: HashMap<String, String>,
+    body: &'a [u8],
+}
+
+impl Ctx<'_> {
+    fn id(&self, name: &str) -> Result<ObjectId> {
+        let raw = self.params.get(name).map(String::as_str).unwrap_or("");
+        ObjectId::parse_field(raw, name)
+    }
+    fn text(&self, name: &str) -> String {
+        self.params.get(name).cloned().unwrap_or_default()
+    }
+    fn customer(&self) -> Result<ObjectId> {
+        self.id("customerId")
+    }
+    /// The owner named in the path, acting as the caller.
+    fn scope(&self) -> Result<Scope> {
+        let customer = self.customer()?;
+        let user = self.id("userId")?;
+        let actor = self.principal.as_ref().map(|p| p.user).unwrap_or(user);
+        Ok(Scope::new(customer, user).acting_as(actor))
+    }
+    fn query_str(&self, name: &str) -> Option<&str> {
+        self.query.get(name).map(String::as_str)
+    }
+    fn required(&self, name: &str) -> Result<&str> {
+        self.query_str(name).ok_or_else(|| TenthsError::invalid(name, "is required"))
+    }
+    fn timestamp(&self, name: &str) -> Result<Timestamp> {
+        Timestamp::parse_field(self.required(name)?, name)
+    }
+    fn date(&self, name: &str) -> Result<Date> {
+        Date::parse_field(self.required(name)?, name)
+    }
+    fn window(&self, after: &str, on_or_before: &str) -> Result<Window> {
+        let a = self.timestamp(after)?;
+        let b = self.timestamp(on_or_before)?;
+        Window::new(a, b).map_err(|_| TenthsError::invalid(on_or_before, format!("must not be before {after}")))
+    }
+    fn page_size(&self) -> Result<usize> {
+        match self.query_str("pageSize") {
+            None => Ok(MAX_PAGE_SIZE),
+            Some(s) => s
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+                .ok_or_else(|| TenthsError::invalid("pageSize", format!("must be an integer between 1 and {MAX_PAGE_SIZE}"))),
+        }
+    }
+    fn cursor(&self) -> Result<Option<ObjectId>> {
+        self.query_str("cursor").map(|c| ObjectId::parse_field(c, "cursor")).transpose()
+    }
+    fn body<T: DeserializeOwned>(&self) -> Result<T> {
+        parse_json(self.body)
+    }
+    fn optional_body<T: DeserializeOwned + Default>(&self) -> Result<T> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            Ok(T::default())
+        } else {
+            parse_json(self.body)
+        }
+    }
+    fn no_body(&self) -> Result<()> {
+        #[derive(Deserialize, Default)]
+        #[serde(deny_unknown_fields)]
+        struct Nothing {}
+        self.optional_body::<Nothing>().map(|_| ())
+    }
+}
+
+/// Parses a JSON body, naming the offending field in the error.
+fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(TenthsError::invalid("body", "a JSON body is required"));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    let parsed: std::result::Result<T, _> = serde_path_to_error::deserialize(de);
+    parsed.map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let msg = inner.to_string();
+        let field = if let Some(rest) = msg.strip_prefix("unknown field `") {
+            let name = rest.split('`').next().unwrap_or("");
+            if path == "." || path.is_empty() { name.to_string() } else { format!("{path}.{name}") }
+        } else if let Some(rest) = msg.strip_prefix("missing field `") {
+            let name = rest.split('`').next().unwrap_or("");
+            if path == "." || path.is_empty() { name.to_string() } else { format!("{path}.{name}") }
+        } else if path == "." || path.is_empty() {
+            "body".to_string()
+        } else {
+            path
+        };
+        TenthsError::invalid(field, msg)
+    })
+}
+
+fn authenticate(verifier: Option<&dyn Verifier>, request: &Request) -> Result<Principal> {
+    if let Some(p) = &request.principal {
+        return Ok(p.clone());
+    }
+    let header = request.header_value("authorization").ok_or_else(|| TenthsError::Unauthenticated { reason: "missing bearer token".into() })?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| TenthsError::Unauthenticated { reason: "the Authorization header must be `Bearer <token>`".into() })?;
+    let verifier = verifier.ok_or_else(|| TenthsError::Unauthenticated { reason: "this engine accepts no tokens".into() })?;
+    verifier.verify(token)
+}
+
+fn denied(reason: &str) -> TenthsError {
+    TenthsError::PermissionDenied { reason: reason.into() }
+}
+
+fn authorize(spec: &RouteSpec, p: &Principal, ctx: &Ctx<'_>) -> Result<()> {
+    if ctx.customer()? != p.customer {
+        return Err(denied("the token is for another customer"));
+    }
+    let acts_for_user = || -> Result<bool> {
+        let user = ctx.id("userId")?;
+        Ok(p.user == user || p.delegator_ids.contains(&user))
+    };
+    let ok = match spec.access {
+        Access::Open => true,
+        Access::Admin => p.role == Role::Admin,
+        Access::Connector => matches!(p.role, Role::Connector | Role::Admin),
+        Access::UserScope => p.role == Role::Admin || (p.role == Role::User && acts_for_user()?),
+        Access::ConnectorOrSelf => matches!(p.role, Role::Connector | Role::Admin) || (p.role == Role::User && acts_for_user()?),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(denied(match spec.access {
+            Access::Connector => "this route needs a connector or admin token",
+            Access::Admin => "this route needs an admin token",
+            _ => "the token may not act for this user",
+        }))
+    }
+}
+
+fn check_content_type(request: &Request) -> Result<()> {
+    if request.body.is_empty() {
+        return Ok(());
+    }
+    match request.header_value("content-type") {
+        None => Ok(()),
+        Some(ct) => {
+            let mime = ct.split(';').next().unwrap_or("").trim();
+            if mime.eq_ignore_ascii_case("application/json") || (mime.starts_with("application/") && mime.ends_with("+json")) {
+                Ok(())
+            } else {
+                Err(TenthsError::invalid("Content-Type", format!("expected application/json, got {mime:?}")))
+            }
+        }
+    }
+}
+
+fn parse_query(raw: &str, spec: &RouteSpec) -> Result<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    for pair in raw.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let key = percent_decode(k, "query")?;
+        let value = percent_decode(v, &key)?;
+        if !spec.query.iter().any(|q| q.name == key) {
+            return Err(TenthsError::invalid(key, "unknown query parameter"));
+        }
+        if out.insert(key.clone(), value).is_some() {
+            return Err(TenthsError::invalid(key, "given more than once"));
+        }
+    }
+    Ok(out)
+}
+
+/// Finds the route, authenticates, authorizes, and runs the handler; every failure becomes the
+/// single error body.
+pub(crate) fn dispatch(engine: &Engine, verifier: Option<&dyn Verifier>, request: &Request) -> Response {
+    let (path, query) = request.path.split_once('?').unwrap_or((request.path.as_str(), ""));
+    let method = request.method.to_ascii_uppercase();
+    let mut path_matched = false;
+    let mut found = None;
+    for spec in ROUTES {
+        if let Some(params) = match_path(spec.path, path) {
+            path_matched = true;
+            if spec.method == method {
+                found = Some((spec, params));
+                break;
+            }
+        }
+    }
+    let Some((spec, raw_params)) = found else {
+        if path_matched {
+            let allow: Vec<&str> = ROUTES.iter().filter(|s| match_path(s.path, path).is_some()).map(|s| s.method).collect();
+            let mut r = super::Response::json(405, &serde_json::json!({"error": {"code": "method_not_allowed", "message": format!("{method} is not allowed here")}}));
+            r.headers.push(("Allow".into(), allow.join(", ")));
+            return r;
+        }
+        return error_response(&TenthsError::not_found("route", path));
+    };
+    match serve(engine, verifier, request, spec, raw_params, query) {
+        Ok(r) => r,
+        Err(e) => error_response(&e),
+    }
+}
+
+fn serve(engine: &Engine, verifier: Option<&dyn Verifier>, request: &Request, spec: &'static RouteSpec, raw_params: Vec<(&'static str, &str)>, query: &str) -> Result<Response> {
+    if request.body.len() > MAX_BODY_BYTES {
+        return Err(TenthsError::TooLarge { reason: format!("the body is over {MAX_BODY_BYTES} bytes") });
+    }
+    let principal = if spec.access == Access::Open { None } else { Some(authenticate(verifier, request)?) };
+    let mut params = HashMap::new();
+    for (name, raw) in raw_params {
+        params.insert(name, percent_decode(raw, name)?);
+    }
+    let query = parse_query(query, spec)?;
+    let ctx = Ctx { engine, principal, params, query, body: &request.body };
+    if let Some(p) = &ctx.principal {
+        authorize(spec, p, &ctx)?;
+    }
+    check_content_type(request)?;
+    if spec.body.is_none() {
+        ctx.no_body()?;
+    }
+    run(spec.id, &ctx)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ReleaseSucceededBody {
+    #[serde(default)]
+    external_id: Option<String>,
+    #[serde(default)]
+    re_release_failed_messages: Option<Vec<String>>,
+}
+
+impl Default for ReleaseSucceededBody {
+    fn default() -> Self {
+        ReleaseSucceededBody { external_id: None, re_release_failed_messages: None }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ReleaseFailedBody {
+    errors: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum BatchBody {
+    Wrapped(BatchWrapped),
+    Bare(Vec<serde_json::Value>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchWrapped {
+    entries: Vec<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ReleaseDayBody {
+    work_date: Date,
+    #[serde(default)]
+    mode: ReleaseDayMode,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct InitiativeCodesBody {
+    code_external_ids: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct InitiativeAccessBody {
+    #[serde(rename = "type")]
+    kind: AccessKind,
+    user_ids: Vec<ObjectId>,
+}
+
+fn full(status: u16, e: &Entry) -> Response {
+    Response::json(status, &e.full())
+}
+
+fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
+    let engine = c.engine;
+    Ok(match id {
+        "health" => Response::json(200, &serde_json::json!({"status": "ok"})),
+        "openapi" => Response::json(200, &super::openapi::document()),
+        "unrelease" => {
+            engine.unrelease(&c.scope()?, &c.id("entryId")?)?;
+            Response::empty(200)
+        }
+        "overrideEntry" => {
+            let input: OverrideInput = c.body()?;
+            Response::json(200, &engine.override_entry(&c.scope()?, &c.id("entryId")?, &input)?.flat())
+        }
+        "deleteEntry" => full(200, &engine.delete_entry(&c.scope()?, &c.id("entryId")?)?),
+        "listEntriesV1" => {
+            let items = engine.list_updated(&c.customer()?, c.window("updatedAfter", "updatedOnOrBefore")?)?;
+            let flat: Vec<_> = items.iter().map(Entry::flat).collect();
+            let mut r = Response::json(200, &flat);
+            r.headers.push(("Deprecation".into(), "true".into()));
+            r
+        }
+        "listEntriesV2" => {
+            let page = engine.list_updated_page(&c.customer()?, c.window("updatedAfter", "updatedOnOrBefore")?, c.page_size()?, c.cursor()?.as_ref())?;
+            let entries: Vec<_> = page.items.iter().map(Entry::flat).collect();
+            Response::json(200, &serde_json::json!({"entries": entries, "nextCursor": page.next_cursor}).as_object().map(strip_null).unwrap_or_default())
+        }
+        "exportEntriesV1" => {
+            let items = engine.export_released(&c.customer()?, c.window("releasedAfter", "releasedOnOrBefore")?)?;
+            let export: Vec<_> = items.iter().map(Entry::export_item).collect();
+            Response::json(200, &export)
+        }
+        "exportEntriesV2" => {
+            let format = c.query_str("format").unwrap_or("json");
+            if format != "json" && format != "csv" {
+                return Err(TenthsError::invalid("format", "expected json or csv"));
+            }
+            let page = engine.export_released_page(&c.customer()?, c.window("releasedAfter", "releasedOnOrBefore")?, c.page_size()?, c.cursor()?.as_ref())?;
+            if format == "csv" {
+                let mut body = crate::wire::csv_header();
+                for e in &page.items {
+                    crate::wire::push_csv_row(&mut body, e);
+                }
+                let mut headers = vec![("Content-Type".to_string(), "text/csv; charset=utf-8".to_string())];
+                if let Some(next) = page.next_cursor {
+                    headers.push(("X-Next-Cursor".into(), next.to_string()));
+                }
+                Response { status: 200, headers, body: body.into_bytes() }
+            } else {
+                let entries: Vec<_> = page.items.iter().map(Entry::export_item).collect();
+                Response::json(200, &serde_json::json!({"entries": entries, "nextCursor": page.next_cursor}).as_object().map(strip_null).unwrap_or_default())
+            }
+        }
+        "releaseSucceededBatch" => {
+            let raw = match c.body::<BatchBody>()? {
+                BatchBody::Wrapped(w) => w.entries,
+                BatchBody::Bare(items) => items,
+            };
+            if raw.len() > MAX_BATCH_ITEMS {
+                return Err(TenthsError::TooLarge { reason: format!("at most {MAX_BATCH_ITEMS} items per batch") });
+            }
+            let mut items = Vec::with_capacity(raw.len());
+            for (i, v) in raw.into_iter().enumerate() {
+                let item: ReleaseSucceededItem = serde_json::from_value(v).map_err(|e| TenthsError::invalid(format!("entries[{i}]"), e.to_string()))?;
+                items.push(item);
+            }
+            let results = engine.release_succeeded_batch(&c.customer()?, &items)?;
+            Response::json(207, &serde_json::json!({ "results": results }))
+        }
+        "releaseSucceeded" => {
+            let body: ReleaseSucceededBody = c.optional_body()?;
+            engine.release_succeeded(&c.customer()?, Some(&c.id("userId")?), &c.id("entryId")?, body.external_id.as_deref(), body.re_release_failed_messages.as_deref())?;
+            Response::empty(200)
+        }
+        "releaseFailed" => {
+            let body: ReleaseFailedBody = c.body()?;
+            engine.release_failed(&c.customer()?, Some(&c.id("userId")?), &c.id("entryId")?, &body.errors)?;
+            Response::empty(200)
+        }
+        "releaseDay" => {
+            let body: ReleaseDayBody = c.body()?;
+            Response::json(200, &engine.release_day(&c.scope()?, body.work_date, body.mode)?)
+        }
+        "createEntry" => {
+            let input: NewEntry = c.body()?;
+            let (e, created) = engine.create_entry(&c.scope()?, &input)?;
+            full(if created { 201 } else { 200 }, &e)
+        }
+        "listUserEntries" => {
+            let items = engine.list_entries(&c.scope()?, c.date("workDateFrom")?, c.date("workDateTo")?)?;
+            let list: Vec<_> = items.iter().map(Entry::full).collect();
+            Response::json(200, &list)
+        }
+        "getEntry" => full(200, &engine.get_entry(&c.scope()?, &c.id("entryId")?)?),
+        "editEntry" => {
+            let patch: EntryPatch = c.body()?;
+            full(200, &engine.edit_entry(&c.scope()?, &c.id("entryId")?, &patch)?)
+        }
+        "releaseEntry" => full(200, &engine.release_entry(&c.scope()?, &c.id("entryId")?)?),
+        "startTimer" => {
+            let input: TimerStart = c.optional_body()?;
+            full(201, &engine.start_timer(&c.scope()?, &input)?)
+        }
+        "stopTimer" => full(200, &engine.stop_timer(&c.scope()?, &c.id("entryId")?)?),
+        "resumeTimer" => full(200, &engine.resume_timer(&c.scope()?, &c.id("entryId")?)?),
+        "importClient" => Response::json(201, &engine.upsert_client(&c.customer()?, &c.body()?)?),
+        "importCodeType" => Response::json(201, &engine.upsert_code_type(&c.customer()?, &c.body()?)?),
+        "importCode" => Response::json(201, &engine.upsert_code(&c.customer()?, &c.body()?)?),
+        "importInitiative" => Response::json(201, &engine.upsert_initiative(&c.customer()?, &c.body()?)?),
+        "setInitiativeCodes" => {
+            let body: InitiativeCodesBody = c.body()?;
+            Response::json(200, &engine.set_initiative_codes(&c.customer()?, &c.text("initiativeExternalId"), &body.code_external_ids)?)
+        }
+        "setInitiativeAccess" => {
+            let body: InitiativeAccessBody = c.body()?;
+            Response::json(200, &engine.set_initiative_access(&c.customer()?, &c.text("initiativeExternalId"), body.kind, &body.user_ids)?)
+        }
+        "setInitiativeRules" => {
+            let body: ValidationRulesInput = c.body()?;
+            Response::json(200, &engine.set_validation_rules(&c.customer()?, Some(&c.text("initiativeExternalId")), &body)?)
+        }
+        "setCustomerRules" => {
+            let body: ValidationRulesInput = c.body()?;
+            Response::json(200, &engine.set_validation_rules(&c.customer()?, None, &body)?)
+        }
+        "listInitiatives" => Response::json(200, &engine.list_initiatives(&c.customer()?)?),
+        "listCodes" => Response::json(200, &engine.list_codes(&c.customer()?)?),
+        "listClients" => Response::json(200, &engine.list_clients(&c.customer()?)?),
+        "totals" => {
+            let user = c.query_str("userId").map(|u| ObjectId::parse_field(u, "userId")).transpose()?;
+            Response::json(200, &engine.totals(&c.customer()?, user.as_ref(), c.date("workDateFrom")?, c.date("workDateTo")?)?)
+        }
+        "updateCustomerSettings" => {
+            let patch: CustomerSettingsPatch = c.body()?;
+            Response::json(200, &engine.update_customer_settings(&c.customer()?, &patch)?)
+        }
+        "updateUserSettings" => {
+            let settings: UserSettings = c.body()?;
+            Response::json(200, &engine.update_user_settings(&c.customer()?, &c.id("userId")?, &settings)?)
+        }
+        other => return Err(TenthsError::Storage { reason: format!("route {other} has no handler") }),
+    })
+}
+
+fn strip_null(map: &serde_json::Map<String, serde_json::Value>) -> serde_json::Map<String, serde_json::Value> {
+    map.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_match_and_capture() {
+        let p = match_path("/a/{x}/b/{y}", "/a/1/b/2").unwrap();
+        assert_eq!(p, vec![("x", "1"), ("y", "2")]);
+        assert!(match_path("/a/{x}/b", "/a/1/c").is_none());
+        assert!(match_path("/a/{x}", "/a/1/extra").is_none());
+    }
+
+    #[test]
+    fn percent_decoding_keeps_plus() {
+        assert_eq!(percent_decode("2022-08-12T22:44:48+02:00", "q").unwrap(), "2022-08-12T22:44:48+02:00");
+        assert_eq!(percent_decode("2022-08-12T22%3A44%3A48%2B02%3A00", "q").unwrap(), "2022-08-12T22:44:48+02:00");
+        assert!(percent_decode("%zz", "q").is_err());
+        assert!(percent_decode("%ff", "q").is_err());
+    }
+
+    #[test]
+    fn route_ids_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for r in ROUTES {
+            assert!(seen.insert(r.id), "duplicate {}", r.id);
+        }
+    }
+}
