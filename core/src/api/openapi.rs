@@ -277,6 +277,30 @@ fn error_response(description: &str) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": s("Error")}}})
 }
 
+/// Error answers every authenticated operation may give.
+const ERROR_STATUSES: [u16; 11] = [400, 401, 403, 404, 405, 409, 413, 422, 423, 500, 503];
+
+fn error_responses() -> Value {
+    let mut m = Map::new();
+    for code in ERROR_STATUSES {
+        let text = match code {
+            400 => "Malformed id, date, number, query parameter or body; `field` names it.",
+            401 => "Missing, malformed, badly signed or expired token.",
+            403 => "The token's customer, role or user does not allow this.",
+            404 => "Not found in the caller's scope.",
+            405 => "Method not allowed on this path.",
+            409 => "Not allowed from the entry's status.",
+            413 => "Body over 1 MiB, or a batch over 1,000 items.",
+            422 => "The entry fails its validation rules; `details` lists them.",
+            423 => "The entry is locked (released).",
+            500 => "A bug; never for bad input.",
+            _ => "The engine is closed (shutting down).",
+        };
+        m.insert(format!("E{code}"), error_response(text));
+    }
+    Value::Object(m)
+}
+
 /// The whole document.
 pub fn document() -> Value {
     let mut paths = Map::new();
@@ -304,17 +328,9 @@ pub fn document() -> Value {
             responses.insert(status.to_string(), body);
         }
         if r.access != Access::Open {
-            responses.insert("400".into(), error_response("Malformed id, date, number, query parameter or body; `field` names it."));
-            responses.insert("401".into(), error_response("Missing, malformed, badly signed or expired token."));
-            responses.insert("403".into(), error_response("The token's customer, role or user does not allow this."));
-            responses.insert("404".into(), error_response("Not found in the caller's scope."));
-            responses.insert("405".into(), error_response("Method not allowed on this path."));
-            responses.insert("409".into(), error_response("Not allowed from the entry's status."));
-            responses.insert("413".into(), error_response("Body over 1 MiB, or a batch over 1,000 items."));
-            responses.insert("422".into(), error_response("The entry fails its validation rules; `details` lists them."));
-            responses.insert("423".into(), error_response("The entry is locked (released)."));
-            responses.insert("500".into(), error_response("A bug; never for bad input."));
-            responses.insert("503".into(), error_response("The engine is closed (shutting down)."));
+            for code in ERROR_STATUSES {
+                responses.insert(code.to_string(), json!({"$ref": format!("#/components/responses/E{code}")}));
+            }
         }
         let mut op = json!({
             "operationId": r.id,
@@ -364,6 +380,7 @@ pub fn document() -> Value {
         "paths": paths,
         "components": {
             "schemas": schemas(),
+            "responses": error_responses(),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
         }
     })
