@@ -941,7 +941,7 @@ fn blank_entry(scope: &Scope, input: &NewEntry, now: Timestamp, work_date: Date)
         id: input.id.unwrap_or_else(|| ObjectId::generate(now.millis() / 1000)),
         customer_id: scope.customer,
         user_id: scope.user,
-        created_by: Some(input.created_by.unwrap_or(scope.actor)),
+        created_by: Some(scope.actor),
         released_by: None,
         external_id: None,
         enrichment_correlation_id: input.enrichment_correlation_id.clone(),
@@ -1091,9 +1091,16 @@ fn close_running(c: &Connection, now: Timestamp, customer: &ObjectId, user: &Obj
     Ok(())
 }
 
+/// Re-settles the entries `sql` selects after reference data changed. Released entries keep
+/// their units, and `release-failed` entries keep their PMS messages until the user acts on them
+/// (a release re-checks the rules anyway).
 fn resettle(c: &Connection, now: Timestamp, sql: &str, p: impl rusqlite::Params) -> Result<()> {
     let pks: Vec<i64> = c.prepare_cached(sql)?.query_map(p, |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     for pk in pks {
+        let status: String = c.prepare_cached("SELECT status FROM entries WHERE pk = ?1")?.query_row(params![pk], |r| r.get(0))?;
+        if status == Status::ReleaseFailed.as_str() {
+            continue;
+        }
         let id = entry_id_of(c, pk)?;
         let customer: ObjectId = c.prepare_cached("SELECT customer_id FROM entries WHERE pk = ?1")?.query_row(params![pk], |r| r.get(0))?;
         if let Some((_, mut e)) = store::find(c, &customer, &id)? {

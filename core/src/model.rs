@@ -66,6 +66,7 @@ impl Default for CustomerSettings {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CustomerSettingsPatch {
+    #[serde(default, deserialize_with = "crate::wire::de_opt_count")]
     pub default_unit_increments: Option<i64>,
     pub rounding: Option<Rounding>,
     pub minimum_one_unit: Option<bool>,
@@ -247,6 +248,7 @@ pub struct InitiativeInput {
     #[serde(default)]
     pub client_external_id: Option<String>,
     pub billing_type: BillingType,
+    #[serde(deserialize_with = "crate::wire::de_count")]
     pub unit_increments: i64,
     #[serde(default)]
     pub status: Option<InitiativeStatus>,
@@ -496,9 +498,6 @@ pub struct NewEntry {
     pub creation_method: Option<String>,
     #[serde(default)]
     pub enrichment_correlation_id: Option<String>,
-    /// Who created it, when not the owner (a delegate).
-    #[serde(default)]
-    pub created_by: Option<ObjectId>,
 }
 
 /// A change of an entry (the extension `PATCH` and the seed's override): absent = unchanged.

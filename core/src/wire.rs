@@ -31,6 +31,12 @@ pub fn count_from_json(v: &serde_json::Value) -> Result<i64, &'static str> {
     }
 }
 
+/// serde helper: a required count field (see [`count_from_json`]).
+pub fn de_count<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    count_from_json(&v).map_err(serde::de::Error::custom)
+}
+
 /// serde helper: an optional count field (see [`count_from_json`]).
 pub fn de_opt_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     let v = Option::<serde_json::Value>::deserialize(d)?;

@@ -1,6 +1,8 @@
 //! Shared helpers of the cross-crate tests: engines on a fixed clock, fixed ids, and a small
 //! firm to test against.
 
+pub mod vectors;
+
 use std::sync::Arc;
 
 use tenths::{Engine, FixedClock, ObjectId, Timestamp};

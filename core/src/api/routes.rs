@@ -290,10 +290,9 @@ fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let msg = inner.to_string();
-        let field = if let Some(rest) = msg.strip_prefix("unknown field `") {
-            let name = rest.split('`').next().unwrap_or("");
-            if path == "." || path.is_empty() { name.to_string() } else { format!("{path}.{name}") }
-        } else if let Some(rest) = msg.strip_prefix("missing field `") {
+        // For an unknown field the path already ends with its name; for a missing one it is the
+        // parent object.
+        let field = if let Some(rest) = msg.strip_prefix("missing field `") {
             let name = rest.split('`').next().unwrap_or("");
             if path == "." || path.is_empty() { name.to_string() } else { format!("{path}.{name}") }
         } else if path == "." || path.is_empty() {

@@ -88,6 +88,9 @@ pub(crate) fn open_writer(path: &Path, opts: &OpenOptions) -> Result<Connection>
     check_header(path)?;
     let conn = Connection::open(path).map_err(|e| incompatible(format!("cannot open {}: {e}", path.display())))?;
     conn.busy_timeout(std::time::Duration::from_millis(opts.busy_timeout_ms))?;
+    // Refuse a foreign or newer file before anything writes to it (switching to WAL rewrites the
+    // header).
+    check_compatible(&conn)?;
     let mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
         .map_err(|e| incompatible(format!("{} cannot be opened as a database: {e}", path.display())))?;
@@ -115,13 +118,13 @@ pub(crate) fn open_reader(path: &Path, opts: &OpenOptions) -> Result<Connection>
     Ok(conn)
 }
 
-/// Brings the schema to [`SCHEMA_VERSION`] in one IMMEDIATE transaction.
-pub(crate) fn migrate(conn: &Connection) -> Result<()> {
-    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
-        .map_err(|e| incompatible(format!("cannot lock the database to check its schema: {e}")))?;
-    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| incompatible(e.to_string()))?;
-    let app_id: i64 = tx.query_row("PRAGMA application_id", [], |r| r.get(0))?;
-    let objects: i64 = tx.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+/// Reads the schema version, refusing another application's database or a newer schema.
+fn check_compatible(conn: &Connection) -> Result<i64> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| incompatible(format!("the file cannot be read as a database ({e}); it was left untouched")))?;
+    let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
     if app_id != APPLICATION_ID && (app_id != 0 || objects > 0) {
         return Err(incompatible("the file is a SQLite database of another application; it was left untouched"));
     }
@@ -131,6 +134,14 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
     if version < 0 {
         return Err(incompatible(format!("invalid schema version {version}")));
     }
+    Ok(version)
+}
+
+/// Brings the schema to [`SCHEMA_VERSION`] in one IMMEDIATE transaction.
+pub(crate) fn migrate(conn: &Connection) -> Result<()> {
+    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+        .map_err(|e| incompatible(format!("cannot lock the database to check its schema: {e}")))?;
+    let version = check_compatible(&tx)?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
         tx.execute_batch(sql).map_err(|e| TenthsError::Storage { reason: format!("migration to version {} failed: {e}", i + 1) })?;
     }
