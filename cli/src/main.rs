@@ -47,6 +47,72 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 6)]
         entries_per_day: usize,
     },
+    /// Serve the Entries API over HTTP (the seed's routes and the tenths extensions).
+    ///
+    /// Requests need `Authorization: Bearer <JWT>` signed with HS256 by the shared secret (see
+    /// `tenths token`). Logs one line per request on stderr (RUST_LOG sets the level; default
+    /// info). SIGINT or SIGTERM stops accepting, finishes in-flight requests and closes the
+    /// database cleanly.
+    Serve {
+        /// Database file (created if missing).
+        #[arg(long, value_name = "PATH", default_value = "tenths.sqlite")]
+        db: PathBuf,
+        /// Address to listen on (port 0 picks a free port; the chosen address is printed).
+        #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// HS256 secret that signs the tokens.
+        #[arg(long, env = "TENTHS_JWT_SECRET", hide_env_values = true)]
+        jwt_secret: Option<String>,
+        /// Log as JSON lines instead of text.
+        #[arg(long)]
+        log_json: bool,
+        /// Test hook: a request with `X-Tenths-Fault: panic` panics in its handler.
+        #[arg(long, hide = true)]
+        test_faults: bool,
+    },
+    /// Print a signed token (HS256 JWT) for `tenths serve`.
+    Token {
+        /// The secret `tenths serve` was started with.
+        #[arg(long, env = "TENTHS_JWT_SECRET", hide_env_values = true)]
+        secret: String,
+        /// Customer (tenant) id.
+        #[arg(long, value_name = "ID")]
+        customer: String,
+        /// User id (`sub`).
+        #[arg(long, value_name = "ID")]
+        user: String,
+        /// user, admin or connector.
+        #[arg(long, default_value = "user")]
+        role: String,
+        /// Users this user may act for (repeatable).
+        #[arg(long = "delegator", value_name = "ID")]
+        delegators: Vec<String>,
+        /// Lifetime: 90s, 30m, 1h, 7d.
+        #[arg(long, default_value = "1h")]
+        ttl: String,
+    },
+}
+
+fn token(secret: &str, customer: &str, user: &str, role: &str, delegators: &[String], ttl: &str) -> Result<String, String> {
+    let id = |s: &str, field: &str| tenths::ObjectId::parse_field(s, field).map_err(|e| e.to_string());
+    let mut principal = tenths::api::Principal::new(id(customer, "customer")?, id(user, "user")?, tenths::api::Role::parse(role).map_err(|e| e.to_string())?);
+    for d in delegators {
+        principal.delegator_ids.push(id(d, "delegator")?);
+    }
+    let ttl = tenths_cli::serve::parse_ttl(ttl)?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?.as_secs();
+    let exp = i64::try_from(now).map_err(|e| e.to_string())?.saturating_add(ttl);
+    tenths::api::mint_hs256(secret.as_bytes(), &principal, exp).map_err(|e| e.to_string())
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
 }
 
 fn main() -> ExitCode {
@@ -62,5 +128,29 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Serve { db, addr, jwt_secret, log_json, test_faults } => {
+            let Some(jwt_secret) = jwt_secret.filter(|s| !s.is_empty()) else {
+                eprintln!("error: a JWT secret is required: pass --jwt-secret or set TENTHS_JWT_SECRET");
+                return ExitCode::FAILURE;
+            };
+            init_logging(log_json);
+            match tenths_cli::serve::run(tenths_cli::serve::ServeConfig { db, addr, jwt_secret, fault_injection: test_faults }) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Token { secret, customer, user, role, delegators, ttl } => match token(&secret, &customer, &user, &role, &delegators, &ttl) {
+            Ok(t) => {
+                println!("{t}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

@@ -1,0 +1,310 @@
+//! End to end through the real `tenths serve` binary on a loopback port, with a real HTTP
+//! client: the whole connector loop, paging, window edges, oversize bodies, a panicking handler
+//! that does not take the server down, and a graceful shutdown that leaves a clean database.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{json, Value};
+use tenths::api::{mint_hs256, Principal, Role};
+use tenths::ObjectId;
+
+const SECRET: &str = "e2e-secret";
+
+struct Server {
+    child: Child,
+    base: String,
+    dir: std::path::PathBuf,
+}
+
+impl Server {
+    fn start() -> Server {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let dir = std::env::temp_dir().join(format!("tenths-e2e-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tenths"))
+            .args(["serve", "--db", dir.join("serve.sqlite").to_str().unwrap(), "--addr", "127.0.0.1:0", "--test-faults"])
+            .env("TENTHS_JWT_SECRET", SECRET)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let base = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
+        Server { child, base, dir }
+    }
+
+    fn stop(&mut self) -> std::process::ExitStatus {
+        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+struct Client {
+    agent: ureq::Agent,
+    base: String,
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    text: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+impl Client {
+    fn new(base: &str) -> Client {
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        Client { agent, base: base.to_string() }
+    }
+
+    fn call(&self, method: &str, path: &str, token: &str, body: Option<&Value>) -> Reply {
+        self.raw(method, path, &[("Authorization", &format!("Bearer {token}"))], body.map(|b| b.to_string()))
+    }
+
+    fn raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<String>) -> Reply {
+        let url = format!("{}{}", self.base, path);
+        let result = match (method, body) {
+            ("GET", _) => {
+                let mut r = self.agent.get(&url);
+                for (k, v) in headers {
+                    r = r.header(*k, *v);
+                }
+                r.call()
+            }
+            ("DELETE", _) => {
+                let mut r = self.agent.delete(&url);
+                for (k, v) in headers {
+                    r = r.header(*k, *v);
+                }
+                r.call()
+            }
+            (m, body) => {
+                let mut r = match m {
+                    "POST" => self.agent.post(&url),
+                    "PATCH" => self.agent.patch(&url),
+                    _ => self.agent.put(&url),
+                };
+                let mut has_type = false;
+                for (k, v) in headers {
+                    has_type |= k.eq_ignore_ascii_case("content-type");
+                    r = r.header(*k, *v);
+                }
+                if !has_type {
+                    r = r.header("Content-Type", "application/json");
+                }
+                r.send(body.unwrap_or_default())
+            }
+        };
+        let mut resp = result.expect("HTTP exchange");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().iter().map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_string())).collect();
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        Reply { status, headers, text }
+    }
+}
+
+fn id(n: u64) -> ObjectId {
+    ObjectId::parse(&format!("{n:024x}")).unwrap()
+}
+
+fn token(user: ObjectId, role: Role) -> String {
+    let exp = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600) as i64;
+    mint_hs256(SECRET.as_bytes(), &Principal::new(id(0xc), user, role), exp).unwrap()
+}
+
+#[test]
+fn the_connector_loop_over_http() {
+    let mut server = Server::start();
+    let http = Client::new(&server.base);
+    let c = id(0xc);
+    let lawyer = id(0xa);
+    let admin = token(id(0xad), Role::Admin);
+    let connector = token(id(0xcc), Role::Connector);
+    let user = token(lawyer, Role::User);
+    let cc = format!("/api/v1/customers/{c}");
+    let cu = format!("/api/v1/public/customers/{c}/users/{lawyer}");
+
+    assert_eq!(http.raw("GET", "/healthz", &[], None).status, 200);
+    assert_eq!(http.call("GET", &format!("{cc}/initiatives"), "garbage", None).status, 401);
+
+    // Reference data from the connector.
+    assert_eq!(http.call("POST", &format!("{cc}/clients/import"), &connector, Some(&json!({"externalId": "CL-1", "name": "Acme"}))).status, 201);
+    let matter = http.call("POST", &format!("{cc}/initiatives/import"), &connector, Some(&json!({"externalId": "M-1", "name": "Acme v. Widget", "clientExternalId": "CL-1", "billingType": "billable", "unitIncrements": 360})));
+    assert_eq!(matter.status, 201, "{}", matter.text);
+    let matter_id = matter.json()["_id"].as_str().unwrap().to_string();
+    let settings = http.call("PUT", &format!("{cc}/settings"), &admin, Some(&json!({"timezone": "Europe/London"})));
+    assert_eq!(settings.status, 200);
+
+    // 250 entries through the user's route (device-made ids), then page through them.
+    let mut ids = Vec::new();
+    for i in 0..250u64 {
+        let entry_id = id(0xe000 + i);
+        let body = json!({"_id": entry_id.to_string(), "initiativeId": matter_id, "summary": format!("Task {i}"), "durationInSeconds": 300 + i, "workDate": "2026-01-15"});
+        let r = http.call("POST", &format!("{cu}/entries"), &user, Some(&body));
+        assert_eq!(r.status, 201, "{}", r.text);
+        ids.push(entry_id.to_string());
+    }
+    // The same create again answers 200 with the stored entry.
+    let again = http.call("POST", &format!("{cu}/entries"), &user, Some(&json!({"_id": ids[0], "initiativeId": matter_id, "summary": "Task 0", "durationInSeconds": 300, "workDate": "2026-01-15"})));
+    assert_eq!(again.status, 200, "{}", again.text);
+    let window = "updatedAfter=2000-01-01T00:00:00Z&updatedOnOrBefore=2100-01-01T00:00:00Z";
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(cur) => format!("/api/v2/customers/{c}/entries?{window}&pageSize=7&cursor={cur}"),
+            None => format!("/api/v2/customers/{c}/entries?{window}&pageSize=7"),
+        };
+        let page = http.call("GET", &path, &connector, None);
+        assert_eq!(page.status, 200, "{}", page.text);
+        let body = page.json();
+        for e in body["entries"].as_array().unwrap() {
+            seen.push(e["entryId"].as_str().unwrap().to_string());
+        }
+        match body["nextCursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(seen, sorted, "every entry once, in _id order");
+    let v1 = http.call("GET", &format!("{cc}/entries?{window}"), &connector, None);
+    assert_eq!(v1.header("Deprecation"), Some("true"));
+    assert_eq!(v1.json().as_array().unwrap().len(), 250);
+
+    // Window edges: updatedAfter is exclusive, updatedOnOrBefore inclusive.
+    let first = http.call("GET", &format!("{cu}/entries/{}", ids[0]), &user, None).json();
+    let t = first["updatedAt"].as_str().unwrap().to_string();
+    let at = |after: &str, until: &str| -> Vec<String> {
+        let r = http.call("GET", &format!("/api/v2/customers/{c}/entries?updatedAfter={after}&updatedOnOrBefore={until}&pageSize=100"), &connector, None);
+        r.json()["entries"].as_array().unwrap().iter().map(|e| e["entryId"].as_str().unwrap().to_string()).collect()
+    };
+    assert!(at("2000-01-01T00:00:00Z", &t).contains(&ids[0]), "inclusive upper bound");
+    assert!(!at(&t, "2100-01-01T00:00:00Z").contains(&ids[0]), "exclusive lower bound");
+
+    // Release five, then export the window.
+    for i in 0..5 {
+        let r = http.call("POST", &format!("{cu}/entries/{}/release", ids[i]), &user, None);
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.json()["statusInfo"]["status"], "release-pending");
+    }
+    let rwin = "releasedAfter=2000-01-01T00:00:00Z&releasedOnOrBefore=2100-01-01T00:00:00Z";
+    let export = http.call("GET", &format!("/api/v2/customers/{c}/entries/export?{rwin}"), &connector, None).json();
+    assert_eq!(export["entries"].as_array().unwrap().len(), 5);
+    let csv = http.call("GET", &format!("/api/v2/customers/{c}/entries/export?{rwin}&format=csv"), &connector, None);
+    assert_eq!(csv.header("Content-Type"), Some("text/csv; charset=utf-8"));
+    assert_eq!(csv.text.lines().count(), 6);
+
+    // Batch: three good, one unknown, one malformed, one not released: results in input order.
+    let batch = json!({"entries": [
+        {"entryId": ids[0], "externalId": "PMS-0"}, {"entryId": id(0xdead).to_string()}, {"entryId": ids[1], "externalId": "PMS-1"},
+        {"entryId": "nope"}, {"entryId": ids[2], "externalId": "PMS-2"}, {"entryId": ids[100]}]});
+    let r = http.call("POST", &format!("{cc}/entries/release-succeeded/batch"), &connector, Some(&batch));
+    assert_eq!(r.status, 207, "{}", r.text);
+    let statuses: Vec<String> = r.json()["results"].as_array().unwrap().iter().map(|x| x["status"].as_str().unwrap().to_string()).collect();
+    assert_eq!(statuses, ["ok", "not_found", "ok", "invalid_argument", "ok", "conflict"]);
+    // A retried identical callback is a no-op success.
+    let r = http.call("POST", &format!("{cc}/users/{lawyer}/entries/{}/release-succeeded", ids[0]), &connector, Some(&json!({"externalId": "PMS-0"})));
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // The PMS rejects one; the lawyer fixes it and releases again; the connector succeeds.
+    let r = http.call("POST", &format!("{cc}/users/{lawyer}/entries/{}/release-failed", ids[3]), &connector, Some(&json!({"errors": ["Matter M-1 is closed for time entry"]})));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let failed = http.call("GET", &format!("{cu}/entries/{}", ids[3]), &user, None).json();
+    assert_eq!(failed["statusInfo"]["status"], "release-failed");
+    assert_eq!(failed["statusInfo"]["releaseFailedErrors"][0]["originalMessage"], "Matter M-1 is closed for time entry");
+    let fixed = http.call("PATCH", &format!("{cu}/entries/{}/override", ids[3]), &user, Some(&json!({"summary": "Task 3 (corrected)"})));
+    assert_eq!(fixed.status, 200, "{}", fixed.text);
+    assert_eq!(fixed.json()["summary"], "Task 3 (corrected)");
+    assert_eq!(http.call("POST", &format!("{cu}/entries/{}/release", ids[3]), &user, None).status, 200);
+    let r = http.call("POST", &format!("{cc}/users/{lawyer}/entries/{}/release-succeeded", ids[3]), &connector, Some(&json!({"externalId": "PMS-3"})));
+    assert_eq!(r.status, 200);
+    let e3 = http.call("GET", &format!("{cu}/entries/{}", ids[3]), &user, None).json();
+    assert_eq!((e3["releaseCount"].as_i64(), e3["externalId"].as_str()), (Some(2), Some("PMS-3")));
+
+    // Locked entries refuse edits; unrelease unlocks and keeps the PMS id; delete soft-deletes.
+    let locked = http.call("PATCH", &format!("{cu}/entries/{}", ids[0]), &user, Some(&json!({"summary": "late"})));
+    assert_eq!(locked.status, 423);
+    assert_eq!(locked.json()["error"]["code"], "locked");
+    assert_eq!(http.call("POST", &format!("{cu}/entries/{}/unrelease", ids[0]), &user, None).status, 200);
+    let e0 = http.call("GET", &format!("{cu}/entries/{}", ids[0]), &user, None).json();
+    assert_eq!((e0["isLocked"].as_bool(), e0["externalId"].as_str()), (Some(false), Some("PMS-0")));
+    let deleted = http.call("DELETE", &format!("{cu}/entries/{}", ids[0]), &user, None);
+    assert_eq!(deleted.status, 200);
+    assert_eq!(deleted.json()["isDeleted"], true);
+    assert_eq!(http.call("GET", &format!("{cu}/entries/{}", ids[0]), &user, None).status, 404);
+    // Deleted entries stay visible to connectors.
+    let listed = http.call("GET", &format!("{cc}/entries?{window}"), &connector, None).json();
+    assert!(listed.as_array().unwrap().iter().any(|e| e["entryId"] == ids[0].as_str() && e["isDeleted"] == true));
+
+    // Bad input answers 4xx with the error body naming the field; nothing is written.
+    let e10_before = http.call("GET", &format!("{cu}/entries/{}", ids[10]), &user, None).json();
+    let bad = http.call("PATCH", &format!("{cu}/entries/{}", ids[10]), &user, Some(&json!({"unitIncrementCountAdjustments": 2.5})));
+    assert_eq!((bad.status, bad.json()["error"]["field"].as_str()), (400, Some("unitIncrementCountAdjustments")));
+    let bad = http.call("GET", &format!("/api/v2/customers/{c}/entries?{window}&pageSize=101"), &connector, None);
+    assert_eq!((bad.status, bad.json()["error"]["field"].as_str()), (400, Some("pageSize")));
+    let bad = http.call("GET", &format!("/api/v2/customers/{c}/entries?updatedAfter=2023-02-29T00:00:00Z&updatedOnOrBefore=2100-01-01T00:00:00Z"), &connector, None);
+    assert_eq!((bad.status, bad.json()["error"]["field"].as_str()), (400, Some("updatedAfter")));
+    let bad = http.raw("POST", &format!("{cu}/entries"), &[("Authorization", &format!("Bearer {user}")), ("Content-Type", "text/plain")], Some("{}".into()));
+    assert_eq!(bad.status, 400);
+    let bad = http.raw("POST", &format!("{cu}/entries"), &[("Authorization", &format!("Bearer {user}"))], Some("{not json".into()));
+    assert_eq!(bad.status, 400);
+    let huge = format!("{{\"summary\": \"{}\"}}", "x".repeat(1_100_000));
+    let bad = http.raw("POST", &format!("{cu}/entries"), &[("Authorization", &format!("Bearer {user}"))], Some(huge));
+    assert_eq!((bad.status, bad.json()["error"]["code"].as_str()), (413, Some("too_large")));
+    let e10_after = http.call("GET", &format!("{cu}/entries/{}", ids[10]), &user, None).json();
+    assert_eq!(e10_after, e10_before, "refused requests changed nothing");
+
+    // A panicking handler answers 500 and the server keeps serving.
+    let boom = http.raw("GET", "/healthz", &[("X-Tenths-Fault", "panic")], None);
+    assert_eq!((boom.status, boom.json()["error"]["code"].as_str()), (500, Some("internal")));
+    assert_eq!(http.raw("GET", "/healthz", &[], None).status, 200);
+
+    // Graceful shutdown: exit 0 and a database that reopens with every entry.
+    let db = server.dir.join("serve.sqlite");
+    let status = server.stop();
+    assert!(status.success(), "{status:?}");
+    let engine = tenths::Engine::open(&db).unwrap();
+    let all = engine
+        .list_updated(&c, tenths::Window::new(tenths::Timestamp::parse("2000-01-01T00:00:00Z").unwrap(), tenths::Timestamp::parse("2100-01-01T00:00:00Z").unwrap()).unwrap())
+        .unwrap();
+    assert_eq!(all.len(), 250);
+}
+
+#[test]
+fn serve_refuses_to_start_without_a_secret() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tenths")).args(["serve", "--db", "/nonexistent/x.sqlite", "--addr", "127.0.0.1:0"]).env_remove("TENTHS_JWT_SECRET").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("secret"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn token_command_mints_a_verifiable_token() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tenths"))
+        .args(["token", "--secret", "s3", "--customer", &id(0xc).to_string(), "--user", &id(0xa).to_string(), "--role", "connector", "--ttl", "1h"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap();
+    let p = tenths::api::Verifier::verify(&tenths::api::Hs256Verifier::new(b"s3").unwrap(), token.trim()).unwrap();
+    assert_eq!((p.customer, p.user, p.role), (id(0xc), id(0xa), Role::Connector));
+}
