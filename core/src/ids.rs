@@ -137,16 +137,16 @@ impl rusqlite::types::FromSql for ObjectId {
     }
 }
 
-/// Maximum length in bytes of a PMS-side id and of short names.
-pub const MAX_EXTERNAL_ID_BYTES: usize = 256;
+/// Maximum length of a PMS-side id, in characters.
+pub const MAX_EXTERNAL_ID_CHARS: usize = 256;
 
-/// Checks a PMS-side id: non-empty, at most 256 bytes, no control characters.
+/// Checks a PMS-side id: not blank, at most 256 characters, no control characters.
 pub fn check_external_id(s: &str, field: &str) -> Result<()> {
     if s.trim().is_empty() {
         return Err(TenthsError::invalid(field, "must not be empty"));
     }
-    if s.len() > MAX_EXTERNAL_ID_BYTES {
-        return Err(TenthsError::invalid(field, format!("must be at most {MAX_EXTERNAL_ID_BYTES} bytes")));
+    if s.len() > MAX_EXTERNAL_ID_CHARS && s.chars().count() > MAX_EXTERNAL_ID_CHARS {
+        return Err(TenthsError::invalid(field, format!("must be at most {MAX_EXTERNAL_ID_CHARS} characters")));
     }
     if s.chars().any(char::is_control) {
         return Err(TenthsError::invalid(field, "must not contain control characters"));

@@ -11,9 +11,9 @@ use crate::status::Status;
 use crate::time::{Date, Timestamp};
 use crate::units::Rounding;
 
-/// Longest summary or notes accepted, in bytes.
+/// Longest summary or notes accepted, in characters.
 pub const MAX_TEXT_BYTES: usize = 10_000;
-/// Longest name, title or description of reference data, in bytes.
+/// Longest name, title or description of reference data, in characters.
 pub const MAX_NAME_BYTES: usize = 1_000;
 /// Most codes on one entry.
 pub const MAX_CODES_PER_ENTRY: usize = 50;
@@ -23,9 +23,11 @@ pub const MAX_SOURCES_PER_ENTRY: usize = 500;
 /// overlap index relies on this bound.
 pub const MAX_SOURCE_MILLIS: i64 = 25 * 3_600 * 1_000;
 
+/// Text limits count characters (Unicode scalar values), as JSON Schema's `maxLength` does, so
+/// the published schema states exactly what is accepted.
 pub(crate) fn check_text(s: &str, field: &str, max: usize) -> Result<()> {
-    if s.len() > max {
-        return Err(TenthsError::invalid(field, format!("must be at most {max} bytes")));
+    if s.len() > max && s.chars().count() > max {
+        return Err(TenthsError::invalid(field, format!("must be at most {max} characters")));
     }
     if s.contains('\0') {
         return Err(TenthsError::invalid(field, "must not contain NUL characters"));
@@ -289,7 +291,7 @@ pub struct ValidationRules {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ValidationRulesInput {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire::de_null_as_default")]
     pub required_code_type_external_ids: Vec<String>,
     pub is_summary_required: Option<bool>,
     pub cannot_release_future_work: Option<bool>,
@@ -487,11 +489,11 @@ pub struct NewEntry {
     /// Defaults to the local date of the first source, else today, in the user's zone.
     #[serde(default)]
     pub work_date: Option<Date>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire::de_null_as_default")]
     pub code_ids: Vec<ObjectId>,
     #[serde(default, deserialize_with = "crate::wire::de_opt_count")]
     pub duration_in_seconds: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire::de_null_as_default")]
     pub sources: Vec<SourceInput>,
     /// `manual` when absent (`grouped` when sources are given).
     #[serde(default)]

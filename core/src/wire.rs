@@ -31,6 +31,11 @@ pub fn count_from_json(v: &serde_json::Value) -> Result<i64, &'static str> {
     }
 }
 
+/// serde helper: `null` reads as the default (an optional list given as `null` is empty).
+pub fn de_null_as_default<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(d: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
 /// serde helper: a required count field (see [`count_from_json`]).
 pub fn de_count<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     let v = serde_json::Value::deserialize(d)?;

@@ -19,7 +19,37 @@ fn array(items: Value) -> Value {
 }
 
 fn text(max: usize) -> Value {
-    json!({"type": "string", "maxLength": max})
+    json!({"type": "string", "maxLength": max, "pattern": "^[^\\u0000]*$"})
+}
+
+/// An optional input field: absent and `null` both mean "not given".
+fn nullable(v: Value) -> Value {
+    json!({"anyOf": [v, {"type": "null"}]})
+}
+
+/// Marks every non-required property of an input object as nullable.
+fn input(required: &[&str], properties: Value) -> Value {
+    let mut props = Map::new();
+    if let Value::Object(m) = properties {
+        for (k, v) in m {
+            let v = if required.contains(&k.as_str()) { v } else { nullable(v) };
+            props.insert(k, v);
+        }
+    }
+    object(required, Value::Object(props))
+}
+
+/// Years the engine accepts in instants (1971–9998, so every offset stays inside its range).
+const DATE_TIME_PATTERN: &str = "^(197[1-9]|19[89][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$";
+/// Years the engine accepts in dates (1970–9999).
+const DATE_PATTERN: &str = "^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
+/// A PMS id: no control characters, at least one non-space character.
+const EXTERNAL_ID_PATTERN: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$";
+/// A name: no NUL, at least one non-space character.
+const NAME_PATTERN: &str = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$";
+
+fn name() -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": 1000, "pattern": NAME_PATTERN})
 }
 
 fn schemas() -> Value {
@@ -29,9 +59,9 @@ fn schemas() -> Value {
         m.insert(k.to_string(), v);
     };
     put("ObjectId", json!({"type": "string", "pattern": "^[0-9a-fA-F]{24}$", "description": "24 hexadecimal characters; emitted lower case."}));
-    put("DateTime", json!({"type": "string", "format": "date-time", "description": "RFC 3339; emitted in UTC with Z."}));
-    put("Date", json!({"type": "string", "format": "date"}));
-    put("ExternalId", json!({"type": "string", "minLength": 1, "maxLength": 256}));
+    put("DateTime", json!({"type": "string", "format": "date-time", "pattern": DATE_TIME_PATTERN, "description": "RFC 3339 with any offset (years 1971–9998 on input); emitted in UTC with Z."}));
+    put("Date", json!({"type": "string", "format": "date", "pattern": DATE_PATTERN}));
+    put("ExternalId", json!({"type": "string", "minLength": 1, "maxLength": 256, "pattern": EXTERNAL_ID_PATTERN, "description": "A PMS-side id: 1–256 characters, not blank, no control characters."}));
     put(
         "Error",
         object(
@@ -120,7 +150,7 @@ fn schemas() -> Value {
     put("ExportPage", object(&["entries"], json!({"entries": array(s("ExportItem")), "nextCursor": s("ObjectId")})));
     put(
         "OverrideBody",
-        object(
+        input(
             &[],
             json!({"summary": text(10_000), "unitIncrementCountAdjustments": {"type": "integer", "minimum": -100_000, "maximum": 100_000},
                    "initiativeId": s("ObjectId"), "codeIds": {"type": "array", "maxItems": 50, "items": s("ObjectId")}, "workDate": s("Date")}),
@@ -128,7 +158,7 @@ fn schemas() -> Value {
     );
     put(
         "EntryPatch",
-        object(
+        input(
             &[],
             json!({"summary": text(10_000), "notes": text(10_000), "workDate": s("Date"), "initiativeId": s("ObjectId"),
                    "codeIds": {"type": "array", "maxItems": 50, "items": s("ObjectId")},
@@ -138,29 +168,31 @@ fn schemas() -> Value {
     );
     put(
         "SourceInput",
-        object(&["kind", "startedAt", "endedAt"], json!({"kind": source_kind, "startedAt": s("DateTime"), "endedAt": s("DateTime"), "title": text(1_000)})),
+        input(&["kind", "startedAt", "endedAt"], json!({"kind": source_kind, "startedAt": s("DateTime"), "endedAt": s("DateTime"), "title": text(1_000)})),
     );
     put(
         "NewEntry",
-        object(
+        input(
             &[],
             json!({"_id": s("ObjectId"), "initiativeId": s("ObjectId"), "summary": text(10_000), "notes": text(10_000), "workDate": s("Date"),
                    "codeIds": {"type": "array", "maxItems": 50, "items": s("ObjectId")}, "durationInSeconds": {"type": "integer", "minimum": 0, "maximum": 604_800},
                    "sources": {"type": "array", "maxItems": 500, "items": s("SourceInput")}, "creationMethod": {"type": "string", "minLength": 1, "maxLength": 64},
-                   "enrichmentCorrelationId": s("ExternalId"), "createdBy": s("ObjectId")}),
+                   "enrichmentCorrelationId": s("ExternalId")}),
         ),
     );
-    put("TimerStart", object(&[], json!({"_id": s("ObjectId"), "initiativeId": s("ObjectId"), "summary": text(10_000)})));
-    put("ReleaseDayBody", object(&["workDate"], json!({"workDate": s("Date"), "mode": {"type": "string", "enum": ["all-or-nothing", "ready-subset"]}})));
+    put("TimerStart", input(&[], json!({"_id": s("ObjectId"), "initiativeId": s("ObjectId"), "summary": text(10_000)})));
+    put("ReleaseDayBody", input(&["workDate"], json!({"workDate": s("Date"), "mode": {"type": "string", "enum": ["all-or-nothing", "ready-subset"]}})));
     put(
         "ReleaseDayResult",
         object(&["released", "notReady"], json!({"released": array(s("ObjectId")), "notReady": array(object(&["entryId", "errors"], json!({"entryId": s("ObjectId"), "errors": array(s("RuleFailure"))})))})),
     );
-    put("ReleaseSucceededBody", object(&[], json!({"externalId": s("ExternalId"), "reReleaseFailedMessages": {"type": "array", "maxItems": 1000, "items": text(10_000)}})));
-    put("ReleaseFailedBody", object(&["errors"], json!({"errors": {"type": "array", "minItems": 1, "maxItems": 1000, "items": {"type": "string", "minLength": 1, "maxLength": 10_000}}})));
-    let item = object(
+    put("ReleaseSucceededBody", input(&[], json!({"externalId": s("ExternalId"), "reReleaseFailedMessages": {"type": "array", "maxItems": 1000, "items": text(10_000)}})));
+    put("ReleaseFailedBody", input(&["errors"], json!({"errors": {"type": "array", "minItems": 1, "maxItems": 1000, "items": {"type": "string", "minLength": 1, "maxLength": 10_000}}})));
+    // Items are checked one by one and answered in the 207 results, so their values are free-form
+    // here: a bad id or PMS id is that item's `invalid_argument`, never the whole batch's 400.
+    let item = input(
         &["entryId"],
-        json!({"entryId": {"type": "string"}, "userId": {"type": "string"}, "externalId": s("ExternalId"), "reReleaseFailedMessages": {"type": "array", "maxItems": 1000, "items": text(10_000)}}),
+        json!({"entryId": {"type": "string"}, "userId": {"type": "string"}, "externalId": {"type": "string"}, "reReleaseFailedMessages": array(json!({"type": "string"}))}),
     );
     put(
         "BatchReleaseSucceededBody",
@@ -170,19 +202,19 @@ fn schemas() -> Value {
         "BatchResults",
         object(&["results"], json!({"results": array(object(&["entryId", "status"], json!({"entryId": {"type": "string"}, "status": {"type": "string"}, "error": {"type": "string"}})))})),
     );
-    put("ClientInput", object(&["externalId", "name"], json!({"externalId": s("ExternalId"), "name": {"type": "string", "minLength": 1, "maxLength": 1000}, "callSign": text(1_000), "description": text(1_000)})));
+    put("ClientInput", input(&["externalId", "name"], json!({"externalId": s("ExternalId"), "name": name(), "callSign": text(1_000), "description": text(1_000)})));
     put("Client", object(&["_id", "externalId", "name"], json!({"_id": s("ObjectId"), "externalId": {"type": "string"}, "name": {"type": "string"}, "callSign": {"type": "string"}, "description": {"type": "string"}})));
     put("ClientList", array(s("Client")));
     put(
         "CodeTypeInput",
-        object(&["externalId", "name", "semanticType"], json!({"externalId": s("ExternalId"), "name": {"type": "string", "minLength": 1, "maxLength": 1000}, "semanticType": {"type": "string", "minLength": 1, "maxLength": 1000}})),
+        input(&["externalId", "name", "semanticType"], json!({"externalId": s("ExternalId"), "name": name(), "semanticType": name()})),
     );
     put("CodeType", object(&["_id", "externalId", "name", "semanticType"], json!({"_id": s("ObjectId"), "externalId": {"type": "string"}, "name": {"type": "string"}, "semanticType": {"type": "string"}})));
     put(
         "CodeInput",
-        object(
+        input(
             &["externalId", "name", "codeTypeExternalId"],
-            json!({"externalId": s("ExternalId"), "name": {"type": "string", "minLength": 1, "maxLength": 1000}, "description": text(1_000), "codeTypeExternalId": s("ExternalId"), "isDisabled": {"type": "boolean"}}),
+            json!({"externalId": s("ExternalId"), "name": name(), "description": text(1_000), "codeTypeExternalId": s("ExternalId"), "isDisabled": {"type": "boolean"}}),
         ),
     );
     put(
@@ -195,9 +227,9 @@ fn schemas() -> Value {
     put("CodeList", array(s("Code")));
     put(
         "InitiativeInput",
-        object(
+        input(
             &["externalId", "name", "billingType", "unitIncrements"],
-            json!({"externalId": s("ExternalId"), "name": {"type": "string", "minLength": 1, "maxLength": 1000}, "description": text(1_000), "callSign": text(1_000),
+            json!({"externalId": s("ExternalId"), "name": name(), "description": text(1_000), "callSign": text(1_000),
                    "clientExternalId": s("ExternalId"), "billingType": {"type": "string", "enum": ["billable", "non-billable"]},
                    "unitIncrements": {"type": "integer", "minimum": 1, "maximum": 86_400}, "status": {"type": "string", "enum": ["active", "inactive"]},
                    "type": {"type": "string", "enum": ["pms", "temporary"]}}),
@@ -215,11 +247,11 @@ fn schemas() -> Value {
         ),
     );
     put("InitiativeList", array(s("Initiative")));
-    put("InitiativeCodesBody", object(&["codeExternalIds"], json!({"codeExternalIds": array(s("ExternalId"))})));
-    put("InitiativeAccessBody", object(&["type", "userIds"], json!({"type": {"type": "string", "enum": ["allow", "deny"]}, "userIds": array(s("ObjectId"))})));
+    put("InitiativeCodesBody", input(&["codeExternalIds"], json!({"codeExternalIds": array(s("ExternalId"))})));
+    put("InitiativeAccessBody", input(&["type", "userIds"], json!({"type": {"type": "string", "enum": ["allow", "deny"]}, "userIds": array(s("ObjectId"))})));
     put(
         "RulesInput",
-        object(
+        input(
             &[],
             json!({"requiredCodeTypeExternalIds": array(s("ExternalId")), "isSummaryRequired": {"type": "boolean"}, "cannotReleaseFutureWork": {"type": "boolean"},
                    "cannotReleaseNegativeIncrement": {"type": "boolean"}, "cannotReleaseZeroIncrement": {"type": "boolean"}}),
@@ -235,10 +267,10 @@ fn schemas() -> Value {
     );
     put(
         "CustomerSettingsPatch",
-        object(
+        input(
             &[],
             json!({"defaultUnitIncrements": {"type": "integer", "minimum": 1, "maximum": 86_400}, "rounding": {"type": "string", "enum": ["up", "nearest", "down"]},
-                   "minimumOneUnit": {"type": "boolean"}, "timezone": {"type": "string", "description": "An IANA zone name."}, "allowPostReleaseEdit": {"type": "boolean"}}),
+                   "minimumOneUnit": {"type": "boolean"}, "timezone": s("TimeZone"), "allowPostReleaseEdit": {"type": "boolean"}}),
         ),
     );
     put(
@@ -249,7 +281,9 @@ fn schemas() -> Value {
                    "timezone": {"type": "string"}, "allowPostReleaseEdit": {"type": "boolean"}}),
         ),
     );
-    put("UserSettings", object(&[], json!({"timezone": {"type": "string", "description": "An IANA zone name; absent = the customer's."}})));
+    put("UserSettings", input(&[], json!({"timezone": s("TimeZone")})));
+    let zones: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
+    put("TimeZone", json!({"type": "string", "enum": zones, "description": "An IANA time zone name."}));
     put(
         "Total",
         object(

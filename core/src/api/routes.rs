@@ -243,10 +243,17 @@ impl Ctx<'_> {
     fn date(&self, name: &str) -> Result<Date> {
         Date::parse_field(self.required(name)?, name)
     }
+    /// A window whose end is before its start selects nothing (it is not an error).
     fn window(&self, after: &str, on_or_before: &str) -> Result<Window> {
         let a = self.timestamp(after)?;
         let b = self.timestamp(on_or_before)?;
-        Window::new(a, b).map_err(|_| TenthsError::invalid(on_or_before, format!("must not be before {after}")))
+        Ok(Window { after: a, on_or_before: b })
+    }
+    /// Work dates `from..=to`, or `None` when `to` is before `from` (an empty range).
+    fn work_dates(&self) -> Result<Option<(Date, Date)>> {
+        let from = self.date("workDateFrom")?;
+        let to = self.date("workDateTo")?;
+        Ok((from <= to).then_some((from, to)))
     }
     fn page_size(&self) -> Result<usize> {
         match self.query_str("pageSize") {
@@ -262,13 +269,13 @@ impl Ctx<'_> {
         self.query_str("cursor").map(|c| ObjectId::parse_field(c, "cursor")).transpose()
     }
     fn body<T: DeserializeOwned>(&self) -> Result<T> {
-        parse_json(self.body)
+        parse_body(self.body, false)
     }
     fn optional_body<T: DeserializeOwned + Default>(&self) -> Result<T> {
         if self.body.iter().all(u8::is_ascii_whitespace) {
             Ok(T::default())
         } else {
-            parse_json(self.body)
+            parse_body(self.body, false)
         }
     }
     fn no_body(&self) -> Result<()> {
@@ -277,6 +284,17 @@ impl Ctx<'_> {
         struct Nothing {}
         self.optional_body::<Nothing>().map(|_| ())
     }
+}
+
+/// Parses a request body that must be a JSON object (or, with `allow_array`, an array): serde
+/// would otherwise read a struct from an array such as `[null, null]`.
+fn parse_body<T: DeserializeOwned>(body: &[u8], allow_array: bool) -> Result<T> {
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None | Some(b'{') => {}
+        Some(b'[') if allow_array => {}
+        Some(_) => return Err(TenthsError::invalid("body", if allow_array { "expected a JSON object or array" } else { "expected a JSON object" })),
+    }
+    parse_json(body)
 }
 
 /// Parses a JSON body, naming the offending field in the error.
@@ -387,25 +405,20 @@ fn parse_query(raw: &str, spec: &RouteSpec) -> Result<HashMap<String, String>> {
 pub(crate) fn dispatch(engine: &Engine, verifier: Option<&dyn Verifier>, request: &Request) -> Response {
     let (path, query) = request.path.split_once('?').unwrap_or((request.path.as_str(), ""));
     let method = request.method.to_ascii_uppercase();
-    let mut path_matched = false;
-    let mut found = None;
-    for spec in ROUTES {
-        if let Some(params) = match_path(spec.path, path) {
-            path_matched = true;
-            if spec.method == method {
-                found = Some((spec, params));
-                break;
-            }
-        }
-    }
-    let Some((spec, raw_params)) = found else {
-        if path_matched {
-            let allow: Vec<&str> = ROUTES.iter().filter(|s| match_path(s.path, path).is_some()).map(|s| s.method).collect();
-            let mut r = super::Response::json(405, &serde_json::json!({"error": {"code": "method_not_allowed", "message": format!("{method} is not allowed here")}}));
-            r.headers.push(("Allow".into(), allow.join(", ")));
-            return r;
-        }
+    // Among the templates that match the path, the most specific (most literal segments) wins:
+    // `/entries/release-day` is that route, not `/entries/{entryId}`.
+    let literal_segments = |t: &str| segments(t).filter(|s| !s.starts_with('{')).count();
+    let best = ROUTES.iter().filter(|s| match_path(s.path, path).is_some()).map(|s| literal_segments(s.path)).max();
+    let Some(best) = best else {
         return error_response(&TenthsError::not_found("route", path));
+    };
+    let candidates: Vec<&'static RouteSpec> = ROUTES.iter().filter(|s| literal_segments(s.path) == best && match_path(s.path, path).is_some()).collect();
+    let found = candidates.iter().find(|s| s.method == method).and_then(|s| match_path(s.path, path).map(|p| (*s, p)));
+    let Some((spec, raw_params)) = found else {
+        let allow: Vec<&str> = candidates.iter().map(|s| s.method).collect();
+        let mut r = super::Response::json(405, &serde_json::json!({"error": {"code": "method_not_allowed", "message": format!("{method} is not allowed here")}}));
+        r.headers.push(("Allow".into(), allow.join(", ")));
+        return r;
     };
     match serve(engine, verifier, request, spec, raw_params, query) {
         Ok(r) => r,
@@ -472,7 +485,7 @@ struct BatchWrapped {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ReleaseDayBody {
     work_date: Date,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire::de_null_as_default")]
     mode: ReleaseDayMode,
 }
 
@@ -547,7 +560,7 @@ fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
             }
         }
         "releaseSucceededBatch" => {
-            let raw = match c.body::<BatchBody>()? {
+            let raw = match parse_body::<BatchBody>(c.body, true)? {
                 BatchBody::Wrapped(w) => w.entries,
                 BatchBody::Bare(items) => items,
             };
@@ -582,7 +595,11 @@ fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
             full(if created { 201 } else { 200 }, &e)
         }
         "listUserEntries" => {
-            let items = engine.list_entries(&c.scope()?, c.date("workDateFrom")?, c.date("workDateTo")?)?;
+            let scope = c.scope()?;
+            let items = match c.work_dates()? {
+                Some((from, to)) => engine.list_entries(&scope, from, to)?,
+                None => Vec::new(),
+            };
             let list: Vec<_> = items.iter().map(Entry::full).collect();
             Response::json(200, &list)
         }
@@ -623,7 +640,11 @@ fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
         "listClients" => Response::json(200, &engine.list_clients(&c.customer()?)?),
         "totals" => {
             let user = c.query_str("userId").map(|u| ObjectId::parse_field(u, "userId")).transpose()?;
-            Response::json(200, &engine.totals(&c.customer()?, user.as_ref(), c.date("workDateFrom")?, c.date("workDateTo")?)?)
+            let customer = c.customer()?;
+            match c.work_dates()? {
+                Some((from, to)) => Response::json(200, &engine.totals(&customer, user.as_ref(), from, to)?),
+                None => Response::json(200, &Vec::<Total>::new()),
+            }
         }
         "updateCustomerSettings" => {
             let patch: CustomerSettingsPatch = c.body()?;
