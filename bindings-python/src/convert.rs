@@ -1,0 +1,257 @@
+//! Conversions between Python values and the core's values. Arguments become the wire JSON the
+//! HTTP API takes and are parsed by the core's own body parser, so a Python caller gets the same
+//! checks and the same field names in errors (`summary`, `sources[0].endedAt`) as an HTTP client.
+
+use chrono::{Datelike, Timelike};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyDate, PyDateTime, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyTzInfo};
+use pyo3::IntoPyObjectExt;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use tenths::{Date, ObjectId, TenthsError, Timestamp};
+
+use crate::errors::to_py_err;
+
+/// An `InvalidArgument` naming `field`, as a Python exception.
+pub fn invalid(field: &str, reason: impl Into<String>) -> PyErr {
+    to_py_err(TenthsError::InvalidArgument { field: field.to_string(), reason: reason.into() })
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "object".into())
+}
+
+/// A Python `str`, or `InvalidArgument` naming `field`.
+pub fn text(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<String> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return s.to_cow().map(|c| c.into_owned()).map_err(|_| invalid(field, "must be valid Unicode (no lone surrogates)"));
+    }
+    Err(invalid(field, format!("expected a str, got {}", type_name(obj))))
+}
+
+/// An ObjectId given as a `str`.
+pub fn object_id(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<ObjectId> {
+    ObjectId::parse_field(&text(obj, field)?, field).map_err(to_py_err)
+}
+
+/// An optional ObjectId (`None` = absent).
+pub fn opt_object_id(obj: Option<&Bound<'_, PyAny>>, field: &str) -> PyResult<Option<ObjectId>> {
+    match obj {
+        Some(o) if !o.is_none() => object_id(o, field).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// A date: a `datetime.date` (not a `datetime`) or an ISO `YYYY-MM-DD` string.
+pub fn date(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<Date> {
+    match to_json(obj, field)? {
+        Value::String(s) => Date::parse_field(&s, field).map_err(to_py_err),
+        _ => Err(invalid(field, format!("expected a datetime.date or an ISO date string, got {}", type_name(obj)))),
+    }
+}
+
+/// An instant: a timezone-aware `datetime` or an RFC 3339 string.
+pub fn timestamp(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<Timestamp> {
+    if obj.is_instance_of::<PyDate>() && !obj.is_instance_of::<PyDateTime>() {
+        return Err(invalid(field, "expected a timezone-aware datetime, got a date"));
+    }
+    match to_json(obj, field)? {
+        Value::String(s) => Timestamp::parse_field(&s, field).map_err(to_py_err),
+        _ => Err(invalid(field, format!("expected a timezone-aware datetime or an RFC 3339 string, got {}", type_name(obj)))),
+    }
+}
+
+/// A whole number (an `int`, or a float with an integral value, as on the wire); `bool` and
+/// `str` are refused.
+pub fn count(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<i64> {
+    let v = to_json(obj, field)?;
+    tenths::wire::count_from_json(&v).map_err(|reason| invalid(field, reason))
+}
+
+/// Converts a Python value to JSON: `None`, `bool`, `int`, `float` (finite), `str`,
+/// timezone-aware `datetime` (RFC 3339), `date` (ISO), mappings with `str` keys, lists and tuples,
+/// and the input classes of this module. `path` names the value in errors.
+pub fn to_json(obj: &Bound<'_, PyAny>, path: &str) -> PyResult<Value> {
+    if obj.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        if let Ok(i) = obj.extract::<i64>() {
+            return Ok(Value::from(i));
+        }
+        if let Ok(u) = obj.extract::<u64>() {
+            return Ok(Value::from(u));
+        }
+        // Larger than any count: keep it as a (huge) number so range checks refuse it.
+        let f: f64 = obj.extract().map_err(|_| invalid(path, "integer out of range"))?;
+        return serde_json::Number::from_f64(f).map(Value::Number).ok_or_else(|| invalid(path, "integer out of range"));
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        let f = f.value();
+        return serde_json::Number::from_f64(f).map(Value::Number).ok_or_else(|| invalid(path, "must be a finite number"));
+    }
+    if obj.is_instance_of::<PyString>() {
+        return text(obj, path).map(Value::String);
+    }
+    if obj.is_instance_of::<PyDateTime>() {
+        if obj.call_method0("utcoffset")?.is_none() {
+            return Err(invalid(path, "a datetime must be timezone-aware (e.g. tzinfo=timezone.utc)"));
+        }
+        return Ok(Value::String(obj.call_method0("isoformat")?.extract()?));
+    }
+    if obj.is_instance_of::<PyDate>() {
+        return Ok(Value::String(obj.call_method0("isoformat")?.extract()?));
+    }
+    if let Some(v) = crate::records::input_json(obj, path)? {
+        return Ok(v);
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        let mut m = Map::new();
+        for (k, v) in d.iter() {
+            let key = text(&k, path).map_err(|_| invalid(path, "mapping keys must be str"))?;
+            let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            m.insert(key, to_json(&v, &child)?);
+        }
+        return Ok(Value::Object(m));
+    }
+    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        let mut out = Vec::new();
+        for (i, item) in obj.try_iter()?.enumerate() {
+            out.push(to_json(&item?, &format!("{path}[{i}]"))?);
+        }
+        return Ok(Value::Array(out));
+    }
+    if is_mapping(obj)? {
+        let d = PyDict::new(obj.py());
+        d.update(obj.cast()?)?;
+        return to_json(d.as_any(), path);
+    }
+    Err(invalid(path, format!("unsupported type {}", type_name(obj))))
+}
+
+fn is_mapping(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    static MAPPING: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let py = obj.py();
+    let abc = MAPPING.get_or_try_init(py, || py.import("collections.abc")?.getattr("Mapping").map(Bound::unbind))?;
+    obj.is_instance(abc.bind(py))
+}
+
+/// Builds a wire body from named Python arguments (absent or `None` ones are left out) and
+/// parses it with the core's body parser.
+pub fn body<T: DeserializeOwned>(fields: &[(&str, Option<&Bound<'_, PyAny>>)]) -> PyResult<T> {
+    let mut m = Map::new();
+    for (name, value) in fields {
+        if let Some(v) = value {
+            if !v.is_none() {
+                m.insert((*name).to_string(), to_json(v, name)?);
+            }
+        }
+    }
+    parse(&Value::Object(m))
+}
+
+/// Parses wire JSON into a core input type (serde, as the HTTP router does), naming the
+/// offending field in errors like the router: the path of the member (`summry`,
+/// `sources[0].endedAt`), a missing member by its own path, `body` for the value as a whole.
+pub fn parse<T: DeserializeOwned>(v: &Value) -> PyResult<T> {
+    serde_path_to_error::deserialize::<_, T>(v).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = e.inner().to_string();
+        let field = match msg.strip_prefix("missing field `") {
+            Some(rest) => {
+                let name = rest.split('`').next().unwrap_or("");
+                if path == "." || path.is_empty() { name.to_string() } else { format!("{path}.{name}") }
+            }
+            None if path == "." || path.is_empty() => "body".to_string(),
+            None => path,
+        };
+        invalid(&field, msg)
+    })
+}
+
+/// Wire JSON to Python (`dict`, `list`, `str`, `int`, `float`, `bool`, `None`).
+pub fn json_to_py(py: Python<'_>, v: &Value) -> PyResult<Py<PyAny>> {
+    Ok(match v {
+        Value::Null => py.None(),
+        Value::Bool(b) => b.into_py_any(py)?,
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.into_py_any(py)?,
+            (_, Some(u)) => u.into_py_any(py)?,
+            _ => n.as_f64().unwrap_or(f64::NAN).into_py_any(py)?,
+        },
+        Value::String(s) => s.into_py_any(py)?,
+        Value::Array(items) => PyList::new(py, items.iter().map(|x| json_to_py(py, x)).collect::<PyResult<Vec<_>>>()?)?.into_any().unbind(),
+        Value::Object(m) => {
+            let d = PyDict::new(py);
+            for (k, x) in m {
+                d.set_item(k, json_to_py(py, x)?)?;
+            }
+            d.into_any().unbind()
+        }
+    })
+}
+
+/// A timestamp as a UTC `datetime`.
+pub fn py_datetime(py: Python<'_>, t: Timestamp) -> PyResult<Py<PyAny>> {
+    let dt = chrono::DateTime::from_timestamp_millis(t.millis()).unwrap_or(chrono::DateTime::UNIX_EPOCH);
+    let utc = PyTzInfo::utc(py)?;
+    let month = u8::try_from(dt.month()).unwrap_or(1);
+    let day = u8::try_from(dt.day()).unwrap_or(1);
+    let hour = u8::try_from(dt.hour()).unwrap_or(0);
+    let minute = u8::try_from(dt.minute()).unwrap_or(0);
+    let second = u8::try_from(dt.second()).unwrap_or(0);
+    let micro = dt.timestamp_subsec_micros();
+    Ok(PyDateTime::new(py, dt.year(), month, day, hour, minute, second, micro, Some(&utc))?.into_any().unbind())
+}
+
+/// An optional timestamp (`None` when absent).
+pub fn py_opt_datetime(py: Python<'_>, t: Option<Timestamp>) -> PyResult<Py<PyAny>> {
+    t.map_or_else(|| Ok(py.None()), |t| py_datetime(py, t))
+}
+
+/// A date as a `datetime.date`.
+pub fn py_date(py: Python<'_>, d: Date) -> PyResult<Py<PyAny>> {
+    // The core prints dates as `YYYY-MM-DD` with years 1970..9999.
+    let s = d.to_string();
+    let part = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<i32>().ok()).unwrap_or(1);
+    let month = u8::try_from(part(5..7)).unwrap_or(1);
+    let day = u8::try_from(part(8..10)).unwrap_or(1);
+    Ok(PyDate::new(py, part(0..4), month, day)?.into_any().unbind())
+}
+
+/// A date given as wire text (`YYYY-MM-DD`) as a `datetime.date`; other values unchanged.
+pub fn py_date_str(py: Python<'_>, v: Option<&Value>) -> PyResult<Py<PyAny>> {
+    match v {
+        Some(Value::String(s)) => match Date::parse(s) {
+            Ok(d) => py_date(py, d),
+            Err(_) => s.into_py_any(py),
+        },
+        Some(other) => json_to_py(py, other),
+        None => Ok(py.None()),
+    }
+}
+
+/// A date-time given as wire text as a UTC `datetime`; other values unchanged.
+pub fn py_datetime_str(py: Python<'_>, v: Option<&Value>) -> PyResult<Py<PyAny>> {
+    match v {
+        Some(Value::String(s)) => match Timestamp::parse(s) {
+            Ok(t) => py_datetime(py, t),
+            Err(_) => s.into_py_any(py),
+        },
+        Some(other) => json_to_py(py, other),
+        None => Ok(py.None()),
+    }
+}
+
+/// A JSON value as an immutable Python value (arrays become tuples).
+pub fn py_frozen(py: Python<'_>, v: Option<&Value>) -> PyResult<Py<PyAny>> {
+    match v {
+        Some(Value::Array(items)) => Ok(PyTuple::new(py, items.iter().map(|x| py_frozen(py, Some(x))).collect::<PyResult<Vec<_>>>()?)?.into_any().unbind()),
+        Some(other) => json_to_py(py, other),
+        None => Ok(py.None()),
+    }
+}

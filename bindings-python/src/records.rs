@@ -1,0 +1,642 @@
+//! Records returned to Python: frozen, slotted classes whose attributes are Python objects made
+//! once (never copied on each access), each with `to_dict()` giving the exact wire shape the
+//! core produces. And the three input classes (`SourceInput`, `ReleaseSucceededItem`,
+//! `Principal`), which turn into wire JSON.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyTuple};
+use pyo3::IntoPyObjectExt;
+use serde_json::{json, Value};
+
+use crate::convert::{json_to_py, py_date, py_date_str, py_datetime, py_datetime_str, py_frozen, py_opt_datetime};
+
+fn hash_json(v: &Value) -> u64 {
+    let mut h = DefaultHasher::new();
+    v.to_string().hash(&mut h);
+    h.finish()
+}
+
+/// A record made from its wire JSON.
+pub trait JsonRecord: Sized {
+    fn from_json(py: Python<'_>, json: Value) -> PyResult<Self>;
+}
+
+fn make<T: JsonRecord + pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Into<pyo3::PyClassInitializer<T>>>(py: Python<'_>, json: Value) -> PyResult<Py<PyAny>> {
+    Ok(Py::new(py, T::from_json(py, json)?)?.into_any())
+}
+
+/// A tuple of records from a JSON array (an empty tuple when absent).
+fn tuple_of<T>(py: Python<'_>, v: Option<&Value>) -> PyResult<Py<PyAny>>
+where
+    T: JsonRecord + pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Into<pyo3::PyClassInitializer<T>>,
+{
+    let items = match v {
+        Some(Value::Array(a)) => a.iter().map(|x| make::<T>(py, x.clone())).collect::<PyResult<Vec<_>>>()?,
+        _ => Vec::new(),
+    };
+    Ok(PyTuple::new(py, items)?.into_any().unbind())
+}
+
+/// One record from a JSON object, `None` when absent or null.
+fn one_of<T>(py: Python<'_>, v: Option<&Value>) -> PyResult<Py<PyAny>>
+where
+    T: JsonRecord + pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Into<pyo3::PyClassInitializer<T>>,
+{
+    match v {
+        Some(x @ Value::Object(_)) => make::<T>(py, x.clone()),
+        _ => Ok(py.None()),
+    }
+}
+
+macro_rules! record {
+    ($(#[$doc:meta])* $ty:ident { $($field:ident : $key:literal => $conv:expr),* $(,)? }) => {
+        $(#[$doc])*
+        #[pyclass(frozen, module = "tenths._native")]
+        pub struct $ty {
+            json: Value,
+            $( #[pyo3(get)] $field: Py<PyAny>, )*
+        }
+
+        impl JsonRecord for $ty {
+            fn from_json(py: Python<'_>, json: Value) -> PyResult<Self> {
+                Ok($ty { $( $field: ($conv)(py, json.get($key))?, )* json })
+            }
+        }
+
+        impl $ty {
+            #[allow(dead_code)]
+            pub fn py(py: Python<'_>, json: Value) -> PyResult<Py<PyAny>> {
+                make::<$ty>(py, json)
+            }
+        }
+
+        #[pymethods]
+        impl $ty {
+            /// The record in its wire shape (camelCase keys, absent optional fields left out).
+            fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+                json_to_py(py, &self.json)
+            }
+            fn __repr__(&self) -> String {
+                format!("{}({})", stringify!($ty), self.json)
+            }
+            fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+                other.cast::<$ty>().map(|o| o.get().json == self.json).unwrap_or(false)
+            }
+            fn __hash__(&self) -> u64 {
+                hash_json(&self.json)
+            }
+        }
+    };
+}
+
+record!(
+    /// A failing validation rule: `rule` is `initiative`, `summary`, `codes`, `duration`,
+    /// `zero-increment`, `negative-increment` or `future-work`.
+    RuleFailure { rule: "rule" => py_frozen, title: "title" => py_frozen, description: "description" => py_frozen }
+);
+record!(
+    /// A PMS rejection kept on a `release-failed` entry.
+    ReleaseFailure { original_message: "originalMessage" => py_frozen, title: "title" => py_frozen, description: "description" => py_frozen }
+);
+record!(
+    /// A work code on an entry.
+    WorkCode {
+        id: "_id" => py_frozen,
+        external_id: "externalId" => py_frozen,
+        code_type_external_id: "codeTypeExternalId" => py_frozen,
+        name: "name" => py_frozen,
+        assigned_by: "assignedBy" => py_frozen,
+    }
+);
+record!(
+    /// Captured time of an entry; `ended_at` is `None` while a timer session runs.
+    Source {
+        id: "_id" => py_frozen,
+        kind: "kind" => py_frozen,
+        started_at: "startedAt" => py_datetime_str,
+        ended_at: "endedAt" => py_datetime_str,
+        title: "title" => py_frozen,
+    }
+);
+record!(
+    /// The client of an entry's matter.
+    ClientRef {
+        id: "_id" => py_frozen,
+        external_id: "externalId" => py_frozen,
+        name: "name" => py_frozen,
+        description: "description" => py_frozen,
+        call_sign: "callSign" => py_frozen,
+    }
+);
+record!(
+    /// An entry's matter as the entry shows it.
+    InitiativeRef {
+        id: "_id" => py_frozen,
+        kind: "type" => py_frozen,
+        billing_type: "billingType" => py_frozen,
+        call_sign: "callSign" => py_frozen,
+        unit_increments: "unitIncrements" => py_frozen,
+        external_id: "externalId" => py_frozen,
+        name: "name" => py_frozen,
+        description: "description" => py_frozen,
+        client: "client" => one_of::<ClientRef>,
+    }
+);
+record!(
+    /// A client of the firm.
+    Client {
+        id: "_id" => py_frozen,
+        external_id: "externalId" => py_frozen,
+        name: "name" => py_frozen,
+        call_sign: "callSign" => py_frozen,
+        description: "description" => py_frozen,
+    }
+);
+record!(
+    /// A type of work code.
+    CodeType { id: "_id" => py_frozen, external_id: "externalId" => py_frozen, name: "name" => py_frozen, semantic_type: "semanticType" => py_frozen }
+);
+record!(
+    /// A work code.
+    Code {
+        id: "_id" => py_frozen,
+        external_id: "externalId" => py_frozen,
+        code_type_external_id: "codeTypeExternalId" => py_frozen,
+        name: "name" => py_frozen,
+        description: "description" => py_frozen,
+        is_disabled: "isDisabled" => py_frozen,
+    }
+);
+record!(
+    /// A matter.
+    Initiative {
+        id: "_id" => py_frozen,
+        kind: "type" => py_frozen,
+        external_id: "externalId" => py_frozen,
+        name: "name" => py_frozen,
+        description: "description" => py_frozen,
+        call_sign: "callSign" => py_frozen,
+        client_external_id: "clientExternalId" => py_frozen,
+        billing_type: "billingType" => py_frozen,
+        unit_increments: "unitIncrements" => py_frozen,
+        status: "status" => py_frozen,
+        allowed_code_ids: "allowedCodeIds" => py_frozen,
+        allowed_user_ids: "allowedUserIds" => py_frozen,
+        denied_user_ids: "deniedUserIds" => py_frozen,
+    }
+);
+record!(
+    /// Validation rules of a matter or of the customer.
+    ValidationRules {
+        is_summary_required: "isSummaryRequired" => py_frozen,
+        cannot_release_future_work: "cannotReleaseFutureWork" => py_frozen,
+        cannot_release_negative_increment: "cannotReleaseNegativeIncrement" => py_frozen,
+        cannot_release_zero_increment: "cannotReleaseZeroIncrement" => py_frozen,
+        required_code_type_external_ids: "requiredCodeTypeExternalIds" => py_frozen,
+    }
+);
+record!(
+    /// Settings of a customer.
+    CustomerSettings {
+        default_unit_increments: "defaultUnitIncrements" => py_frozen,
+        rounding: "rounding" => py_frozen,
+        minimum_one_unit: "minimumOneUnit" => py_frozen,
+        timezone: "timezone" => py_frozen,
+        allow_post_release_edit: "allowPostReleaseEdit" => py_frozen,
+    }
+);
+record!(
+    /// Settings of a user (`timezone` is `None` when the user follows the customer's zone).
+    UserSettings { timezone: "timezone" => py_frozen }
+);
+record!(
+    /// Totals of one (user, work date, matter).
+    Total {
+        user_id: "userId" => py_frozen,
+        work_date: "workDate" => py_date_str,
+        initiative_id: "initiativeId" => py_frozen,
+        entries: "entries" => py_frozen,
+        unit_increment_count: "unitIncrementCount" => py_frozen,
+        increment_duration_in_seconds: "incrementDurationInSeconds" => py_frozen,
+    }
+);
+record!(
+    /// An entry of a day release that was not released, with its failing rules.
+    NotReady { entry_id: "entryId" => py_frozen, errors: "errors" => tuple_of::<RuleFailure> }
+);
+record!(
+    /// The answer of a day release.
+    ReleaseDayResult { released: "released" => py_frozen, not_ready: "notReady" => tuple_of::<NotReady> }
+);
+record!(
+    /// The result of one item of a batch release-succeeded: `status` is `ok` or an error code.
+    BatchItemResult { entry_id: "entryId" => py_frozen, status: "status" => py_frozen, error: "error" => py_frozen }
+);
+
+/// A rule failure as a Python record (for `ValidationFailed.errors`).
+pub fn rule_failure(py: Python<'_>, f: &tenths::RuleFailure) -> PyResult<Py<PyAny>> {
+    RuleFailure::py(py, serde_json::to_value(f).unwrap_or(Value::Null))
+}
+
+/// A serialisable core record as a Python record.
+pub fn to_record<R: serde::Serialize, T>(py: Python<'_>, r: &R) -> PyResult<Py<PyAny>>
+where
+    T: JsonRecord + pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Into<pyo3::PyClassInitializer<T>>,
+{
+    let json = serde_json::to_value(r).map_err(|e| crate::convert::invalid("result", e.to_string()))?;
+    make::<T>(py, json)
+}
+
+// ----- the entry -------------------------------------------------------------------------------
+
+macro_rules! entry_class {
+    ($( $(#[$doc:meta])* $name:ident => |$py:ident, $e:ident| $body:expr ; )*) => {
+        struct EntryCache {
+            $( $name: PyOnceLock<Py<PyAny>>, )*
+        }
+
+        impl EntryCache {
+            fn new() -> Self {
+                EntryCache { $( $name: PyOnceLock::new(), )* }
+            }
+        }
+
+        /// A time entry. Attributes are made on first access and kept; `to_dict()`,
+        /// `to_flat_dict()` and `to_export_dict()` give the three wire shapes.
+        #[pyclass(frozen, module = "tenths._native")]
+        pub struct Entry {
+            inner: tenths::Entry,
+            cache: EntryCache,
+        }
+
+        #[pymethods]
+        impl Entry {
+            $(
+                $(#[$doc])*
+                #[getter]
+                fn $name(&self, $py: Python<'_>) -> PyResult<Py<PyAny>> {
+                    let $e = &self.inner;
+                    self.cache.$name.get_or_try_init($py, || -> PyResult<Py<PyAny>> { $body }).map(|v| v.clone_ref($py))
+                }
+            )*
+
+            /// The full wire shape (single-entry reads; with `sources`).
+            fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+                json_to_py(py, &self.inner.to_full_json())
+            }
+            /// The flat wire shape (override answer, v1/v2 list items).
+            fn to_flat_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+                json_to_py(py, &self.inner.to_flat_json())
+            }
+            /// The export item wire shape.
+            fn to_export_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+                json_to_py(py, &self.inner.to_export_json())
+            }
+            fn __repr__(&self) -> String {
+                let e = &self.inner;
+                format!("Entry(id={:?}, user_id={:?}, work_date={}, status={:?}, units={}, summary={:?})", e.id.as_str(), e.user_id.as_str(), e.work_date, e.status.as_str(), e.unit_increment_count(), e.summary)
+            }
+            fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+                other.cast::<Entry>().map(|o| o.get().inner == self.inner).unwrap_or(false)
+            }
+            fn __hash__(&self) -> u64 {
+                hash_json(&self.inner.to_full_json())
+            }
+        }
+    };
+}
+
+fn s(py: Python<'_>, v: &str) -> PyResult<Py<PyAny>> {
+    v.into_py_any(py)
+}
+
+fn opt_s(py: Python<'_>, v: Option<&str>) -> PyResult<Py<PyAny>> {
+    v.into_py_any(py)
+}
+
+fn i(py: Python<'_>, v: i64) -> PyResult<Py<PyAny>> {
+    v.into_py_any(py)
+}
+
+fn b(py: Python<'_>, v: bool) -> PyResult<Py<PyAny>> {
+    v.into_py_any(py)
+}
+
+fn json_tuple<T>(py: Python<'_>, v: &impl serde::Serialize) -> PyResult<Py<PyAny>>
+where
+    T: JsonRecord + pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Into<pyo3::PyClassInitializer<T>>,
+{
+    tuple_of::<T>(py, Some(&serde_json::to_value(v).unwrap_or(Value::Null)))
+}
+
+fn initiative_json(i: &tenths::InitiativeRef) -> Value {
+    let mut v = json!({
+        "_id": i.id.as_str(), "type": i.kind.as_str(), "billingType": i.billing_type.as_str(),
+        "unitIncrements": i.unit_increments, "externalId": i.external_id, "name": i.name,
+    });
+    if let Some(c) = &i.call_sign {
+        v["callSign"] = json!(c);
+    }
+    if let Some(d) = &i.description {
+        v["description"] = json!(d);
+    }
+    if let Some(c) = &i.client {
+        let mut cj = json!({"_id": c.id.as_str(), "externalId": c.external_id, "name": c.name});
+        if let Some(d) = &c.description {
+            cj["description"] = json!(d);
+        }
+        if let Some(s) = &c.call_sign {
+            cj["callSign"] = json!(s);
+        }
+        v["client"] = cj;
+    }
+    v
+}
+
+entry_class! {
+    /// `_id`.
+    id => |py, e| s(py, e.id.as_str());
+    customer_id => |py, e| s(py, e.customer_id.as_str());
+    user_id => |py, e| s(py, e.user_id.as_str());
+    created_by => |py, e| opt_s(py, e.created_by.as_ref().map(|x| x.as_str()));
+    released_by => |py, e| opt_s(py, e.released_by.as_ref().map(|x| x.as_str()));
+    /// The PMS id, set by a successful release.
+    external_id => |py, e| opt_s(py, e.external_id.as_deref());
+    enrichment_correlation_id => |py, e| opt_s(py, e.enrichment_correlation_id.as_deref());
+    summary => |py, e| s(py, &e.summary);
+    notes => |py, e| opt_s(py, e.notes.as_deref());
+    work_date => |py, e| py_date(py, e.work_date);
+    initiative_id => |py, e| opt_s(py, e.initiative_id.as_ref().map(|x| x.as_str()));
+    /// The matter, when this store knows it.
+    initiative => |py, e| match &e.initiative { Some(i) => InitiativeRef::py(py, initiative_json(i)), None => Ok(py.None()) };
+    initiative_external_id => |py, e| opt_s(py, e.initiative.as_ref().map(|i| i.external_id.as_str()));
+    client_external_id => |py, e| opt_s(py, e.initiative.as_ref().and_then(|i| i.client.as_ref()).map(|c| c.external_id.as_str()));
+    codes => |py, e| json_tuple::<WorkCode>(py, &e.codes);
+    creation_method => |py, e| s(py, &e.creation_method);
+    created_as_timer => |py, e| b(py, e.created_as_timer);
+    timer_duration_adjustment_in_seconds => |py, e| i(py, e.timer_duration_adjustment_in_seconds);
+    /// Seconds of the closed sources plus the timer adjustment (or the entered duration).
+    raw_seconds => |py, e| i(py, e.raw_seconds);
+    /// Seconds per unit of the entry's matter (or the customer default).
+    unit_increments => |py, e| i(py, e.unit_increments);
+    unit_increment_count_from_sources => |py, e| i(py, e.unit_increment_count_from_sources);
+    unit_increment_count_adjustments => |py, e| i(py, e.unit_increment_count_adjustments);
+    unit_increment_count => |py, e| i(py, e.unit_increment_count());
+    /// The billed duration: `unit_increment_count * unit_increments`.
+    increment_duration_in_seconds => |py, e| i(py, e.increment_duration_in_seconds());
+    has_overlap => |py, e| b(py, e.has_overlap());
+    overlap_time_in_seconds => |py, e| i(py, e.overlap_time_in_seconds);
+    /// `validation-pending`, `validation-failed`, `validation-succeeded`, `release-pending`,
+    /// `release-succeeded` or `release-failed`.
+    status => |py, e| s(py, e.status.as_str());
+    validation_failed_errors => |py, e| json_tuple::<RuleFailure>(py, &e.validation_failed_errors);
+    release_failed_errors => |py, e| json_tuple::<ReleaseFailure>(py, &e.release_failed_errors);
+    re_release_failed_messages => |py, e| Ok(PyTuple::new(py, e.re_release_failed_messages.iter())?.into_any().unbind());
+    is_locked => |py, e| b(py, e.is_locked);
+    is_deleted => |py, e| b(py, e.is_deleted);
+    release_count => |py, e| i(py, e.release_count);
+    last_release_pending_at => |py, e| py_opt_datetime(py, e.last_release_pending_at);
+    last_release_failed_at => |py, e| py_opt_datetime(py, e.last_release_failed_at);
+    release_success_at => |py, e| py_opt_datetime(py, e.release_success_at);
+    last_synced_at => |py, e| py_opt_datetime(py, e.last_synced_at);
+    created_at => |py, e| py_datetime(py, e.created_at);
+    updated_at => |py, e| py_datetime(py, e.updated_at);
+    /// Bumped on every write of the entry.
+    version => |py, e| i(py, e.version);
+    sources => |py, e| json_tuple::<Source>(py, &e.sources);
+    /// Whether a timer session of this entry is running.
+    timer_running => |py, e| b(py, e.timer_running());
+}
+
+/// A Python `Entry` for a core entry.
+pub fn entry(py: Python<'_>, e: tenths::Entry) -> PyResult<Py<PyAny>> {
+    Ok(Py::new(py, Entry { inner: e, cache: EntryCache::new() })?.into_any())
+}
+
+/// A list of Python entries.
+pub fn entries(py: Python<'_>, list: Vec<tenths::Entry>) -> PyResult<Py<PyAny>> {
+    let items = list.into_iter().map(|e| entry(py, e)).collect::<PyResult<Vec<_>>>()?;
+    Ok(pyo3::types::PyList::new(py, items)?.into_any().unbind())
+}
+
+/// One page of a cursor listing.
+#[pyclass(frozen, module = "tenths._native")]
+pub struct Page {
+    /// The entries of this page, by id.
+    #[pyo3(get)]
+    entries: Py<PyAny>,
+    /// The id after which to continue, or `None` on the last page.
+    #[pyo3(get)]
+    next_cursor: Py<PyAny>,
+}
+
+#[pymethods]
+impl Page {
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let n = self.entries.bind(py).len().unwrap_or(0);
+        format!("Page({n} entries, next_cursor={})", self.next_cursor.bind(py).repr().map(|r| r.to_string()).unwrap_or_default())
+    }
+}
+
+/// A Python `Page` for a core page.
+pub fn page(py: Python<'_>, p: tenths::Page<tenths::Entry>) -> PyResult<Py<PyAny>> {
+    let next = opt_s(py, p.next_cursor.as_ref().map(|c| c.as_str()))?;
+    Ok(Py::new(py, Page { entries: entries(py, p.items)?, next_cursor: next })?.into_any())
+}
+
+// ----- the response of `Engine.request` ---------------------------------------------------------
+
+/// An HTTP response of the in-process router.
+#[pyclass(frozen, module = "tenths._native")]
+pub struct Response {
+    /// The HTTP status code.
+    #[pyo3(get)]
+    status: u16,
+    /// The headers as (name, value) pairs.
+    #[pyo3(get)]
+    headers: Py<PyAny>,
+    /// The body bytes.
+    #[pyo3(get)]
+    body: Py<PyAny>,
+    inner: tenths::api::Response,
+}
+
+/// A Python `Response` for a core response.
+pub fn response(py: Python<'_>, r: tenths::api::Response) -> PyResult<Py<PyAny>> {
+    let headers = pyo3::types::PyList::new(py, r.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())))?.into_any().unbind();
+    let body = PyBytes::new(py, &r.body).into_any().unbind();
+    Ok(Py::new(py, Response { status: r.status, headers, body, inner: r })?.into_any())
+}
+
+#[pymethods]
+impl Response {
+    /// The body parsed as JSON (`None` when the body is empty).
+    fn json(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        if self.inner.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(py.None());
+        }
+        let v: Value = serde_json::from_slice(&self.inner.body).map_err(|e| crate::convert::invalid("body", format!("the body is not JSON: {e}")))?;
+        json_to_py(py, &v)
+    }
+    /// The body as text (UTF-8, invalid bytes replaced).
+    #[getter]
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.inner.body).into_owned()
+    }
+    /// The first value of a header, by case-insensitive name.
+    fn header(&self, name: &str) -> Option<String> {
+        self.inner.header_value(name).map(str::to_string)
+    }
+    fn __repr__(&self) -> String {
+        format!("Response(status={}, {} bytes)", self.inner.status, self.inner.body.len())
+    }
+}
+
+// ----- inputs -----------------------------------------------------------------------------------
+
+/// A source given at creation: `kind` (`email`, `document`, `call`, `meeting`, `research`,
+/// `manual`, `timer`), timezone-aware `started_at` and `ended_at`, an optional `title`.
+#[pyclass(frozen, module = "tenths._native")]
+pub struct SourceInput {
+    #[pyo3(get)]
+    kind: Py<PyAny>,
+    #[pyo3(get)]
+    started_at: Py<PyAny>,
+    #[pyo3(get)]
+    ended_at: Py<PyAny>,
+    #[pyo3(get)]
+    title: Py<PyAny>,
+}
+
+#[pymethods]
+impl SourceInput {
+    #[new]
+    #[pyo3(signature = (kind, started_at, ended_at, title = None))]
+    fn new(kind: Py<PyAny>, started_at: Py<PyAny>, ended_at: Py<PyAny>, title: Option<Py<PyAny>>, py: Python<'_>) -> Self {
+        SourceInput { kind, started_at, ended_at, title: title.unwrap_or_else(|| py.None()) }
+    }
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let r = |o: &Py<PyAny>| o.bind(py).repr().map(|x| x.to_string()).unwrap_or_default();
+        format!("SourceInput(kind={}, started_at={}, ended_at={}, title={})", r(&self.kind), r(&self.started_at), r(&self.ended_at), r(&self.title))
+    }
+}
+
+/// One item of a batch release-succeeded.
+#[pyclass(frozen, module = "tenths._native")]
+pub struct ReleaseSucceededItem {
+    #[pyo3(get)]
+    entry_id: Py<PyAny>,
+    #[pyo3(get)]
+    user_id: Py<PyAny>,
+    #[pyo3(get)]
+    external_id: Py<PyAny>,
+    #[pyo3(get)]
+    re_release_failed_messages: Py<PyAny>,
+}
+
+#[pymethods]
+impl ReleaseSucceededItem {
+    #[new]
+    #[pyo3(signature = (entry_id, user_id = None, external_id = None, re_release_failed_messages = None))]
+    fn new(entry_id: Py<PyAny>, user_id: Option<Py<PyAny>>, external_id: Option<Py<PyAny>>, re_release_failed_messages: Option<Py<PyAny>>, py: Python<'_>) -> Self {
+        ReleaseSucceededItem {
+            entry_id,
+            user_id: user_id.unwrap_or_else(|| py.None()),
+            external_id: external_id.unwrap_or_else(|| py.None()),
+            re_release_failed_messages: re_release_failed_messages.unwrap_or_else(|| py.None()),
+        }
+    }
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let r = |o: &Py<PyAny>| o.bind(py).repr().map(|x| x.to_string()).unwrap_or_default();
+        format!("ReleaseSucceededItem(entry_id={}, user_id={}, external_id={})", r(&self.entry_id), r(&self.user_id), r(&self.external_id))
+    }
+}
+
+/// A caller the host has already authenticated, for `Engine.request`: `role` is `user`
+/// (or `delegate`), `admin` or `connector`.
+#[pyclass(frozen, module = "tenths._native")]
+pub struct Principal {
+    #[pyo3(get)]
+    customer_id: Py<PyAny>,
+    #[pyo3(get)]
+    user_id: Py<PyAny>,
+    #[pyo3(get)]
+    role: Py<PyAny>,
+    #[pyo3(get)]
+    delegator_ids: Py<PyAny>,
+}
+
+#[pymethods]
+impl Principal {
+    #[new]
+    #[pyo3(signature = (customer_id, user_id, role = None, delegator_ids = None))]
+    #[pyo3(text_signature = "(customer_id, user_id, role='user', delegator_ids=())")]
+    fn new(customer_id: Py<PyAny>, user_id: Py<PyAny>, role: Option<Py<PyAny>>, delegator_ids: Option<Py<PyAny>>, py: Python<'_>) -> PyResult<Self> {
+        Ok(Principal {
+            customer_id,
+            user_id,
+            role: match role {
+                Some(r) => r,
+                None => "user".into_py_any(py)?,
+            },
+            delegator_ids: match delegator_ids {
+                Some(d) => d,
+                None => PyTuple::empty(py).into_any().unbind(),
+            },
+        })
+    }
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let r = |o: &Py<PyAny>| o.bind(py).repr().map(|x| x.to_string()).unwrap_or_default();
+        format!("Principal(customer_id={}, user_id={}, role={})", r(&self.customer_id), r(&self.user_id), r(&self.role))
+    }
+}
+
+impl Principal {
+    /// The core principal (ids and role checked, naming the field).
+    pub fn to_core(&self, py: Python<'_>) -> PyResult<tenths::api::Principal> {
+        use crate::convert::{object_id, text};
+        let customer = object_id(self.customer_id.bind(py), "customerId")?;
+        let user = object_id(self.user_id.bind(py), "userId")?;
+        let role = tenths::api::Role::parse(&text(self.role.bind(py), "role")?).map_err(crate::errors::to_py_err)?;
+        let mut delegators = Vec::new();
+        for (i, d) in self.delegator_ids.bind(py).try_iter().map_err(|_| crate::convert::invalid("delegatorIds", "expected a sequence of ids"))?.enumerate() {
+            delegators.push(object_id(&d?, &format!("delegatorIds[{i}]"))?);
+        }
+        Ok(tenths::api::Principal { customer, user, role, delegator_ids: delegators })
+    }
+}
+
+/// The wire JSON of an input object of this module, or `None` for any other object.
+pub fn input_json(obj: &Bound<'_, PyAny>, path: &str) -> PyResult<Option<Value>> {
+    use crate::convert::to_json;
+    let at = |k: &str| if path.is_empty() { k.to_string() } else { format!("{path}.{k}") };
+    if let Ok(s) = obj.cast::<SourceInput>() {
+        let s = s.get();
+        let py = obj.py();
+        let mut m = serde_json::Map::new();
+        m.insert("kind".into(), to_json(s.kind.bind(py), &at("kind"))?);
+        m.insert("startedAt".into(), to_json(s.started_at.bind(py), &at("startedAt"))?);
+        m.insert("endedAt".into(), to_json(s.ended_at.bind(py), &at("endedAt"))?);
+        if !s.title.bind(py).is_none() {
+            m.insert("title".into(), to_json(s.title.bind(py), &at("title"))?);
+        }
+        return Ok(Some(Value::Object(m)));
+    }
+    if let Ok(item) = obj.cast::<ReleaseSucceededItem>() {
+        let item = item.get();
+        let py = obj.py();
+        let mut m = serde_json::Map::new();
+        m.insert("entryId".into(), to_json(item.entry_id.bind(py), &at("entryId"))?);
+        for (k, v) in [("userId", &item.user_id), ("externalId", &item.external_id), ("reReleaseFailedMessages", &item.re_release_failed_messages)] {
+            if !v.bind(py).is_none() {
+                m.insert(k.into(), to_json(v.bind(py), &at(k))?);
+            }
+        }
+        return Ok(Some(Value::Object(m)));
+    }
+    Ok(None)
+}

@@ -1,0 +1,103 @@
+"""Each engine error kind arrives as its own exception class, with its data."""
+
+from __future__ import annotations
+
+import pytest
+
+import tenths
+from helpers import ALICE, BOB, CUSTOMER, MISSING, NOW, entry_id, firm, ready_entry
+
+KINDS = [
+    (tenths.InvalidArgument, "invalid_argument", (ValueError,)),
+    (tenths.NotFound, "not_found", (LookupError,)),
+    (tenths.Conflict, "conflict", ()),
+    (tenths.Locked, "locked", ()),
+    (tenths.ValidationFailed, "validation_failed", ()),
+    (tenths.Unauthenticated, "unauthenticated", ()),
+    (tenths.PermissionDenied, "permission_denied", ()),
+    (tenths.TooLarge, "too_large", ()),
+    (tenths.StorageError, "storage", ()),
+    (tenths.IncompatibleDatabase, "incompatible_database", ()),
+    (tenths.Closed, "closed", ()),
+]
+
+
+@pytest.mark.parametrize("cls,code,extra", KINDS, ids=[k[1] for k in KINDS])
+def test_hierarchy(cls: type, code: str, extra: tuple[type, ...]) -> None:
+    assert issubclass(cls, tenths.TenthsError)
+    assert issubclass(cls, Exception)
+    for base in extra:
+        assert issubclass(cls, base)
+    assert cls.code == code
+
+
+@pytest.fixture
+def engine() -> tenths.Engine:
+    return tenths.Engine(":memory:", now=NOW)
+
+
+def test_invalid_argument_names_the_field(engine: tenths.Engine) -> None:
+    with pytest.raises(tenths.InvalidArgument) as info:
+        engine.create_entry(CUSTOMER, ALICE, sources=[{"kind": "call", "startedAt": "2026-03-10T10:00:00Z", "endedAt": "2026-03-10T09:00:00Z"}])
+    assert info.value.field == "sources[0].endedAt"
+    with pytest.raises(ValueError):
+        engine.get_entry(CUSTOMER, "ALICE", entry_id(1))
+    with pytest.raises(tenths.InvalidArgument) as info:
+        engine.get_entry(CUSTOMER, ALICE, "nope")
+    assert info.value.field == "entryId"
+    assert "entryId" in str(info.value)
+
+
+def test_not_found_is_a_lookup_error(engine: tenths.Engine) -> None:
+    with pytest.raises(LookupError):
+        engine.get_entry(CUSTOMER, ALICE, MISSING)
+
+
+def test_validation_failed_lists_the_rules(engine: tenths.Engine) -> None:
+    m = firm(engine)
+    engine.create_entry(CUSTOMER, ALICE, id=entry_id(1), initiative_id=m, summary="", duration_in_seconds=420)
+    with pytest.raises(tenths.ValidationFailed) as info:
+        engine.release_entry(CUSTOMER, ALICE, entry_id(1))
+    assert [f.rule for f in info.value.errors] == ["summary"]
+    assert isinstance(info.value.errors[0], tenths.RuleFailure)
+    assert info.value.errors[0].title
+
+
+def test_locked_and_conflict(engine: tenths.Engine) -> None:
+    m = firm(engine)
+    ready_entry(engine, m)
+    engine.release_entry(CUSTOMER, ALICE, entry_id(1))
+    with pytest.raises(tenths.Locked):
+        engine.edit_entry(CUSTOMER, ALICE, entry_id(1), summary="changed")
+    with pytest.raises(tenths.Conflict):
+        engine.release_entry(CUSTOMER, ALICE, entry_id(1))
+
+
+def test_too_large_batch(engine: tenths.Engine) -> None:
+    with pytest.raises(tenths.TooLarge):
+        engine.release_succeeded_batch(CUSTOMER, [{"entryId": entry_id(i)} for i in range(1001)])
+
+
+def test_incompatible_database(tmp_path: object) -> None:
+    import pathlib
+
+    p = pathlib.Path(str(tmp_path)) / "not-a-db.sqlite"
+    p.write_bytes(b"this is not a sqlite file at all" * 100)
+    with pytest.raises((tenths.IncompatibleDatabase, tenths.StorageError)):
+        tenths.Engine(p)
+
+
+def test_unauthenticated_and_permission_denied_through_request(engine: tenths.Engine) -> None:
+    r = engine.request("GET", f"/api/v1/public/customers/{CUSTOMER}/users/{ALICE}/entries/{entry_id(1)}")
+    assert r.status == 401 and r.json()["error"]["code"] == "unauthenticated"
+    p = tenths.Principal(CUSTOMER, BOB, "user")
+    r = engine.request("GET", f"/api/v1/public/customers/{CUSTOMER}/users/{ALICE}/entries/{entry_id(1)}", principal=p)
+    assert r.status == 403 and r.json()["error"]["code"] == "permission_denied"
+
+
+def test_error_repr_and_message(engine: tenths.Engine) -> None:
+    with pytest.raises(tenths.TenthsError) as info:
+        engine.get_entry(CUSTOMER, ALICE, MISSING)
+    assert MISSING in str(info.value)
+    assert info.value.message == str(info.value)
+    assert info.value.field is None and info.value.errors == ()
