@@ -139,7 +139,8 @@ pub struct RawEntry {
     pub creation_method: String,
     pub raw_seconds: i64,
     pub units_from_sources: i64,
-    pub create_request: String,
+    /// The create body, kept only for a create with a device id (see `create_request_of`).
+    pub create_request: Option<String>,
     pub source_id: ObjectId,
     pub kind: &'static str,
     pub started_at: i64,
@@ -163,7 +164,7 @@ pub fn raw_rows(inputs: &[NewEntry]) -> Vec<RawEntry> {
                 creation_method: input.creation_method.clone().unwrap_or_else(|| "manual".into()),
                 raw_seconds: u.raw_seconds,
                 units_from_sources: u.from_sources,
-                create_request: serde_json_string(input),
+                create_request: create_request_of(input),
                 source_id: ObjectId::generate(NOW_MS / 1000),
                 kind: s.kind.as_str(),
                 started_at: s.started_at.millis(),
@@ -173,9 +174,10 @@ pub fn raw_rows(inputs: &[NewEntry]) -> Vec<RawEntry> {
         .collect()
 }
 
-fn serde_json_string(input: &NewEntry) -> String {
-    // The engine keeps the create body (to answer a repeated create): the baseline stores the same.
-    serde_json::to_string(input).expect("serialisable")
+fn create_request_of(input: &NewEntry) -> Option<String> {
+    // The engine keeps the create body of a create with a device id (to answer a repeated
+    // create, recognised by that id) and nothing otherwise: the baseline stores the same.
+    input.id.map(|_| serde_json::to_string(input).expect("serialisable"))
 }
 
 /// Opens a raw connection to an existing database file with the engine's pragmas.

@@ -14,6 +14,7 @@ use crate::ids::{check_external_id, ObjectId};
 use crate::model::*;
 use crate::status::{self, EntryState, MachineSettings, Operation, Refusal, Status, Transition};
 use crate::store::entries::{self as store, Stats};
+use crate::store::lookups::Lookups;
 use crate::store::{self as db, reference, OpenOptions};
 use crate::time::{Clock, Date, SystemClock, Timestamp};
 use crate::units::{MAX_ADJUSTMENT_UNITS, MAX_TIMER_ADJUSTMENT_SECONDS};
@@ -355,8 +356,9 @@ impl Engine {
     pub fn create_entry(&self, scope: &Scope, input: &NewEntry) -> Result<(Entry, bool)> {
         check_new_entry(input)?;
         self.write(|c, now| {
-            let (pk, created) = create_in_tx(c, now, scope, input, &self.stats)?;
-            let (_, e) = store::find(c, &scope.customer, &entry_id_of(c, pk)?)?.ok_or_else(|| TenthsError::not_found("entry", pk))?;
+            let mut lk = Lookups::default();
+            let (pk, id, created) = create_in_tx(c, &mut lk, &mut store::Inserter::new(c)?, now, scope, input, &self.stats)?;
+            let (_, e) = store::find(c, &mut lk, &scope.customer, &id)?.ok_or_else(|| TenthsError::not_found("entry", pk))?;
             if !created && e.user_id != scope.user {
                 return Err(TenthsError::conflict("an entry with this _id already exists"));
             }
@@ -371,10 +373,12 @@ impl Engine {
             check_new_entry(input).map_err(|e| prefix_field(e, &format!("entries[{i}]")))?;
         }
         self.write(|c, now| {
+            let mut lk = Lookups::default();
+            let mut inserter = store::Inserter::new(c)?;
             let mut ids = Vec::with_capacity(inputs.len());
             for (i, input) in inputs.iter().enumerate() {
-                let (pk, _) = create_in_tx(c, now, scope, input, &self.stats).map_err(|e| prefix_field(e, &format!("entries[{i}]")))?;
-                ids.push(entry_id_of(c, pk)?);
+                let (_, id, _) = create_in_tx(c, &mut lk, &mut inserter, now, scope, input, &self.stats).map_err(|e| prefix_field(e, &format!("entries[{i}]")))?;
+                ids.push(id);
             }
             Ok(ids)
         })
@@ -382,7 +386,7 @@ impl Engine {
 
     /// One entry of the user (404 when missing, deleted, or another user's).
     pub fn get_entry(&self, scope: &Scope, id: &ObjectId) -> Result<Entry> {
-        self.read(|c, _| Ok(store::find_scoped(c, &scope.customer, Some(&scope.user), id)?.1))
+        self.read(|c, _| Ok(store::find_scoped(c, &mut Lookups::default(), &scope.customer, Some(&scope.user), id)?.1))
     }
 
     /// The user's live entries with a work date in `from..=to`, by work date then id.
@@ -402,7 +406,7 @@ impl Engine {
     /// Changes an editable entry (the extension PATCH); answers the full entry.
     pub fn edit_entry(&self, scope: &Scope, id: &ObjectId, patch: &EntryPatch) -> Result<Entry> {
         check_patch(patch)?;
-        self.write(|c, now| edit_in_tx(c, now, scope, id, patch))
+        self.write(|c, now| edit_in_tx(c, &mut Lookups::default(), now, scope, id, patch))
     }
 
     /// The seed's override: the same as an edit, limited to the override's fields.
@@ -413,8 +417,9 @@ impl Engine {
     /// Soft-deletes an editable entry; its sources return to the unassigned pool.
     pub fn delete_entry(&self, scope: &Scope, id: &ObjectId) -> Result<Entry> {
         self.write(|c, now| {
-            let (pk, mut e) = store::find_scoped(c, &scope.customer, Some(&scope.user), id)?;
-            let settings = reference::customer_settings(c, &scope.customer)?;
+            let mut lk = Lookups::default();
+            let (pk, mut e) = store::find_scoped(c, &mut lk, &scope.customer, Some(&scope.user), id)?;
+            let settings = lk.settings(c, &scope.customer)?;
             decide(&e, &Operation::Delete, &settings)?;
             if let Some((source_pk, Some(entry_pk), _)) = store::running_session(c, &scope.customer, &scope.user)? {
                 if entry_pk == pk {
@@ -435,9 +440,10 @@ impl Engine {
     /// Releases an entry whose rules pass; a failing entry answers `ValidationFailed` with its rules.
     pub fn release_entry(&self, scope: &Scope, id: &ObjectId) -> Result<Entry> {
         self.write(|c, now| {
-            settle_running_timer(c, now, &scope.customer, &scope.user, &self.stats)?;
-            let (pk, mut e) = store::find_scoped(c, &scope.customer, Some(&scope.user), id)?;
-            release_in_tx(c, now, scope, pk, &mut e)?;
+            let mut lk = Lookups::default();
+            settle_running_timer(c, &mut lk, now, &scope.customer, &scope.user, &self.stats)?;
+            let (pk, mut e) = store::find_scoped(c, &mut lk, &scope.customer, Some(&scope.user), id)?;
+            release_in_tx(c, &mut lk, now, scope, pk, &mut e)?;
             Ok(e)
         })
     }
@@ -445,21 +451,23 @@ impl Engine {
     /// Releases every editable entry of a day: all or nothing, or the ready subset.
     pub fn release_day(&self, scope: &Scope, work_date: Date, mode: ReleaseDayMode) -> Result<ReleaseDayResult> {
         self.write(|c, now| {
-            settle_running_timer(c, now, &scope.customer, &scope.user, &self.stats)?;
+            let mut lk = Lookups::default();
+            settle_running_timer(c, &mut lk, now, &scope.customer, &scope.user, &self.stats)?;
+            // `+id`: the same order, but SQLite then reads the day through `entries_by_user_day`
+            // instead of walking every entry of the customer in id order to avoid a sort.
             let sql = format!(
-                "SELECT {} FROM entries WHERE customer_id = ?1 AND user_id = ?2 AND work_date = ?3 AND is_deleted = 0 AND is_locked = 0 ORDER BY id",
+                "SELECT {} FROM entries WHERE customer_id = ?1 AND user_id = ?2 AND work_date = ?3 AND is_deleted = 0 AND is_locked = 0 ORDER BY +id",
                 store::ENTRY_COLUMNS
             );
             let mut ready = Vec::new();
             let mut not_ready = Vec::new();
-            for e in store::query_entries(c, &sql, params![scope.customer, scope.user, work_date.to_string()])? {
-                if !e.status.is_editable() {
+            for (pk, mut probe) in store::query_entries_with_pk(c, &mut lk, &sql, params![scope.customer, scope.user, work_date.to_string()])? {
+                if !probe.status.is_editable() {
                     continue;
                 }
-                let pk = store::pk_of(c, &scope.customer, &e.id)?.ok_or_else(|| TenthsError::not_found("entry", e.id))?;
-                let mut probe = e.clone();
-                store::settle(c, now, &mut probe)?;
-                match fresh_verdict(c, now, &probe)? {
+                // Settled once here; the release below applies this verdict (nothing it depends
+                // on changes in between: releasing one entry never changes another's rules).
+                match settled_verdict(c, &mut lk, now, &mut probe)? {
                     Verdict::Succeeded => ready.push((pk, probe)),
                     Verdict::Failed(errors) => not_ready.push(NotReady { entry_id: probe.id, errors }),
                     Verdict::Pending => not_ready.push(NotReady { entry_id: probe.id, errors: vec![pending_failure(&probe)] }),
@@ -470,7 +478,7 @@ impl Engine {
             }
             let mut released = Vec::with_capacity(ready.len());
             for (pk, mut e) in ready {
-                release_in_tx(c, now, scope, pk, &mut e)?;
+                release_settled(c, &mut lk, now, scope, pk, &mut e, Verdict::Succeeded)?;
                 released.push(e.id);
             }
             Ok(ReleaseDayResult { released, not_ready })
@@ -481,7 +489,7 @@ impl Engine {
     /// `user` narrows the scope when the route names the user.
     pub fn release_succeeded(&self, customer: &ObjectId, user: Option<&ObjectId>, id: &ObjectId, external_id: Option<&str>, re_release_failed_messages: Option<&[String]>) -> Result<Entry> {
         check_release_succeeded(external_id, re_release_failed_messages)?;
-        self.write(|c, now| release_succeeded_in_tx(c, now, customer, user, id, external_id, re_release_failed_messages))
+        self.write(|c, now| release_succeeded_in_tx(c, &mut Lookups::default(), now, customer, user, id, external_id, re_release_failed_messages))
     }
 
     /// Batch release-succeeded: one result per item, in input order; one bad item never fails
@@ -491,6 +499,7 @@ impl Engine {
             return Err(TenthsError::TooLarge { reason: format!("at most {MAX_BATCH_ITEMS} items per batch") });
         }
         self.write(|c, now| {
+            let mut lk = Lookups::default();
             let mut results = Vec::with_capacity(items.len());
             for item in items {
                 c.execute_batch("SAVEPOINT item")?;
@@ -498,7 +507,7 @@ impl Engine {
                     let id = ObjectId::parse_field(&item.entry_id, "entryId")?;
                     let user = item.user_id.as_deref().map(|u| ObjectId::parse_field(u, "userId")).transpose()?;
                     check_release_succeeded(item.external_id.as_deref(), item.re_release_failed_messages.as_deref())?;
-                    release_succeeded_in_tx(c, now, customer, user.as_ref(), &id, item.external_id.as_deref(), item.re_release_failed_messages.as_deref())
+                    release_succeeded_in_tx(c, &mut lk, now, customer, user.as_ref(), &id, item.external_id.as_deref(), item.re_release_failed_messages.as_deref())
                 })();
                 match outcome {
                     Ok(_) => {
@@ -533,8 +542,9 @@ impl Engine {
             check_text(m, &format!("errors[{i}]"), MAX_TEXT_BYTES)?;
         }
         self.write(|c, now| {
-            let (pk, mut e) = store::find_scoped(c, customer, user, id)?;
-            let settings = reference::customer_settings(c, customer)?;
+            let mut lk = Lookups::default();
+            let (pk, mut e) = store::find_scoped(c, &mut lk, customer, user, id)?;
+            let settings = lk.settings(c, customer)?;
             decide(&e, &Operation::ReleaseFailed, &settings)?;
             e.status = Status::ReleaseFailed;
             e.is_locked = false;
@@ -551,13 +561,14 @@ impl Engine {
     /// Takes a release back: unlocks and re-validates; keeps `externalId` and `releaseCount`.
     pub fn unrelease(&self, scope: &Scope, id: &ObjectId) -> Result<Entry> {
         self.write(|c, now| {
-            let (pk, mut e) = store::find_scoped(c, &scope.customer, Some(&scope.user), id)?;
-            let settings = reference::customer_settings(c, &scope.customer)?;
+            let mut lk = Lookups::default();
+            let (pk, mut e) = store::find_scoped(c, &mut lk, &scope.customer, Some(&scope.user), id)?;
+            let settings = lk.settings(c, &scope.customer)?;
             decide(&e, &Operation::Unrelease, &settings)?;
             e.is_locked = false;
             e.status = Status::ValidationPending;
             touch(&mut e, now);
-            store::settle_and_save(c, now, pk, &mut e)?;
+            store::settle_and_save(c, &mut lk, now, pk, &mut e)?;
             Ok(e)
         })
     }
@@ -571,11 +582,11 @@ impl Engine {
             check_text(s, "summary", MAX_TEXT_BYTES)?;
         }
         self.write(|c, now| {
-            stop_running_timer(c, now, &scope.customer, &scope.user, &self.stats)?;
+            let mut lk = Lookups::default();
+            stop_running_timer(c, &mut lk, now, &scope.customer, &scope.user, &self.stats)?;
             let new = NewEntry { id: input.id, initiative_id: input.initiative_id, summary: input.summary.clone(), creation_method: Some("timer".into()), ..NewEntry::default() };
-            let settings = reference::customer_settings(c, &scope.customer)?;
-            reference::ensure_user(c, &scope.customer, &scope.user, now)?;
-            let zone = store::user_zone(c, &scope.customer, &scope.user, &settings)?;
+            lk.ensure_user(c, &scope.customer, &scope.user, now)?;
+            let zone = lk.zone(c, &scope.customer, &scope.user)?;
             let mut e = blank_entry(scope, &new, now, now.local_date(zone));
             e.created_as_timer = true;
             if store::pk_of(c, &scope.customer, &e.id)?.is_some() {
@@ -585,7 +596,7 @@ impl Engine {
             let session = Source { id: ObjectId::generate(now.millis() / 1000), kind: SourceKind::Timer, started_at: now, ended_at: None, title: None };
             store::insert_source(c, &scope.customer, &scope.user, pk, &session)?;
             e.sources = vec![session];
-            store::settle_and_save(c, now, pk, &mut e)?;
+            store::settle_and_save(c, &mut lk, now, pk, &mut e)?;
             Ok(e)
         })
     }
@@ -593,16 +604,17 @@ impl Engine {
     /// Stops the entry's running session (at the end of its local day if it ran past midnight).
     pub fn stop_timer(&self, scope: &Scope, id: &ObjectId) -> Result<Entry> {
         self.write(|c, now| {
-            let (pk, e) = store::find_scoped(c, &scope.customer, Some(&scope.user), id)?;
-            let settings = reference::customer_settings(c, &scope.customer)?;
+            let mut lk = Lookups::default();
+            let (pk, e) = store::find_scoped(c, &mut lk, &scope.customer, Some(&scope.user), id)?;
+            let settings = lk.settings(c, &scope.customer)?;
             decide(&e, &Operation::Edit, &settings)?;
             match store::running_session(c, &scope.customer, &scope.user)? {
                 Some((source_pk, Some(entry_pk), started)) if entry_pk == pk => {
-                    let zone = store::user_zone(c, &scope.customer, &scope.user, &settings)?;
+                    let zone = lk.zone(c, &scope.customer, &scope.user)?;
                     let cap = started.local_date(zone).last_millisecond_in(zone);
                     store::close_session(c, source_pk, now.min(cap))?;
                     let mut e = e;
-                    after_sources_changed(c, now, scope, pk, &mut e, &self.stats)?;
+                    after_sources_changed(c, &mut lk, now, scope, pk, &mut e, &self.stats)?;
                     Ok(e)
                 }
                 _ => Err(TenthsError::conflict("the timer of this entry is not running")),
@@ -613,29 +625,30 @@ impl Engine {
     /// Resumes a timer entry on its own local day (a new session); stops the user's other timer.
     pub fn resume_timer(&self, scope: &Scope, id: &ObjectId) -> Result<Entry> {
         self.write(|c, now| {
-            settle_running_timer(c, now, &scope.customer, &scope.user, &self.stats)?;
-            let (pk, e) = store::find_scoped(c, &scope.customer, Some(&scope.user), id)?;
+            let mut lk = Lookups::default();
+            settle_running_timer(c, &mut lk, now, &scope.customer, &scope.user, &self.stats)?;
+            let (pk, e) = store::find_scoped(c, &mut lk, &scope.customer, Some(&scope.user), id)?;
             if !e.created_as_timer {
                 return Err(TenthsError::conflict("only a timer entry can be resumed"));
             }
             if e.timer_running() {
                 return Err(TenthsError::conflict("the timer is already running"));
             }
-            let settings = reference::customer_settings(c, &scope.customer)?;
+            let settings = lk.settings(c, &scope.customer)?;
             let transition = decide(&e, &Operation::Edit, &settings)?;
-            let zone = store::user_zone(c, &scope.customer, &scope.user, &settings)?;
+            let zone = lk.zone(c, &scope.customer, &scope.user)?;
             if now.local_date(zone) != e.work_date {
                 return Err(TenthsError::conflict(format!("a timer resumes only on its own day ({}); start a new timer", e.work_date)));
             }
-            stop_running_timer(c, now, &scope.customer, &scope.user, &self.stats)?;
-            let (_, mut e) = store::find_scoped(c, &scope.customer, Some(&scope.user), id)?;
+            stop_running_timer(c, &mut lk, now, &scope.customer, &scope.user, &self.stats)?;
+            let (_, mut e) = store::find_scoped(c, &mut lk, &scope.customer, Some(&scope.user), id)?;
             if transition == Transition::UnreleaseThenRevalidate {
                 e.is_locked = false;
                 e.status = Status::ValidationPending;
             }
             let session = Source { id: ObjectId::generate(now.millis() / 1000), kind: SourceKind::Timer, started_at: now, ended_at: None, title: None };
             store::insert_source(c, &scope.customer, &scope.user, pk, &session)?;
-            after_sources_changed(c, now, scope, pk, &mut e, &self.stats)?;
+            after_sources_changed(c, &mut lk, now, scope, pk, &mut e, &self.stats)?;
             Ok(e)
         })
     }
@@ -789,21 +802,34 @@ fn pending_failure(e: &Entry) -> crate::error::RuleFailure {
     crate::error::RuleFailure { rule: "pending".into(), title: "Waiting for data".into(), description: description.into() }
 }
 
-fn fresh_verdict(c: &Connection, now: Timestamp, e: &Entry) -> Result<Verdict> {
-    let settings = reference::customer_settings(c, &e.customer_id)?;
+fn fresh_verdict(c: &Connection, lk: &mut Lookups, now: Timestamp, e: &Entry) -> Result<Verdict> {
     let initiative = match &e.initiative_id {
-        Some(id) => reference::initiative(c, &e.customer_id, id)?,
+        Some(id) => lk.initiative(c, &e.customer_id, id)?,
         None => None,
     };
-    store::verdict(c, now, e, initiative.as_ref(), &settings)
+    store::verdict(c, lk, now, e, initiative.as_deref())
 }
 
-fn release_in_tx(c: &Connection, now: Timestamp, scope: &Scope, pk: i64, e: &mut Entry) -> Result<()> {
-    let settings = reference::customer_settings(c, &scope.customer)?;
-    if e.status.is_editable() && !e.is_locked {
-        store::settle(c, now, e)?;
+/// Settles an editable, unlocked entry and answers the verdict a release checks: the one the
+/// settling applied, else (an editable entry left as it is) a fresh one, else (not editable)
+/// `Succeeded`.
+fn settled_verdict(c: &Connection, lk: &mut Lookups, now: Timestamp, e: &mut Entry) -> Result<Verdict> {
+    let applied = if e.status.is_editable() && !e.is_locked { store::settle(c, lk, now, e)? } else { None };
+    match applied {
+        Some(v) => Ok(v),
+        None if e.status.is_editable() => fresh_verdict(c, lk, now, e),
+        None => Ok(Verdict::Succeeded),
     }
-    let verdict = if e.status.is_editable() { fresh_verdict(c, now, e)? } else { Verdict::Succeeded };
+}
+
+fn release_in_tx(c: &Connection, lk: &mut Lookups, now: Timestamp, scope: &Scope, pk: i64, e: &mut Entry) -> Result<()> {
+    let verdict = settled_verdict(c, lk, now, e)?;
+    release_settled(c, lk, now, scope, pk, e, verdict)
+}
+
+/// Releases an entry already settled by [`settled_verdict`], which answered `verdict`.
+fn release_settled(c: &Connection, lk: &mut Lookups, now: Timestamp, scope: &Scope, pk: i64, e: &mut Entry, verdict: Verdict) -> Result<()> {
+    let settings = lk.settings(c, &scope.customer)?;
     let state = state_of(e);
     let op = Operation::Release { rules_pass: verdict == Verdict::Succeeded };
     match status::transition(&state, &op, MachineSettings { allow_post_release_edit: settings.allow_post_release_edit }) {
@@ -842,9 +868,19 @@ fn check_release_succeeded(external_id: Option<&str>, messages: Option<&[String]
     Ok(())
 }
 
-fn release_succeeded_in_tx(c: &Connection, now: Timestamp, customer: &ObjectId, user: Option<&ObjectId>, id: &ObjectId, external_id: Option<&str>, messages: Option<&[String]>) -> Result<Entry> {
-    let (pk, mut e) = store::find_scoped(c, customer, user, id)?;
-    let settings = reference::customer_settings(c, customer)?;
+#[allow(clippy::too_many_arguments)]
+fn release_succeeded_in_tx(
+    c: &Connection,
+    lk: &mut Lookups,
+    now: Timestamp,
+    customer: &ObjectId,
+    user: Option<&ObjectId>,
+    id: &ObjectId,
+    external_id: Option<&str>,
+    messages: Option<&[String]>,
+) -> Result<Entry> {
+    let (pk, mut e) = store::find_scoped(c, lk, customer, user, id)?;
+    let settings = lk.settings(c, customer)?;
     let op = Operation::ReleaseSucceeded { external_id: external_id.map(str::to_string) };
     match decide(&e, &op, &settings)? {
         Transition::NoChange => Ok(e),
@@ -978,42 +1014,48 @@ fn blank_entry(scope: &Scope, input: &NewEntry, now: Timestamp, work_date: Date)
     }
 }
 
-/// Creates one entry inside a transaction; returns (pk, created). A repeated create with the
-/// same device id and body returns the stored pk with `created = false`.
-fn create_in_tx(c: &Connection, now: Timestamp, scope: &Scope, input: &NewEntry, stats: &Stats) -> Result<(i64, bool)> {
-    let request = serde_json::to_string(input).map_err(|e| TenthsError::Storage { reason: e.to_string() })?;
-    if let Some(id) = &input.id {
-        if let Some(pk) = store::pk_of(c, &scope.customer, id)? {
-            return if store::create_request(c, pk)?.as_deref() == Some(request.as_str()) { Ok((pk, false)) } else { Err(TenthsError::conflict("an entry with this _id already exists with another body")) };
+/// Creates one entry inside a transaction; returns (pk, id, created). A repeated create with
+/// the same device id and body returns the stored entry with `created = false`.
+///
+/// The entry is settled in memory and stored once, settled, with its overlap. The create body
+/// is kept only when it carries a device id: a repeat is recognised by that id alone, so a body
+/// without one can never be compared again.
+fn create_in_tx(c: &Connection, lk: &mut Lookups, inserter: &mut store::Inserter<'_>, now: Timestamp, scope: &Scope, input: &NewEntry, stats: &Stats) -> Result<(i64, ObjectId, bool)> {
+    let request = match &input.id {
+        None => None,
+        Some(id) => {
+            let request = serde_json::to_string(input).map_err(|e| TenthsError::Storage { reason: e.to_string() })?;
+            if let Some(pk) = store::pk_of(c, &scope.customer, id)? {
+                return if store::create_request(c, pk)?.as_deref() == Some(request.as_str()) {
+                    Ok((pk, *id, false))
+                } else {
+                    Err(TenthsError::conflict("an entry with this _id already exists with another body"))
+                };
+            }
+            Some(request)
         }
-    }
-    reference::ensure_user(c, &scope.customer, &scope.user, now)?;
-    let settings = reference::customer_settings(c, &scope.customer)?;
-    let zone = store::user_zone(c, &scope.customer, &scope.user, &settings)?;
+    };
+    lk.ensure_user(c, &scope.customer, &scope.user, now)?;
+    let zone = lk.zone(c, &scope.customer, &scope.user)?;
     let work_date = match input.work_date {
         Some(d) => d,
         None => input.sources.iter().map(|s| s.started_at).min().unwrap_or(now).local_date(zone),
     };
     let mut e = blank_entry(scope, input, now, work_date);
-    e.codes = store::resolve_codes(c, &scope.customer, &input.code_ids)?;
-    let pk = store::insert(c, &e, Some(&request))?;
-    store::replace_codes(c, pk, &e.codes)?;
-    for s in &input.sources {
-        let source = Source { id: ObjectId::generate(now.millis() / 1000), kind: s.kind, started_at: s.started_at, ended_at: Some(s.ended_at), title: s.title.clone() };
-        store::insert_source(c, &scope.customer, &scope.user, pk, &source)?;
-        e.sources.push(source);
-    }
-    store::settle_and_save(c, now, pk, &mut e)?;
-    if !e.sources.is_empty() {
-        let touched = store::intervals(&e.sources);
-        store::refresh_overlap(c, &scope.customer, &scope.user, pk, &touched, stats)?;
-    }
-    Ok((pk, true))
+    e.codes = store::resolve_codes(c, lk, &scope.customer, &input.code_ids)?;
+    e.sources = input
+        .sources
+        .iter()
+        .map(|s| Source { id: ObjectId::generate(now.millis() / 1000), kind: s.kind, started_at: s.started_at, ended_at: Some(s.ended_at), title: s.title.clone() })
+        .collect();
+    store::settle(c, lk, now, &mut e)?;
+    let pk = inserter.insert_new(&mut e, request.as_deref(), stats)?;
+    Ok((pk, e.id, true))
 }
 
-fn edit_in_tx(c: &Connection, now: Timestamp, scope: &Scope, id: &ObjectId, patch: &EntryPatch) -> Result<Entry> {
-    let (pk, mut e) = store::find_scoped(c, &scope.customer, Some(&scope.user), id)?;
-    let settings = reference::customer_settings(c, &scope.customer)?;
+fn edit_in_tx(c: &Connection, lk: &mut Lookups, now: Timestamp, scope: &Scope, id: &ObjectId, patch: &EntryPatch) -> Result<Entry> {
+    let (pk, mut e) = store::find_scoped(c, lk, &scope.customer, Some(&scope.user), id)?;
+    let settings = lk.settings(c, &scope.customer)?;
     if decide(&e, &Operation::Edit, &settings)? == Transition::UnreleaseThenRevalidate {
         e.is_locked = false;
         e.status = Status::ValidationPending;
@@ -1037,40 +1079,39 @@ fn edit_in_tx(c: &Connection, now: Timestamp, scope: &Scope, id: &ObjectId, patc
         e.timer_duration_adjustment_in_seconds = a;
     }
     if let Some(ids) = &patch.code_ids {
-        e.codes = store::resolve_codes(c, &scope.customer, ids)?;
+        e.codes = store::resolve_codes(c, lk, &scope.customer, ids)?;
         store::replace_codes(c, pk, &e.codes)?;
     }
     touch(&mut e, now);
-    store::settle_and_save(c, now, pk, &mut e)?;
+    store::settle_and_save(c, lk, now, pk, &mut e)?;
     Ok(e)
 }
 
 /// Re-reads the sources of an entry after a session opened or closed, settles and saves it,
 /// and refreshes overlap around the old and new intervals.
-fn after_sources_changed(c: &Connection, now: Timestamp, scope: &Scope, pk: i64, e: &mut Entry, stats: &Stats) -> Result<()> {
+fn after_sources_changed(c: &Connection, lk: &mut Lookups, now: Timestamp, scope: &Scope, pk: i64, e: &mut Entry, stats: &Stats) -> Result<()> {
     let mut touched = store::intervals(&e.sources);
     e.sources = store::sources_of(c, pk)?;
     touched.extend(store::intervals(&e.sources));
     touch(e, now);
-    store::settle_and_save(c, now, pk, e)?;
+    store::settle_and_save(c, lk, now, pk, e)?;
     e.overlap_time_in_seconds = store::refresh_overlap(c, &scope.customer, &scope.user, pk, &touched, stats)?;
     Ok(())
 }
 
 /// Stops the user's running timer, if any, at `now` or at the end of its local day.
-fn stop_running_timer(c: &Connection, now: Timestamp, customer: &ObjectId, user: &ObjectId, stats: &Stats) -> Result<()> {
-    close_running(c, now, customer, user, stats, false)
+fn stop_running_timer(c: &Connection, lk: &mut Lookups, now: Timestamp, customer: &ObjectId, user: &ObjectId, stats: &Stats) -> Result<()> {
+    close_running(c, lk, now, customer, user, stats, false)
 }
 
 /// Stops the user's running timer only if it ran past the end of its local day.
-fn settle_running_timer(c: &Connection, now: Timestamp, customer: &ObjectId, user: &ObjectId, stats: &Stats) -> Result<()> {
-    close_running(c, now, customer, user, stats, true)
+fn settle_running_timer(c: &Connection, lk: &mut Lookups, now: Timestamp, customer: &ObjectId, user: &ObjectId, stats: &Stats) -> Result<()> {
+    close_running(c, lk, now, customer, user, stats, true)
 }
 
-fn close_running(c: &Connection, now: Timestamp, customer: &ObjectId, user: &ObjectId, stats: &Stats, only_past_midnight: bool) -> Result<()> {
+fn close_running(c: &Connection, lk: &mut Lookups, now: Timestamp, customer: &ObjectId, user: &ObjectId, stats: &Stats, only_past_midnight: bool) -> Result<()> {
     let Some((source_pk, entry_pk, started)) = store::running_session(c, customer, user)? else { return Ok(()) };
-    let settings = reference::customer_settings(c, customer)?;
-    let zone = store::user_zone(c, customer, user, &settings)?;
+    let zone = lk.zone(c, customer, user)?;
     let cap = started.local_date(zone).last_millisecond_in(zone);
     if only_past_midnight && now <= cap {
         return Ok(());
@@ -1078,13 +1119,13 @@ fn close_running(c: &Connection, now: Timestamp, customer: &ObjectId, user: &Obj
     store::close_session(c, source_pk, now.min(cap))?;
     if let Some(pk) = entry_pk {
         let id = entry_id_of(c, pk)?;
-        if let Some((_, mut e)) = store::find(c, customer, &id)? {
+        if let Some((_, mut e)) = store::find(c, lk, customer, &id)? {
             let scope = Scope::new(*customer, *user);
             // The session just closed: `e.sources` already shows it closed; overlap is refreshed
             // around it.
             let touched = store::intervals(&e.sources);
             touch(&mut e, now);
-            store::settle_and_save(c, now, pk, &mut e)?;
+            store::settle_and_save(c, lk, now, pk, &mut e)?;
             store::refresh_overlap(c, &scope.customer, &scope.user, pk, &touched, stats)?;
         }
     }
@@ -1094,22 +1135,22 @@ fn close_running(c: &Connection, now: Timestamp, customer: &ObjectId, user: &Obj
 /// Re-settles the entries `sql` selects after reference data changed. Released entries keep
 /// their units, and `release-failed` entries keep their PMS messages until the user acts on them
 /// (a release re-checks the rules anyway).
+///
+/// Called after the reference write, it reads reference data through a cache of its own.
 fn resettle(c: &Connection, now: Timestamp, sql: &str, p: impl rusqlite::Params) -> Result<()> {
     let pks: Vec<i64> = c.prepare_cached(sql)?.query_map(p, |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let mut lk = Lookups::default();
     for pk in pks {
-        let status: String = c.prepare_cached("SELECT status FROM entries WHERE pk = ?1")?.query_row(params![pk], |r| r.get(0))?;
-        if status == Status::ReleaseFailed.as_str() {
+        let (_, mut e) = store::row_by_pk(c, pk)?;
+        if e.status == Status::ReleaseFailed {
             continue;
         }
-        let id = entry_id_of(c, pk)?;
-        let customer: ObjectId = c.prepare_cached("SELECT customer_id FROM entries WHERE pk = ?1")?.query_row(params![pk], |r| r.get(0))?;
-        if let Some((_, mut e)) = store::find(c, &customer, &id)? {
-            let before = (e.status, e.validation_failed_errors.clone(), e.unit_increment_count_from_sources, e.unit_increments, e.raw_seconds);
-            store::settle(c, now, &mut e)?;
-            if before != (e.status, e.validation_failed_errors.clone(), e.unit_increment_count_from_sources, e.unit_increments, e.raw_seconds) {
-                touch(&mut e, now);
-                store::save(c, pk, &e)?;
-            }
+        store::complete(c, &mut lk, pk, &mut e)?;
+        let before = (e.status, e.validation_failed_errors.clone(), e.unit_increment_count_from_sources, e.unit_increments, e.raw_seconds);
+        store::settle(c, &mut lk, now, &mut e)?;
+        if before != (e.status, e.validation_failed_errors.clone(), e.unit_increment_count_from_sources, e.unit_increments, e.raw_seconds) {
+            touch(&mut e, now);
+            store::save(c, pk, &e)?;
         }
     }
     Ok(())

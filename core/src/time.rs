@@ -169,7 +169,13 @@ impl Date {
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.format("%Y-%m-%d"))
+        let y = self.0.year();
+        if (0..=9999).contains(&y) {
+            // The same text as `%Y-%m-%d` for four-digit years, without parsing a format string.
+            write!(f, "{y:04}-{:02}-{:02}", self.0.month(), self.0.day())
+        } else {
+            write!(f, "{}", self.0.format("%Y-%m-%d"))
+        }
     }
 }
 
@@ -258,6 +264,19 @@ mod tests {
         assert!(Timestamp::parse("2022-08-12 20:44:48").is_err());
         assert!(Timestamp::parse("1969-12-31T23:59:59Z").is_err());
         assert_eq!(Timestamp::parse_field("nope", "updatedAfter").unwrap_err().field(), Some("updatedAfter"));
+    }
+
+    #[test]
+    fn dates_print_as_chrono_does() {
+        for (y, m, d) in [(1970, 1, 1), (2022, 8, 12), (9999, 12, 31), (10_000, 1, 1), (999, 3, 4), (0, 1, 1), (-1, 12, 31)] {
+            let date = Date::from_ymd(y, m, d).unwrap();
+            assert_eq!(date.to_string(), date.0.format("%Y-%m-%d").to_string(), "{y}-{m}-{d}");
+        }
+        let mut day = Date::parse("1970-01-01").unwrap();
+        for _ in 0..800 {
+            assert_eq!(day.to_string(), day.0.format("%Y-%m-%d").to_string());
+            day = day.add_days(53).unwrap();
+        }
     }
 
     #[test]

@@ -144,3 +144,83 @@ mod property {
         }
     }
 }
+
+mod import_property {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// One new entry: its sources as (start minute, length in minutes), or none (a manual
+    /// duration), with or without a matter and a summary.
+    type Spec = (Vec<(i64, i64)>, bool, bool);
+
+    fn spec() -> impl Strategy<Value = Spec> {
+        (proptest::collection::vec((0i64..600, 1i64..120), 0..3), any::<bool>(), any::<bool>())
+    }
+
+    fn input(base: i64, matter: tenths::ObjectId, (spans, with_matter, with_summary): &Spec) -> NewEntry {
+        let sources: Vec<SourceInput> = spans
+            .iter()
+            .map(|(s, l)| SourceInput {
+                kind: SourceKind::Manual,
+                started_at: tenths::Timestamp::from_millis(base + s * 60_000).unwrap(),
+                ended_at: tenths::Timestamp::from_millis(base + (s + l) * 60_000).unwrap(),
+                title: None,
+            })
+            .collect();
+        NewEntry {
+            initiative_id: with_matter.then_some(matter),
+            summary: with_summary.then(|| "Work".to_string()),
+            duration_in_seconds: sources.is_empty().then_some(1_500),
+            sources,
+            ..Default::default()
+        }
+    }
+
+    /// What a create decides about an entry (everything but its ids and sources' ids).
+    fn decided(e: &tenths::Entry) -> String {
+        format!(
+            "{} {} {} {} {} {} {} {:?} {:?}",
+            e.status.as_str(),
+            e.raw_seconds,
+            e.unit_increments,
+            e.unit_increment_count_from_sources,
+            e.overlap_time_in_seconds,
+            e.work_date,
+            e.creation_method,
+            e.validation_failed_errors,
+            e.sources.iter().map(|s| (s.started_at, s.ended_at)).collect::<Vec<_>>()
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+        /// A bulk import (entries meeting each other and entries already stored) stores what
+        /// the same creates one by one store, and every overlap equals a brute-force count.
+        #[test]
+        fn an_import_stores_what_single_creates_store(before in proptest::collection::vec(spec(), 0..4), batch in proptest::collection::vec(spec(), 1..8)) {
+            let customer = oid(1);
+            let scope = Scope::new(customer, oid(2));
+            let base = ts("2026-03-10T08:00:00Z").millis();
+            let mut results = Vec::new();
+            for bulk in [true, false] {
+                let (engine, _clock) = engine_at("2026-03-11T00:00:00Z");
+                let matter = tenths_tests::simple_matter(&engine, &customer);
+                let mut ids: Vec<tenths::ObjectId> = before.iter().map(|s| engine.create_entry(&scope, &input(base, matter, s)).unwrap().0.id).collect();
+                let inputs: Vec<NewEntry> = batch.iter().map(|s| input(base, matter, s)).collect();
+                if bulk {
+                    ids.extend(engine.import_entries(&scope, &inputs).unwrap());
+                } else {
+                    ids.extend(inputs.iter().map(|i| engine.create_entry(&scope, i).unwrap().0.id));
+                }
+                let entries: Vec<tenths::Entry> = ids.iter().map(|id| engine.get_entry(&scope, id).unwrap()).collect();
+                for e in &entries {
+                    let mine: Vec<tenths::overlap::Interval> = e.sources.iter().map(|s| tenths::overlap::Interval { start: s.started_at.millis(), end: s.ended_at.unwrap().millis() }).collect();
+                    let others: Vec<tenths::overlap::Interval> = entries.iter().filter(|o| o.id != e.id).flat_map(|o| o.sources.iter().map(|s| tenths::overlap::Interval { start: s.started_at.millis(), end: s.ended_at.unwrap().millis() })).collect();
+                    prop_assert_eq!(e.overlap_time_in_seconds, tenths::overlap::overlap_millis(&mine, &others) / 1000, "entry {}", e.id);
+                }
+                results.push(entries.iter().map(decided).collect::<Vec<_>>());
+            }
+            prop_assert_eq!(&results[0], &results[1]);
+        }
+    }
+}

@@ -2,19 +2,18 @@
 //! one statement; settling its derived figures (units, status) from the pure rules; keeping
 //! overlap current through the source-interval index; and the listing queries.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use chrono_tz::Tz;
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, CachedStatement, Connection, OptionalExtension, Row, Statement};
 
 use crate::error::{Result, RuleFailure, TenthsError};
 use crate::ids::ObjectId;
 use crate::model::*;
 use crate::overlap::{overlap_millis, Interval};
 use crate::status::Status;
-use crate::store::reference;
-use crate::time::{parse_zone, Date, Timestamp};
+use crate::store::lookups::Lookups;
+use crate::time::{Date, Timestamp};
 use crate::units;
 use crate::validation::{self, CodeFacts, EntryFacts, InitiativeFacts, Verdict};
 
@@ -120,47 +119,10 @@ impl From<StoredRuleFailure> for RuleFailure {
     }
 }
 
-/// Resolves matters once per listing.
-#[derive(Default)]
-pub(crate) struct RefCache {
-    initiatives: HashMap<ObjectId, Option<InitiativeRef>>,
-}
-
-fn initiative_ref(conn: &Connection, customer: &ObjectId, id: &ObjectId, cache: &mut RefCache) -> Result<Option<InitiativeRef>> {
-    if let Some(hit) = cache.initiatives.get(id) {
-        return Ok(hit.clone());
-    }
-    let found = match reference::initiative(conn, customer, id)? {
-        None => None,
-        Some(i) => Some(to_ref(conn, customer, &i)?),
-    };
-    cache.initiatives.insert(*id, found.clone());
-    Ok(found)
-}
-
-/// The display form of a matter, with its client.
-fn to_ref(conn: &Connection, customer: &ObjectId, i: &Initiative) -> Result<InitiativeRef> {
-    let client = match &i.client_external_id {
-        Some(ext) => reference::client_by_external(conn, customer, ext)?,
-        None => None,
-    };
-    Ok(InitiativeRef {
-        id: i.id,
-        kind: i.kind,
-        billing_type: i.billing_type,
-        call_sign: i.call_sign.clone(),
-        unit_increments: i.unit_increments,
-        external_id: i.external_id.clone(),
-        name: i.name.clone(),
-        description: i.description.clone(),
-        client,
-    })
-}
-
 /// Fills the matter, codes and sources of an entry read by [`entry_from_row`].
-pub(crate) fn complete(conn: &Connection, pk: i64, e: &mut Entry, cache: &mut RefCache) -> Result<()> {
+pub(crate) fn complete(conn: &Connection, lk: &mut Lookups, pk: i64, e: &mut Entry) -> Result<()> {
     e.initiative = match &e.initiative_id {
-        Some(id) => initiative_ref(conn, &e.customer_id, id, cache)?,
+        Some(id) => lk.initiative_ref(conn, &e.customer_id, id)?,
         None => None,
     };
     let mut stmt = conn.prepare_cached(
@@ -195,22 +157,28 @@ pub(crate) fn sources_of(conn: &Connection, pk: i64) -> Result<Vec<Source>> {
 }
 
 /// Finds an entry of the customer by id (deleted ones too), complete.
-pub(crate) fn find(conn: &Connection, customer: &ObjectId, id: &ObjectId) -> Result<Option<(i64, Entry)>> {
+pub(crate) fn find(conn: &Connection, lk: &mut Lookups, customer: &ObjectId, id: &ObjectId) -> Result<Option<(i64, Entry)>> {
     let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE customer_id = ?1 AND id = ?2");
     let row = conn.prepare_cached(&sql)?.query_row(params![customer, id], entry_from_row).optional()?;
     match row {
         None => Ok(None),
         Some((pk, mut e)) => {
-            complete(conn, pk, &mut e, &mut RefCache::default())?;
+            complete(conn, lk, pk, &mut e)?;
             Ok(Some((pk, e)))
         }
     }
 }
 
+/// The row of an entry by pk, without its matter, codes and sources (see [`complete`]).
+pub(crate) fn row_by_pk(conn: &Connection, pk: i64) -> Result<(i64, Entry)> {
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE pk = ?1");
+    Ok(conn.prepare_cached(&sql)?.query_row(params![pk], entry_from_row)?)
+}
+
 /// Finds a live (not deleted) entry of the user, or the same 404 whether it is missing, deleted,
 /// or someone else's.
-pub(crate) fn find_scoped(conn: &Connection, customer: &ObjectId, user: Option<&ObjectId>, id: &ObjectId) -> Result<(i64, Entry)> {
-    match find(conn, customer, id)? {
+pub(crate) fn find_scoped(conn: &Connection, lk: &mut Lookups, customer: &ObjectId, user: Option<&ObjectId>, id: &ObjectId) -> Result<(i64, Entry)> {
+    match find(conn, lk, customer, id)? {
         Some((pk, e)) if !e.is_deleted && user.is_none_or(|u| *u == e.user_id) => Ok((pk, e)),
         _ => Err(TenthsError::not_found("entry", id)),
     }
@@ -218,15 +186,17 @@ pub(crate) fn find_scoped(conn: &Connection, customer: &ObjectId, user: Option<&
 
 /// Runs a listing query over [`ENTRY_COLUMNS`] and completes every entry.
 pub(crate) fn query_entries(conn: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<Vec<Entry>> {
+    Ok(query_entries_with_pk(conn, &mut Lookups::default(), sql, p)?.into_iter().map(|(_, e)| e).collect())
+}
+
+/// [`query_entries`] that keeps each entry's pk and reads reference data through `lk`.
+pub(crate) fn query_entries_with_pk(conn: &Connection, lk: &mut Lookups, sql: &str, p: impl rusqlite::Params) -> Result<Vec<(i64, Entry)>> {
     let mut stmt = conn.prepare_cached(sql)?;
-    let rows: Vec<(i64, Entry)> = stmt.query_map(p, entry_from_row)?.collect::<rusqlite::Result<_>>()?;
-    let mut cache = RefCache::default();
-    let mut out = Vec::with_capacity(rows.len());
-    for (pk, mut e) in rows {
-        complete(conn, pk, &mut e, &mut cache)?;
-        out.push(e);
+    let mut rows: Vec<(i64, Entry)> = stmt.query_map(p, entry_from_row)?.collect::<rusqlite::Result<_>>()?;
+    for (pk, e) in &mut rows {
+        complete(conn, lk, *pk, e)?;
     }
-    Ok(out)
+    Ok(rows)
 }
 
 fn errors_json(e: &Entry) -> Result<Option<String>> {
@@ -245,16 +215,28 @@ fn messages_json(e: &Entry) -> Result<Option<String>> {
     }
 }
 
+const INSERT_ENTRY: &str = "INSERT INTO entries (customer_id, id, user_id, created_by, released_by, external_id, enrichment_correlation_id, summary, notes, work_date,
+       initiative_id, creation_method, created_as_timer, timer_duration_adjustment_in_seconds, entered_duration_in_seconds, raw_seconds, unit_increments,
+       units_from_sources, units_adjustments, overlap_seconds, status, status_errors, re_release_failed_messages, is_locked, is_deleted, release_count,
+       last_release_pending_at, last_release_failed_at, release_success_at, last_synced_at, created_at, updated_at, version, create_request)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)";
+
+const INSERT_SOURCE: &str = "INSERT INTO sources (customer_id, id, user_id, entry_pk, kind, started_at, ended_at, title) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+/// Closed source intervals of one user's live entries that start in `(?3, ?4)` and end after `?5`.
+const NEIGHBOURS: &str = "SELECT entry_pk, started_at, ended_at FROM sources
+     WHERE customer_id = ?1 AND user_id = ?2 AND entry_pk IS NOT NULL AND ended_at IS NOT NULL
+       AND started_at > ?3 AND started_at < ?4 AND ended_at > ?5";
+
 /// Inserts a new entry row (without codes or sources); returns its pk.
 pub(crate) fn insert(conn: &Connection, e: &Entry, create_request: Option<&str>) -> Result<i64> {
-    conn.prepare_cached(
-        "INSERT INTO entries (customer_id, id, user_id, created_by, released_by, external_id, enrichment_correlation_id, summary, notes, work_date,
-           initiative_id, creation_method, created_as_timer, timer_duration_adjustment_in_seconds, entered_duration_in_seconds, raw_seconds, unit_increments,
-           units_from_sources, units_adjustments, overlap_seconds, status, status_errors, re_release_failed_messages, is_locked, is_deleted, release_count,
-           last_release_pending_at, last_release_failed_at, release_success_at, last_synced_at, created_at, updated_at, version, create_request)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)",
-    )?
-    .execute(params![
+    let mut stmt = conn.prepare_cached(INSERT_ENTRY)?;
+    insert_with(conn, &mut stmt, e, create_request)
+}
+
+/// [`insert`] with the statement already prepared.
+fn insert_with(conn: &Connection, stmt: &mut Statement<'_>, e: &Entry, create_request: Option<&str>) -> Result<i64> {
+    stmt.execute(params![
         e.customer_id,
         e.id,
         e.user_id,
@@ -336,6 +318,14 @@ pub(crate) fn save(conn: &Connection, pk: i64, e: &Entry) -> Result<()> {
 /// Replaces the codes of an entry.
 pub(crate) fn replace_codes(conn: &Connection, pk: i64, codes: &[WorkCode]) -> Result<()> {
     conn.prepare_cached("DELETE FROM entry_codes WHERE entry_pk = ?1")?.execute(params![pk])?;
+    insert_codes(conn, pk, codes)
+}
+
+/// Adds the codes of an entry that has none stored.
+fn insert_codes(conn: &Connection, pk: i64, codes: &[WorkCode]) -> Result<()> {
+    if codes.is_empty() {
+        return Ok(());
+    }
     let mut ins = conn.prepare_cached("INSERT INTO entry_codes (entry_pk, code_id, assigned_by, position) VALUES (?1, ?2, ?3, ?4)")?;
     for (i, c) in codes.iter().enumerate() {
         let by = match c.assigned_by {
@@ -348,7 +338,7 @@ pub(crate) fn replace_codes(conn: &Connection, pk: i64, codes: &[WorkCode]) -> R
 }
 
 /// Resolves code ids to codes of the customer: every id must exist, none twice.
-pub(crate) fn resolve_codes(conn: &Connection, customer: &ObjectId, ids: &[ObjectId]) -> Result<Vec<WorkCode>> {
+pub(crate) fn resolve_codes(conn: &Connection, lk: &mut Lookups, customer: &ObjectId, ids: &[ObjectId]) -> Result<Vec<WorkCode>> {
     if ids.len() > MAX_CODES_PER_ENTRY {
         return Err(TenthsError::invalid("codeIds", format!("at most {MAX_CODES_PER_ENTRY} codes")));
     }
@@ -357,17 +347,27 @@ pub(crate) fn resolve_codes(conn: &Connection, customer: &ObjectId, ids: &[Objec
         if out.iter().any(|c| c.id == *id) {
             return Err(TenthsError::invalid(format!("codeIds[{i}]"), format!("code {id} is given twice")));
         }
-        let code = reference::code(conn, customer, id)?.ok_or_else(|| TenthsError::invalid(format!("codeIds[{i}]"), format!("no code {id}")))?;
-        out.push(WorkCode { id: code.id, external_id: code.external_id, code_type_external_id: code.code_type_external_id, name: code.name, assigned_by: AssignedBy::User });
+        let code = lk.code(conn, customer, id)?.ok_or_else(|| TenthsError::invalid(format!("codeIds[{i}]"), format!("no code {id}")))?;
+        out.push(WorkCode {
+            id: code.id,
+            external_id: code.external_id.clone(),
+            code_type_external_id: code.code_type_external_id.clone(),
+            name: code.name.clone(),
+            assigned_by: AssignedBy::User,
+        });
     }
     Ok(out)
 }
 
 /// Inserts a source of an entry.
 pub(crate) fn insert_source(conn: &Connection, customer: &ObjectId, user: &ObjectId, pk: i64, s: &Source) -> Result<()> {
-    let r = conn
-        .prepare_cached("INSERT INTO sources (customer_id, id, user_id, entry_pk, kind, started_at, ended_at, title) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?
-        .execute(params![customer, s.id, user, pk, s.kind.as_str(), s.started_at.millis(), s.ended_at.map(Timestamp::millis), s.title]);
+    let mut stmt = conn.prepare_cached(INSERT_SOURCE)?;
+    insert_source_with(&mut stmt, customer, user, pk, s)
+}
+
+/// [`insert_source`] with the statement already prepared.
+fn insert_source_with(stmt: &mut Statement<'_>, customer: &ObjectId, user: &ObjectId, pk: i64, s: &Source) -> Result<()> {
+    let r = stmt.execute(params![customer, s.id, user, pk, s.kind.as_str(), s.started_at.millis(), s.ended_at.map(Timestamp::millis), s.title]);
     match r {
         Err(rusqlite::Error::SqliteFailure(f, Some(msg))) if f.code == rusqlite::ErrorCode::ConstraintViolation && msg.contains("sources.customer_id, sources.user_id") => {
             Err(TenthsError::conflict("the user already has a running timer"))
@@ -376,21 +376,16 @@ pub(crate) fn insert_source(conn: &Connection, customer: &ObjectId, user: &Objec
     }
 }
 
-/// The zone of a user: their own, else the customer's.
-pub(crate) fn user_zone(conn: &Connection, customer: &ObjectId, user: &ObjectId, settings: &CustomerSettings) -> Result<Tz> {
-    let tz = reference::user_timezone(conn, customer, user)?.unwrap_or_else(|| settings.timezone.clone());
-    parse_zone(&tz, "timezone")
-}
-
 /// Recomputes the derived figures of an entry in memory: its matter, raw seconds and units, and,
-/// while it is editable, its validation status. Does not write.
-pub(crate) fn settle(conn: &Connection, now: Timestamp, e: &mut Entry) -> Result<()> {
-    let settings = reference::customer_settings(conn, &e.customer_id)?;
-    let initiative = match &e.initiative_id {
-        Some(id) => reference::initiative(conn, &e.customer_id, id)?,
-        None => None,
+/// while it is editable (and not locked), its validation status. Does not write. Returns the
+/// verdict it applied, or `None` when the entry's status was left as it is.
+pub(crate) fn settle(conn: &Connection, lk: &mut Lookups, now: Timestamp, e: &mut Entry) -> Result<Option<Verdict>> {
+    let settings = lk.settings(conn, &e.customer_id)?;
+    let (initiative, initiative_ref) = match &e.initiative_id {
+        Some(id) => (lk.initiative(conn, &e.customer_id, id)?, lk.initiative_ref(conn, &e.customer_id, id)?),
+        None => (None, None),
     };
-    e.initiative = initiative.as_ref().map(|i| to_ref(conn, &e.customer_id, i)).transpose()?;
+    e.initiative = initiative_ref;
     let inc = initiative.as_ref().map(|i| i.unit_increments).unwrap_or(settings.default_unit_increments);
     let measured = if e.sources.is_empty() {
         e.entered_duration_in_seconds.unwrap_or(0)
@@ -404,9 +399,10 @@ pub(crate) fn settle(conn: &Connection, now: Timestamp, e: &mut Entry) -> Result
     e.unit_increments = u.increment_seconds;
     e.unit_increment_count_from_sources = u.from_sources;
     if e.is_locked || !e.status.is_editable() {
-        return Ok(());
+        return Ok(None);
     }
-    match verdict(conn, now, e, initiative.as_ref(), &settings)? {
+    let v = verdict(conn, lk, now, e, initiative.as_deref())?;
+    match &v {
         Verdict::Pending => {
             e.status = Status::ValidationPending;
             e.validation_failed_errors.clear();
@@ -417,15 +413,15 @@ pub(crate) fn settle(conn: &Connection, now: Timestamp, e: &mut Entry) -> Result
         }
         Verdict::Failed(f) => {
             e.status = Status::ValidationFailed;
-            e.validation_failed_errors = f;
+            e.validation_failed_errors = f.clone();
         }
     }
     e.release_failed_errors.clear();
-    Ok(())
+    Ok(Some(v))
 }
 
 /// Runs the validation rules on an entry as it is now.
-pub(crate) fn verdict(conn: &Connection, now: Timestamp, e: &Entry, initiative: Option<&Initiative>, settings: &CustomerSettings) -> Result<Verdict> {
+pub(crate) fn verdict(conn: &Connection, lk: &mut Lookups, now: Timestamp, e: &Entry, initiative: Option<&Initiative>) -> Result<Verdict> {
     let initiative_facts = match (&e.initiative_id, initiative) {
         (None, _) => InitiativeFacts::Missing,
         (Some(_), None) => InitiativeFacts::Unknown,
@@ -438,11 +434,11 @@ pub(crate) fn verdict(conn: &Connection, now: Timestamp, e: &Entry, initiative: 
     };
     let mut codes = Vec::with_capacity(e.codes.len());
     for c in &e.codes {
-        let disabled = reference::code(conn, &e.customer_id, &c.id)?.map(|c| c.is_disabled).unwrap_or(true);
+        let disabled = lk.code(conn, &e.customer_id, &c.id)?.map(|c| c.is_disabled).unwrap_or(true);
         codes.push(CodeFacts { id: c.id.to_string(), external_id: c.external_id.clone(), code_type_external_id: c.code_type_external_id.clone(), is_disabled: disabled });
     }
-    let rules = reference::effective_rules(conn, &e.customer_id, e.initiative_id.as_ref())?;
-    let zone = user_zone(conn, &e.customer_id, &e.user_id, settings)?;
+    let rules = lk.rules(conn, &e.customer_id, e.initiative_id.as_ref())?;
+    let zone = lk.zone(conn, &e.customer_id, &e.user_id)?;
     let facts = EntryFacts {
         initiative: initiative_facts,
         summary: &e.summary,
@@ -458,9 +454,49 @@ pub(crate) fn verdict(conn: &Connection, now: Timestamp, e: &Entry, initiative: 
 }
 
 /// Settles an entry and writes it.
-pub(crate) fn settle_and_save(conn: &Connection, now: Timestamp, pk: i64, e: &mut Entry) -> Result<()> {
-    settle(conn, now, e)?;
+pub(crate) fn settle_and_save(conn: &Connection, lk: &mut Lookups, now: Timestamp, pk: i64, e: &mut Entry) -> Result<()> {
+    settle(conn, lk, now, e)?;
     save(conn, pk, e)
+}
+
+/// Stores new entries: the statements a create runs for every entry, taken from the statement
+/// cache once for a batch of creates (a bulk import) rather than once per row.
+pub(crate) struct Inserter<'c> {
+    conn: &'c Connection,
+    entry: CachedStatement<'c>,
+    source: CachedStatement<'c>,
+    neighbours: CachedStatement<'c>,
+}
+
+impl<'c> Inserter<'c> {
+    pub(crate) fn new(conn: &'c Connection) -> Result<Inserter<'c>> {
+        Ok(Inserter { conn, entry: conn.prepare_cached(INSERT_ENTRY)?, source: conn.prepare_cached(INSERT_SOURCE)?, neighbours: conn.prepare_cached(NEIGHBOURS)? })
+    }
+
+    /// Stores a new, settled entry with its codes and sources; returns its pk. Its overlap is
+    /// measured against the neighbours read before its own sources exist (the intervals a
+    /// refresh would find, minus its own), and the entries it meets are refreshed after.
+    pub(crate) fn insert_new(&mut self, e: &mut Entry, create_request: Option<&str>, stats: &Stats) -> Result<i64> {
+        let mine = intervals(&e.sources);
+        let mut affected = BTreeSet::new();
+        let mut others = Vec::new();
+        for iv in &mine {
+            for (pk, other) in neighbours_with(&mut self.neighbours, &e.customer_id, &e.user_id, *iv, stats)? {
+                affected.insert(pk);
+                others.push(other);
+            }
+        }
+        e.overlap_time_in_seconds = units::millis_to_seconds(overlap_millis(&mine, &others));
+        let pk = insert_with(self.conn, &mut self.entry, e, create_request)?;
+        insert_codes(self.conn, pk, &e.codes)?;
+        for s in &e.sources {
+            insert_source_with(&mut self.source, &e.customer_id, &e.user_id, pk, s)?;
+        }
+        for other in affected {
+            update_overlap(self.conn, &mut self.neighbours, &e.customer_id, &e.user_id, other, stats)?;
+        }
+        Ok(pk)
+    }
 }
 
 /// The closed intervals of an entry's sources.
@@ -470,12 +506,8 @@ pub(crate) fn intervals(sources: &[Source]) -> Vec<Interval> {
 
 /// Closed source intervals of the user's other live entries that meet `iv`, with their entry.
 /// Reads only the index range of intervals starting in `[iv.start - MAX_SOURCE_MILLIS, iv.end)`.
-fn neighbours(conn: &Connection, customer: &ObjectId, user: &ObjectId, iv: Interval, stats: &Stats) -> Result<Vec<(i64, Interval)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT entry_pk, started_at, ended_at FROM sources
-         WHERE customer_id = ?1 AND user_id = ?2 AND entry_pk IS NOT NULL AND ended_at IS NOT NULL
-           AND started_at > ?3 AND started_at < ?4 AND ended_at > ?5",
-    )?;
+/// `stmt` is [`NEIGHBOURS`], prepared.
+fn neighbours_with(stmt: &mut Statement<'_>, customer: &ObjectId, user: &ObjectId, iv: Interval, stats: &Stats) -> Result<Vec<(i64, Interval)>> {
     let rows = stmt.query_map(params![customer, user, iv.start.saturating_sub(MAX_SOURCE_MILLIS), iv.end, iv.start], |r| {
         Ok((r.get::<_, i64>(0)?, Interval { start: r.get(1)?, end: r.get(2)? }))
     })?;
@@ -491,30 +523,38 @@ fn neighbours(conn: &Connection, customer: &ObjectId, user: &ObjectId, iv: Inter
 /// `changed` changed: recomputes that entry and every entry with an interval meeting them.
 /// Returns the new overlap of `changed`, in seconds.
 pub(crate) fn refresh_overlap(conn: &Connection, customer: &ObjectId, user: &ObjectId, changed: i64, touched: &[Interval], stats: &Stats) -> Result<i64> {
+    let mut stmt = conn.prepare_cached(NEIGHBOURS)?;
     let mut changed_overlap = 0;
     let mut affected = BTreeSet::from([changed]);
     for iv in touched {
-        for (pk, _) in neighbours(conn, customer, user, *iv, stats)? {
+        for (pk, _) in neighbours_with(&mut stmt, customer, user, *iv, stats)? {
             affected.insert(pk);
         }
     }
     for pk in affected {
-        let mine = intervals(&sources_of(conn, pk)?);
-        let mut others = Vec::new();
-        for iv in &mine {
-            for (other_pk, other) in neighbours(conn, customer, user, *iv, stats)? {
-                if other_pk != pk {
-                    others.push(other);
-                }
-            }
-        }
-        let seconds = units::millis_to_seconds(overlap_millis(&mine, &others));
-        conn.prepare_cached("UPDATE entries SET overlap_seconds = ?2 WHERE pk = ?1 AND overlap_seconds != ?2")?.execute(params![pk, seconds])?;
+        let seconds = update_overlap(conn, &mut stmt, customer, user, pk, stats)?;
         if pk == changed {
             changed_overlap = seconds;
         }
     }
     Ok(changed_overlap)
+}
+
+/// Recomputes and stores the overlap of one entry from its stored sources; returns it, in
+/// seconds. `neighbours` is [`NEIGHBOURS`], prepared.
+fn update_overlap(conn: &Connection, neighbours: &mut Statement<'_>, customer: &ObjectId, user: &ObjectId, pk: i64, stats: &Stats) -> Result<i64> {
+    let mine = intervals(&sources_of(conn, pk)?);
+    let mut others = Vec::new();
+    for iv in &mine {
+        for (other_pk, other) in neighbours_with(neighbours, customer, user, *iv, stats)? {
+            if other_pk != pk {
+                others.push(other);
+            }
+        }
+    }
+    let seconds = units::millis_to_seconds(overlap_millis(&mine, &others));
+    conn.prepare_cached("UPDATE entries SET overlap_seconds = ?2 WHERE pk = ?1 AND overlap_seconds != ?2")?.execute(params![pk, seconds])?;
+    Ok(seconds)
 }
 
 /// The running timer session of a user, if any: (source pk, entry pk, started_at).

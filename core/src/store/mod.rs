@@ -56,6 +56,11 @@ fn apply_pragmas(conn: &Connection, opts: &OpenOptions, in_memory: bool) -> Resu
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.pragma_update(None, "cache_size", -opts.cache_size_kib)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // Query-planner stability: plans never depend on bound values. Without it, SQLite marks a
+    // statement such as `… WHERE entry_pk = ?1 ORDER BY …` to be re-prepared whenever a parameter
+    // is rebound, and the statement cache rebinds on every use, so such a statement was compiled
+    // again on every execution. Results are the same either way; only the plan choice is fixed.
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     if !in_memory {
         let sync = match opts.durability {
             Durability::Full => "FULL",
@@ -154,6 +159,7 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
 }
 
 pub(crate) mod entries;
+pub(crate) mod lookups;
 pub(crate) mod reference;
 
 pub use entries::Stats;
