@@ -83,7 +83,7 @@ fn engine_methods_refuse_bad_values_and_change_nothing() {
     refused(&w, "long client id", InvalidArgument, Some("externalId"), |w| {
         w.engine.upsert_client(&c, &ClientInput { external_id: "x".repeat(257), name: "A".into(), call_sign: None, description: None })
     });
-    refused(&w, "code without type", InvalidArgument, Some("codeTypeExternalId"), |w| {
+    refused(&w, "code without type", NotFound, None, |w| {
         w.engine.upsert_code(&c, &CodeInput { external_id: "A1".into(), name: "A".into(), description: None, code_type_external_id: "nope".into(), is_disabled: None })
     });
     refused(&w, "increment 86401", InvalidArgument, Some("unitIncrements"), |w| {
@@ -93,7 +93,7 @@ fn engine_methods_refuse_bad_values_and_change_nothing() {
         )
     });
     refused(&w, "codes of unknown matter", NotFound, None, |w| w.engine.set_initiative_codes(&c, "M-404", &[]));
-    refused(&w, "unknown code", InvalidArgument, Some("codeExternalIds[0]"), |w| w.engine.set_initiative_codes(&c, "M-1", &["Z9".into()]));
+    refused(&w, "unknown code", NotFound, None, |w| w.engine.set_initiative_codes(&c, "M-1", &["Z9".into()]));
     refused(&w, "access of unknown matter", NotFound, None, |w| w.engine.set_initiative_access(&c, "M-404", AccessKind::Deny, &[oid(2)]));
     refused(&w, "rules with empty code type", InvalidArgument, Some("requiredCodeTypeExternalIds[0]"), |w| {
         w.engine.set_validation_rules(&c, Some("M-1"), &ValidationRulesInput { required_code_type_external_ids: vec!["".into()], ..Default::default() })
@@ -124,7 +124,7 @@ fn engine_methods_refuse_bad_values_and_change_nothing() {
         )
     });
     refused(&w, "huge summary", InvalidArgument, Some("summary"), |w| w.engine.create_entry(&w.scope, &NewEntry { summary: Some(big.clone()), ..Default::default() }));
-    refused(&w, "unknown code on create", InvalidArgument, Some("codeIds[0]"), |w| w.engine.create_entry(&w.scope, &NewEntry { code_ids: vec![oid(999)], ..Default::default() }));
+    refused(&w, "unknown code on create", NotFound, None, |w| w.engine.create_entry(&w.scope, &NewEntry { code_ids: vec![oid(999)], ..Default::default() }));
     refused(&w, "same id, other body", Conflict, None, |w| {
         w.engine.create_entry(&w.scope, &NewEntry { id: Some(w.entry), summary: Some("another".into()), ..Default::default() })
     });
@@ -137,7 +137,7 @@ fn engine_methods_refuse_bad_values_and_change_nothing() {
     refused(&w, "timer adjustment out of range", InvalidArgument, Some("timerDurationAdjustmentInSeconds"), |w| {
         w.engine.edit_entry(&w.scope, &w.entry, &EntryPatch { timer_duration_adjustment_in_seconds: Some(i64::MIN), ..Default::default() })
     });
-    refused(&w, "edit with unknown code", InvalidArgument, Some("codeIds[0]"), |w| {
+    refused(&w, "edit with unknown code", NotFound, None, |w| {
         w.engine.edit_entry(&w.scope, &w.entry, &EntryPatch { summary: Some("changed".into()), code_ids: Some(vec![oid(998)]), ..Default::default() })
     });
     refused(&w, "edit of another user's entry", NotFound, None, |w| {

@@ -447,19 +447,13 @@ fn serve(engine: &Engine, verifier: Option<&dyn Verifier>, request: &Request, sp
     run(spec.id, &ctx)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ReleaseSucceededBody {
     #[serde(default)]
     external_id: Option<String>,
     #[serde(default)]
     re_release_failed_messages: Option<Vec<String>>,
-}
-
-impl Default for ReleaseSucceededBody {
-    fn default() -> Self {
-        ReleaseSucceededBody { external_id: None, re_release_failed_messages: None }
-    }
 }
 
 #[derive(Deserialize)]

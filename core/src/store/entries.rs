@@ -347,7 +347,7 @@ pub(crate) fn resolve_codes(conn: &Connection, lk: &mut Lookups, customer: &Obje
         if out.iter().any(|c| c.id == *id) {
             return Err(TenthsError::invalid(format!("codeIds[{i}]"), format!("code {id} is given twice")));
         }
-        let code = lk.code(conn, customer, id)?.ok_or_else(|| TenthsError::invalid(format!("codeIds[{i}]"), format!("no code {id}")))?;
+        let code = lk.code(conn, customer, id)?.ok_or_else(|| TenthsError::not_found("code", format!("{id} (codeIds[{i}])")))?;
         out.push(WorkCode {
             id: code.id,
             external_id: code.external_id.clone(),

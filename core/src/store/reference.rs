@@ -152,7 +152,7 @@ pub(crate) fn upsert_code(conn: &Connection, customer: &ObjectId, input: &CodeIn
     check_opt_text(&input.description, "description")?;
     ensure_customer(conn, customer, now)?;
     if existing_id(conn, "SELECT id FROM code_types WHERE customer_id = ?1 AND external_id = ?2", params![customer, input.code_type_external_id])?.is_none() {
-        return Err(TenthsError::invalid("codeTypeExternalId", format!("no code type {:?}; import it first", input.code_type_external_id)));
+        return Err(TenthsError::not_found("code type", format!("{:?} (codeTypeExternalId); import it first", input.code_type_external_id)));
     }
     let id = existing_id(
         conn,
@@ -224,8 +224,8 @@ pub(crate) fn set_initiative_codes(conn: &Connection, customer: &ObjectId, initi
         let found: Vec<ObjectId> = stmt.query_map(params![customer, ext], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         match found.as_slice() {
             [one] => ids.push(*one),
-            [] => return Err(TenthsError::invalid(field, format!("no code {ext:?}"))),
-            _ => return Err(TenthsError::invalid(field, format!("code {ext:?} exists in several code types"))),
+            [] => return Err(TenthsError::not_found("code", format!("{ext:?} ({field})"))),
+            _ => return Err(TenthsError::conflict(format!("{field}: code {ext:?} exists in several code types"))),
         }
     }
     conn.prepare_cached("DELETE FROM initiative_codes WHERE customer_id = ?1 AND initiative_id = ?2")?.execute(params![customer, initiative])?;
