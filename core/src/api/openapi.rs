@@ -176,7 +176,7 @@ fn schemas() -> Value {
             &[],
             json!({"_id": s("ObjectId"), "initiativeId": s("ObjectId"), "summary": text(10_000), "notes": text(10_000), "workDate": s("Date"),
                    "codeIds": {"type": "array", "maxItems": 50, "items": s("ObjectId")}, "durationInSeconds": {"type": "integer", "minimum": 0, "maximum": 604_800},
-                   "sources": {"type": "array", "maxItems": 500, "items": s("SourceInput")}, "creationMethod": {"type": "string", "minLength": 1, "maxLength": 64},
+                   "sources": {"type": "array", "maxItems": 500, "items": s("SourceInput")}, "creationMethod": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": NAME_PATTERN},
                    "enrichmentCorrelationId": s("ExternalId")}),
         ),
     );
@@ -187,7 +187,7 @@ fn schemas() -> Value {
         object(&["released", "notReady"], json!({"released": array(s("ObjectId")), "notReady": array(object(&["entryId", "errors"], json!({"entryId": s("ObjectId"), "errors": array(s("RuleFailure"))})))})),
     );
     put("ReleaseSucceededBody", input(&[], json!({"externalId": s("ExternalId"), "reReleaseFailedMessages": {"type": "array", "maxItems": 1000, "items": text(10_000)}})));
-    put("ReleaseFailedBody", input(&["errors"], json!({"errors": {"type": "array", "minItems": 1, "maxItems": 1000, "items": {"type": "string", "minLength": 1, "maxLength": 10_000}}})));
+    put("ReleaseFailedBody", input(&["errors"], json!({"errors": {"type": "array", "minItems": 1, "maxItems": 1000, "items": {"type": "string", "minLength": 1, "maxLength": 10_000, "pattern": NAME_PATTERN}}})));
     // Items are checked one by one and answered in the 207 results, so their values are free-form
     // here: a bad id or PMS id is that item's `invalid_argument`, never the whole batch's 400.
     let item = input(
