@@ -357,7 +357,9 @@ impl Engine {
         check_new_entry(input)?;
         self.write(|c, now| {
             let mut lk = Lookups::default();
-            let (pk, id, created) = create_in_tx(c, &mut lk, &mut store::Inserter::new(c)?, now, scope, input, &self.stats)?;
+            let mut inserter = store::Inserter::new(c)?;
+            let (pk, id, created) = create_in_tx(c, &mut lk, &mut inserter, now, scope, input, &self.stats)?;
+            inserter.finish(&self.stats)?;
             let (_, e) = store::find(c, &mut lk, &scope.customer, &id)?.ok_or_else(|| TenthsError::not_found("entry", pk))?;
             if !created && e.user_id != scope.user {
                 return Err(TenthsError::conflict("an entry with this _id already exists"));
@@ -380,6 +382,7 @@ impl Engine {
                 let (_, id, _) = create_in_tx(c, &mut lk, &mut inserter, now, scope, input, &self.stats).map_err(|e| prefix_field(e, &format!("entries[{i}]")))?;
                 ids.push(id);
             }
+            inserter.finish(&self.stats)?;
             Ok(ids)
         })
     }

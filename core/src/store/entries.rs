@@ -466,16 +466,34 @@ pub(crate) struct Inserter<'c> {
     entry: CachedStatement<'c>,
     source: CachedStatement<'c>,
     neighbours: CachedStatement<'c>,
+    /// Existing entries whose overlap the new ones changed, refreshed once in [`Inserter::finish`]
+    /// (not after every insert: a batch of n entries over one interval would cost n³ reads).
+    stale: BTreeSet<(ObjectId, ObjectId, i64)>,
 }
 
 impl<'c> Inserter<'c> {
     pub(crate) fn new(conn: &'c Connection) -> Result<Inserter<'c>> {
-        Ok(Inserter { conn, entry: conn.prepare_cached(INSERT_ENTRY)?, source: conn.prepare_cached(INSERT_SOURCE)?, neighbours: conn.prepare_cached(NEIGHBOURS)? })
+        Ok(Inserter {
+            conn,
+            entry: conn.prepare_cached(INSERT_ENTRY)?,
+            source: conn.prepare_cached(INSERT_SOURCE)?,
+            neighbours: conn.prepare_cached(NEIGHBOURS)?,
+            stale: BTreeSet::new(),
+        })
+    }
+
+    /// Refreshes the overlap of every entry the inserted ones met, once each. Must be called
+    /// before the transaction commits.
+    pub(crate) fn finish(&mut self, stats: &Stats) -> Result<()> {
+        for (customer, user, pk) in std::mem::take(&mut self.stale) {
+            update_overlap(self.conn, &mut self.neighbours, &customer, &user, pk, stats)?;
+        }
+        Ok(())
     }
 
     /// Stores a new, settled entry with its codes and sources; returns its pk. Its overlap is
     /// measured against the neighbours read before its own sources exist (the intervals a
-    /// refresh would find, minus its own), and the entries it meets are refreshed after.
+    /// refresh would find, minus its own); the entries it meets are refreshed by `finish`.
     pub(crate) fn insert_new(&mut self, e: &mut Entry, create_request: Option<&str>, stats: &Stats) -> Result<i64> {
         let mine = intervals(&e.sources);
         let mut affected = BTreeSet::new();
@@ -493,7 +511,7 @@ impl<'c> Inserter<'c> {
             insert_source_with(&mut self.source, &e.customer_id, &e.user_id, pk, s)?;
         }
         for other in affected {
-            update_overlap(self.conn, &mut self.neighbours, &e.customer_id, &e.user_id, other, stats)?;
+            self.stale.insert((e.customer_id, e.user_id, other));
         }
         Ok(pk)
     }
