@@ -85,7 +85,10 @@ struct Connections {
 /// The engine. Cheap to share: wrap it in an `Arc` and call it from any thread.
 pub struct Engine {
     conns: Mutex<Option<Connections>>,
+    /// Idle read-only connections; a reader waits on `reader_ready` when all are busy (opening a
+    /// connection per read would parse the schema every time).
     readers: Mutex<Vec<Connection>>,
+    reader_ready: std::sync::Condvar,
     path: Option<PathBuf>,
     options: OpenOptions,
     clock: Arc<dyn Clock>,
@@ -115,7 +118,7 @@ impl Engine {
     pub fn open_in_memory_with(clock: Arc<dyn Clock>) -> Result<Engine> {
         let options = OpenOptions::default();
         let writer = db::open_memory(&options)?;
-        Ok(Engine { conns: Mutex::new(Some(Connections { writer, readers: Vec::new() })), readers: Mutex::new(Vec::new()), path: None, options, clock, stats: Stats::default(), verifier: Default::default(), fault_injection: Default::default() })
+        Ok(Engine { conns: Mutex::new(Some(Connections { writer, readers: Vec::new() })), readers: Mutex::new(Vec::new()), reader_ready: Default::default(), path: None, options, clock, stats: Stats::default(), verifier: Default::default(), fault_injection: Default::default() })
     }
 
     /// Opens a database file with options and a clock. `":memory:"` opens an in-memory database.
@@ -132,6 +135,7 @@ impl Engine {
         Ok(Engine {
             conns: Mutex::new(Some(Connections { writer, readers: Vec::new() })),
             readers: Mutex::new(readers),
+            reader_ready: Default::default(),
             path: Some(path.to_path_buf()),
             options,
             clock,
@@ -145,6 +149,7 @@ impl Engine {
     pub fn close(&self) -> Result<()> {
         let taken = lock(&self.conns).take();
         lock(&self.readers).clear();
+        self.reader_ready.notify_all();
         if let Some(c) = taken {
             drop(c.readers);
             if self.path.is_some() {
@@ -213,13 +218,22 @@ impl Engine {
             let conns = guard.as_ref().ok_or(TenthsError::Closed)?;
             return f(&conns.writer, now);
         }
-        if self.is_closed() {
-            return Err(TenthsError::Closed);
+        if self.options.readers == 0 {
+            let guard = lock(&self.conns);
+            let conns = guard.as_ref().ok_or(TenthsError::Closed)?;
+            return f(&conns.writer, now);
         }
-        let pooled = lock(&self.readers).pop();
-        let conn = match pooled {
-            Some(c) => c,
-            None => db::open_reader(self.path.as_deref().unwrap_or(Path::new("")), &self.options)?,
+        let conn = {
+            let mut idle = lock(&self.readers);
+            loop {
+                if self.is_closed() {
+                    return Err(TenthsError::Closed);
+                }
+                if let Some(c) = idle.pop() {
+                    break c;
+                }
+                idle = self.reader_ready.wait(idle).unwrap_or_else(|p| p.into_inner());
+            }
         };
         let out = (|| {
             conn.execute_batch("BEGIN DEFERRED")?;
@@ -228,10 +242,8 @@ impl Engine {
             r
         })();
         if !self.is_closed() {
-            let mut pool = lock(&self.readers);
-            if pool.len() < self.options.readers.max(1) {
-                pool.push(conn);
-            }
+            lock(&self.readers).push(conn);
+            self.reader_ready.notify_one();
         }
         out
     }

@@ -35,7 +35,8 @@ pub struct OpenOptions {
     pub durability: Durability,
     /// Page cache per connection, KiB.
     pub cache_size_kib: i64,
-    /// Read-only connections kept beside the writer (file databases only).
+    /// Read-only connections kept beside the writer (file databases only); reads wait for a
+    /// free one. 0 reads on the writer.
     pub readers: usize,
     /// How long a statement waits for a lock held by another process, ms.
     pub busy_timeout_ms: u64,
@@ -43,7 +44,7 @@ pub struct OpenOptions {
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        OpenOptions { durability: Durability::Full, cache_size_kib: 16 * 1024, readers: 2, busy_timeout_ms: 5_000 }
+        OpenOptions { durability: Durability::Full, cache_size_kib: 16 * 1024, readers: 4, busy_timeout_ms: 5_000 }
     }
 }
 
