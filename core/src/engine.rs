@@ -551,7 +551,7 @@ impl Engine {
             return Err(TenthsError::invalid("errors", format!("at most {MAX_BATCH_ITEMS} messages")));
         }
         for (i, m) in errors.iter().enumerate() {
-            if m.trim().is_empty() {
+            if is_blank(m) {
                 return Err(TenthsError::invalid(format!("errors[{i}]"), "must not be empty"));
             }
             check_text(m, &format!("errors[{i}]"), MAX_TEXT_BYTES)?;
@@ -926,8 +926,8 @@ fn check_new_entry(input: &NewEntry) -> Result<()> {
         check_text(s, "notes", MAX_TEXT_BYTES)?;
     }
     if let Some(m) = &input.creation_method {
-        if m.trim().is_empty() || m.len() > 64 {
-            return Err(TenthsError::invalid("creationMethod", "must be 1 to 64 bytes"));
+        if is_blank(m) || m.chars().count() > 64 || m.contains('\0') {
+            return Err(TenthsError::invalid("creationMethod", "must be 1 to 64 characters, not blank, without NUL"));
         }
     }
     if let Some(x) = &input.enrichment_correlation_id {

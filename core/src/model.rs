@@ -23,6 +23,13 @@ pub const MAX_SOURCES_PER_ENTRY: usize = 500;
 /// overlap index relies on this bound.
 pub const MAX_SOURCE_MILLIS: i64 = 25 * 3_600 * 1_000;
 
+/// Whether a text is blank: empty or only whitespace, where whitespace is what ECMAScript's
+/// `\s` (and so the OpenAPI document's patterns) calls whitespace. Unicode's White_Space differs
+/// on two characters (U+0085 is not `\s`, U+FEFF is), and the contract must be one.
+pub fn is_blank(s: &str) -> bool {
+    s.chars().all(|c| (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}')
+}
+
 /// Text limits count characters (Unicode scalar values), as JSON Schema's `maxLength` does, so
 /// the published schema states exactly what is accepted.
 pub(crate) fn check_text(s: &str, field: &str, max: usize) -> Result<()> {
@@ -36,7 +43,7 @@ pub(crate) fn check_text(s: &str, field: &str, max: usize) -> Result<()> {
 }
 
 pub(crate) fn check_name(s: &str, field: &str) -> Result<()> {
-    if s.trim().is_empty() {
+    if is_blank(s) {
         return Err(TenthsError::invalid(field, "must not be empty"));
     }
     check_text(s, field, MAX_NAME_BYTES)
@@ -619,4 +626,24 @@ pub struct Total {
     pub entries: i64,
     pub unit_increment_count: i64,
     pub increment_duration_in_seconds: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_follows_the_schema_whitespace() {
+        assert!(is_blank(""));
+        assert!(is_blank(" \t\n\u{a0}\u{3000}\u{feff}"));
+        assert!(!is_blank("\u{85}"), "NEL is not \\s in ECMAScript");
+        assert!(!is_blank(" x "));
+    }
+
+    #[test]
+    fn text_limits_count_characters() {
+        assert!(check_text(&"é".repeat(10), "summary", 10).is_ok());
+        assert_eq!(check_text(&"é".repeat(11), "summary", 10).unwrap_err().field(), Some("summary"));
+        assert!(check_text("a\0b", "summary", 10).is_err());
+    }
 }

@@ -124,7 +124,7 @@ pub fn validate(facts: &EntryFacts<'_>, rules: &Rules) -> Verdict {
             }
         }
     }
-    if rules.is_summary_required && facts.summary.trim().is_empty() {
+    if rules.is_summary_required && crate::model::is_blank(facts.summary) {
         failures.push(fail("summary", "Summary required", "Write a narrative for the entry.".into()));
     }
     let mut code_problems = Vec::new();
