@@ -14,7 +14,8 @@ fn main() {
     let body: &'static [u8] = Box::leak(std::fs::read(&body_file).unwrap_or_else(|e| panic!("cannot read {body_file}: {e}")).into_boxed_slice());
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     runtime.block_on(async move {
-        let app = axum::Router::new().fallback(move || async move { Response::builder().header(CONTENT_TYPE, "application/json").body(Body::from(body)).expect("response") });
+        let app = axum::Router::new()
+            .fallback(move || async move { Response::builder().header(CONTENT_TYPE, "application/json").body(Body::from(body)).expect("response") });
         let listener = tokio::net::TcpListener::bind(&addr).await.expect("bind");
         println!("listening on http://{}", listener.local_addr().expect("addr"));
         axum::serve(listener, app).await.expect("serve");

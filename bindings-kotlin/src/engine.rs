@@ -12,13 +12,13 @@ use tenths::{FixedClock, ObjectId, SystemClock};
 
 use crate::error::{run, Result, TenthsError};
 use crate::inputs::{
-    date, object_id, opt_object_id, parse, timestamp, ClientInput, CodeInput, CodeTypeInput, CustomerSettingsPatch, EngineOptions, EntryPatch, InitiativeInput, NewEntry,
-    OverrideInput, ReleaseSucceededItem, Scope, TimerStart, ValidationRulesInput,
+    date, object_id, opt_object_id, parse, timestamp, ClientInput, CodeInput, CodeTypeInput, CustomerSettingsPatch, EngineOptions, EntryPatch, InitiativeInput,
+    NewEntry, OverrideInput, ReleaseSucceededItem, Scope, TimerStart, ValidationRulesInput,
 };
 use crate::observer::{Change, ChangeKind, ChangeObserver};
 use crate::records::{
-    AccessKind, BatchItemResult, Client, Code, CodeType, CreatedEntry, CustomerSettings, Entry, EntryPage, HttpRequest, HttpResponse, Initiative, ReleaseDayMode,
-    ReleaseDayResult, Total, UserSettings, ValidationRules,
+    AccessKind, BatchItemResult, Client, Code, CodeType, CreatedEntry, CustomerSettings, Entry, EntryPage, HttpRequest, HttpResponse, Initiative,
+    ReleaseDayMode, ReleaseDayResult, Total, UserSettings, ValidationRules,
 };
 
 /// An engine over one SQLite database: a file path, or `":memory:"`. Thread-safe: share one
@@ -56,7 +56,8 @@ impl Engine {
     fn notify(&self, kind: ChangeKind, operation: &str, customer: Option<&ObjectId>, user: Option<&ObjectId>, entry_ids: Vec<String>) {
         let observer = self.observer.read().unwrap_or_else(|p| p.into_inner()).clone();
         let Some(observer) = observer else { return };
-        let change = Change { kind, operation: operation.to_string(), customer_id: customer.map(|c| c.to_string()), user_id: user.map(|u| u.to_string()), entry_ids };
+        let change =
+            Change { kind, operation: operation.to_string(), customer_id: customer.map(|c| c.to_string()), user_id: user.map(|u| u.to_string()), entry_ids };
         let failure = match catch_unwind(AssertUnwindSafe(|| observer.on_change(change))) {
             Ok(Ok(())) => return,
             Ok(Err(e)) => e.to_string(),
@@ -71,7 +72,9 @@ impl Engine {
     }
 
     fn fixed(&self) -> Result<&FixedClock> {
-        self.clock.as_deref().ok_or_else(|| TenthsError::invalid("now", "this engine runs on the system clock; open it with EngineOptions(fixedClock = …) to set or move its clock"))
+        self.clock.as_deref().ok_or_else(|| {
+            TenthsError::invalid("now", "this engine runs on the system clock; open it with EngineOptions(fixedClock = …) to set or move its clock")
+        })
     }
 }
 
@@ -339,7 +342,14 @@ impl Engine {
     /// The connector reports a successful release (a repeat with the same PMS id is a no-op).
     /// `userId` narrows the scope when the caller knows the user.
     #[uniffi::method(default(user_id = None, external_id = None, re_release_failed_messages = None))]
-    pub fn release_succeeded(&self, customer_id: String, entry_id: String, user_id: Option<String>, external_id: Option<String>, re_release_failed_messages: Option<Vec<String>>) -> Result<Entry> {
+    pub fn release_succeeded(
+        &self,
+        customer_id: String,
+        entry_id: String,
+        user_id: Option<String>,
+        external_id: Option<String>,
+        re_release_failed_messages: Option<Vec<String>>,
+    ) -> Result<Entry> {
         let (c, id, u) = (object_id(&customer_id, "customerId")?, object_id(&entry_id, "entryId")?, opt_object_id(user_id.as_deref(), "userId")?);
         let e = run(|| self.inner.release_succeeded(&c, u.as_ref(), &id, external_id.as_deref(), re_release_failed_messages.as_deref()))?;
         self.notify(ChangeKind::Entries, "releaseSucceeded", Some(&c), Some(&e.user_id), vec![e.id.to_string()]);
@@ -411,7 +421,14 @@ impl Engine {
     /// One page (by id, after `cursor`) of the entries updated in the window (the v2 list), in
     /// one crossing. `pageSize` is 1..100 (100 by default).
     #[uniffi::method(default(page_size = None, cursor = None))]
-    pub fn list_updated_page(&self, customer_id: String, updated_after: String, updated_on_or_before: String, page_size: Option<i32>, cursor: Option<String>) -> Result<EntryPage> {
+    pub fn list_updated_page(
+        &self,
+        customer_id: String,
+        updated_after: String,
+        updated_on_or_before: String,
+        page_size: Option<i32>,
+        cursor: Option<String>,
+    ) -> Result<EntryPage> {
         let c = object_id(&customer_id, "customerId")?;
         let w = window(&updated_after, &updated_on_or_before, ("updatedAfter", "updatedOnOrBefore"))?;
         let (n, cur) = (self::page_size(page_size)?, opt_object_id(cursor.as_deref(), "cursor")?);
@@ -428,7 +445,14 @@ impl Engine {
 
     /// One page of the export window (the v2 export), in one crossing.
     #[uniffi::method(default(page_size = None, cursor = None))]
-    pub fn export_released_page(&self, customer_id: String, released_after: String, released_on_or_before: String, page_size: Option<i32>, cursor: Option<String>) -> Result<EntryPage> {
+    pub fn export_released_page(
+        &self,
+        customer_id: String,
+        released_after: String,
+        released_on_or_before: String,
+        page_size: Option<i32>,
+        cursor: Option<String>,
+    ) -> Result<EntryPage> {
         let c = object_id(&customer_id, "customerId")?;
         let w = window(&released_after, &released_on_or_before, ("releasedAfter", "releasedOnOrBefore"))?;
         let (n, cur) = (self::page_size(page_size)?, opt_object_id(cursor.as_deref(), "cursor")?);

@@ -29,7 +29,8 @@ use records::{Principal, Rounding};
 /// `minimumOneUnit` (true by default).
 #[uniffi::export(default(rounding = None, minimum_one_unit = None))]
 pub fn units_from_raw(raw_seconds: i64, unit_increments: i64, rounding: Option<Rounding>, minimum_one_unit: Option<bool>) -> Result<i64> {
-    let policy = tenths::units::UnitPolicy { rounding: rounding.map(Into::into).unwrap_or(tenths::Rounding::Up), minimum_one_unit: minimum_one_unit.unwrap_or(true) };
+    let policy =
+        tenths::units::UnitPolicy { rounding: rounding.map(Into::into).unwrap_or(tenths::Rounding::Up), minimum_one_unit: minimum_one_unit.unwrap_or(true) };
     run(|| tenths::units::units_from_raw(raw_seconds, unit_increments, policy))
 }
 

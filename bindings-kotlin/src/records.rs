@@ -530,7 +530,13 @@ pub struct WorkCode {
 
 impl From<tenths::WorkCode> for WorkCode {
     fn from(c: tenths::WorkCode) -> Self {
-        WorkCode { id: c.id.to_string(), external_id: c.external_id, code_type_external_id: c.code_type_external_id, name: c.name, assigned_by: c.assigned_by.into() }
+        WorkCode {
+            id: c.id.to_string(),
+            external_id: c.external_id,
+            code_type_external_id: c.code_type_external_id,
+            name: c.name,
+            assigned_by: c.assigned_by.into(),
+        }
     }
 }
 
@@ -880,7 +886,11 @@ impl From<tenths::ReleaseDayResult> for ReleaseDayResult {
     fn from(r: tenths::ReleaseDayResult) -> Self {
         ReleaseDayResult {
             released: ids(r.released),
-            not_ready: r.not_ready.into_iter().map(|n| NotReady { entry_id: n.entry_id.to_string(), errors: n.errors.into_iter().map(RuleFailure::from).collect() }).collect(),
+            not_ready: r
+                .not_ready
+                .into_iter()
+                .map(|n| NotReady { entry_id: n.entry_id.to_string(), errors: n.errors.into_iter().map(RuleFailure::from).collect() })
+                .collect(),
         }
     }
 }
@@ -948,7 +958,12 @@ impl Principal {
     /// The core principal, ids checked and named.
     pub fn to_core(&self) -> Result<tenths::api::Principal> {
         let delegator_ids = self.delegator_ids.iter().enumerate().map(|(n, d)| oid(d, &format!("delegatorIds[{n}]"))).collect::<Result<Vec<_>>>()?;
-        Ok(tenths::api::Principal { customer: oid(&self.customer_id, "customerId")?, user: oid(&self.user_id, "userId")?, role: self.role.into(), delegator_ids })
+        Ok(tenths::api::Principal {
+            customer: oid(&self.customer_id, "customerId")?,
+            user: oid(&self.user_id, "userId")?,
+            role: self.role.into(),
+            delegator_ids,
+        })
     }
 }
 
@@ -998,12 +1013,22 @@ mod tests {
         let engine = tenths::Engine::open_in_memory_with(clock).expect("engine");
         let c = oid("c00000000000000000000001");
         let scope = tenths::Scope::new(c, oid("a00000000000000000000001"));
-        engine.upsert_client(&c, &serde_json::from_str(r#"{"externalId": "CL-1", "name": "Acme", "callSign": "AC", "description": "d"}"#).expect("client")).expect("client");
+        engine
+            .upsert_client(&c, &serde_json::from_str(r#"{"externalId": "CL-1", "name": "Acme", "callSign": "AC", "description": "d"}"#).expect("client"))
+            .expect("client");
         let m = engine
-            .upsert_initiative(&c, &serde_json::from_str(r#"{"externalId": "M-1", "name": "M", "clientExternalId": "CL-1", "billingType": "billable", "unitIncrements": 360, "description": "x"}"#).expect("matter"))
+            .upsert_initiative(
+                &c,
+                &serde_json::from_str(
+                    r#"{"externalId": "M-1", "name": "M", "clientExternalId": "CL-1", "billingType": "billable", "unitIncrements": 360, "description": "x"}"#,
+                )
+                .expect("matter"),
+            )
             .expect("matter");
         engine.upsert_code_type(&c, &serde_json::from_str(r#"{"externalId": "task", "name": "Task", "semanticType": "task"}"#).expect("type")).expect("type");
-        let code = engine.upsert_code(&c, &serde_json::from_str(r#"{"externalId": "L110", "name": "Facts", "codeTypeExternalId": "task"}"#).expect("code")).expect("code");
+        let code = engine
+            .upsert_code(&c, &serde_json::from_str(r#"{"externalId": "L110", "name": "Facts", "codeTypeExternalId": "task"}"#).expect("code"))
+            .expect("code");
         let body = format!(
             r#"{{"_id": "e00000000000000000000001", "initiativeId": "{}", "summary": "s", "notes": "n", "codeIds": ["{}"], "enrichmentCorrelationId": "corr",
                 "sources": [{{"kind": "call", "startedAt": "2026-03-10T09:00:00.5Z", "endedAt": "2026-03-10T09:07:00Z", "title": "t"}}]}}"#,

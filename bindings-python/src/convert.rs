@@ -164,7 +164,11 @@ pub fn parse<T: DeserializeOwned>(v: &Value) -> PyResult<T> {
         let field = match msg.strip_prefix("missing field `") {
             Some(rest) => {
                 let name = rest.split('`').next().unwrap_or("");
-                if path == "." || path.is_empty() { name.to_string() } else { format!("{path}.{name}") }
+                if path == "." || path.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{path}.{name}")
+                }
             }
             None if path == "." || path.is_empty() => "body".to_string(),
             None => path,

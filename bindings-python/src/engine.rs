@@ -209,10 +209,22 @@ impl Engine {
     /// may be bytes, str, or a JSON-able value; `principal` is a caller the host has already
     /// authenticated (otherwise an `Authorization: Bearer` header is needed).
     #[pyo3(signature = (method, path, headers = None, body = None, principal = None))]
-    fn request(&self, py: Python<'_>, method: &Bound<'_, PyAny>, path: &Bound<'_, PyAny>, headers: Arg<'_, '_>, body: Arg<'_, '_>, principal: Arg<'_, '_>) -> PyResult<Py<PyAny>> {
+    fn request(
+        &self,
+        py: Python<'_>,
+        method: &Bound<'_, PyAny>,
+        path: &Bound<'_, PyAny>,
+        headers: Arg<'_, '_>,
+        body: Arg<'_, '_>,
+        principal: Arg<'_, '_>,
+    ) -> PyResult<Py<PyAny>> {
         let mut req = tenths::api::Request::new(&text(method, "method")?, &text(path, "path")?, Vec::new());
         if let Some(h) = headers.filter(|h| !h.is_none()) {
-            let pairs: Vec<Bound<'_, PyAny>> = if h.is_instance_of::<PyDict>() || h.hasattr("items")? { h.call_method0("items")?.try_iter()?.collect::<PyResult<_>>()? } else { h.try_iter()?.collect::<PyResult<_>>()? };
+            let pairs: Vec<Bound<'_, PyAny>> = if h.is_instance_of::<PyDict>() || h.hasattr("items")? {
+                h.call_method0("items")?.try_iter()?.collect::<PyResult<_>>()?
+            } else {
+                h.try_iter()?.collect::<PyResult<_>>()?
+            };
             for (i, pair) in pairs.iter().enumerate() {
                 let field = format!("headers[{i}]");
                 let (n, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = pair.extract().map_err(|_| invalid(&field, "expected a (name, value) pair"))?;
@@ -287,7 +299,15 @@ impl Engine {
 
     /// Upserts a client by external id.
     #[pyo3(signature = (customer_id, *, external_id, name, call_sign = None, description = None))]
-    fn upsert_client(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, external_id: Arg<'_, '_>, name: Arg<'_, '_>, call_sign: Arg<'_, '_>, description: Arg<'_, '_>) -> PyResult<Py<PyAny>> {
+    fn upsert_client(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        external_id: Arg<'_, '_>,
+        name: Arg<'_, '_>,
+        call_sign: Arg<'_, '_>,
+        description: Arg<'_, '_>,
+    ) -> PyResult<Py<PyAny>> {
         let c = object_id(customer_id, "customerId")?;
         let input: ClientInput = body(&[("externalId", external_id), ("name", name), ("callSign", call_sign), ("description", description)])?;
         let r = run(py, || self.inner.upsert_client(&c, &input))?;
@@ -296,7 +316,14 @@ impl Engine {
 
     /// Upserts a code type by external id.
     #[pyo3(signature = (customer_id, *, external_id, name, semantic_type))]
-    fn upsert_code_type(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, external_id: Arg<'_, '_>, name: Arg<'_, '_>, semantic_type: Arg<'_, '_>) -> PyResult<Py<PyAny>> {
+    fn upsert_code_type(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        external_id: Arg<'_, '_>,
+        name: Arg<'_, '_>,
+        semantic_type: Arg<'_, '_>,
+    ) -> PyResult<Py<PyAny>> {
         let c = object_id(customer_id, "customerId")?;
         let input: CodeTypeInput = body(&[("externalId", external_id), ("name", name), ("semanticType", semantic_type)])?;
         let r = run(py, || self.inner.upsert_code_type(&c, &input))?;
@@ -360,7 +387,13 @@ impl Engine {
     }
 
     /// Replaces the allowed codes of a matter (by external ids).
-    fn set_initiative_codes(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, initiative_external_id: &Bound<'_, PyAny>, code_external_ids: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    fn set_initiative_codes(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        initiative_external_id: &Bound<'_, PyAny>,
+        code_external_ids: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
         let c = object_id(customer_id, "customerId")?;
         let a: InitiativeCodesArgs = body(&[("initiativeExternalId", Some(initiative_external_id)), ("codeExternalIds", Some(code_external_ids))])?;
         let r = run(py, || self.inner.set_initiative_codes(&c, &a.initiative_external_id, &a.code_external_ids))?;
@@ -368,7 +401,14 @@ impl Engine {
     }
 
     /// Replaces the allow (`kind="allow"`) or deny list of a matter.
-    fn set_initiative_access(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, initiative_external_id: &Bound<'_, PyAny>, kind: &Bound<'_, PyAny>, user_ids: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    fn set_initiative_access(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        initiative_external_id: &Bound<'_, PyAny>,
+        kind: &Bound<'_, PyAny>,
+        user_ids: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
         let c = object_id(customer_id, "customerId")?;
         let a: InitiativeAccessArgs = body(&[("initiativeExternalId", Some(initiative_external_id)), ("type", Some(kind)), ("userIds", Some(user_ids))])?;
         let r = run(py, || self.inner.set_initiative_access(&c, &a.initiative_external_id, a.kind, &a.user_ids))?;
@@ -467,7 +507,14 @@ impl Engine {
     /// mappings in the wire shape of a create (`summary`, `durationInSeconds`, `workDate`, …).
     /// Returns their ids in input order.
     #[pyo3(signature = (customer_id, user_id, entries, *, actor_id = None))]
-    fn import_entries(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, user_id: &Bound<'_, PyAny>, entries: &Bound<'_, PyAny>, actor_id: Arg<'_, '_>) -> PyResult<Vec<String>> {
+    fn import_entries(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        user_id: &Bound<'_, PyAny>,
+        entries: &Bound<'_, PyAny>,
+        actor_id: Arg<'_, '_>,
+    ) -> PyResult<Vec<String>> {
         let s = scope(customer_id, user_id, actor_id)?;
         let a: ImportArgs = body(&[("entries", Some(entries))])?;
         Ok(run(py, || self.inner.import_entries(&s, &a.entries))?.iter().map(|id| id.to_string()).collect())
@@ -475,14 +522,29 @@ impl Engine {
 
     /// One entry of the user (`NotFound` when missing, deleted, or another user's).
     #[pyo3(signature = (customer_id, user_id, entry_id, *, actor_id = None))]
-    fn get_entry(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, user_id: &Bound<'_, PyAny>, entry_id: &Bound<'_, PyAny>, actor_id: Arg<'_, '_>) -> PyResult<Py<PyAny>> {
+    fn get_entry(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        user_id: &Bound<'_, PyAny>,
+        entry_id: &Bound<'_, PyAny>,
+        actor_id: Arg<'_, '_>,
+    ) -> PyResult<Py<PyAny>> {
         let (s, id) = (scope(customer_id, user_id, actor_id)?, object_id(entry_id, "entryId")?);
         entry(py, run(py, || self.inner.get_entry(&s, &id))?)
     }
 
     /// The user's live entries with a work date in `work_date_from..=work_date_to`.
     #[pyo3(signature = (customer_id, user_id, work_date_from, work_date_to, *, actor_id = None))]
-    fn list_entries(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, user_id: &Bound<'_, PyAny>, work_date_from: &Bound<'_, PyAny>, work_date_to: &Bound<'_, PyAny>, actor_id: Arg<'_, '_>) -> PyResult<Py<PyAny>> {
+    fn list_entries(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        user_id: &Bound<'_, PyAny>,
+        work_date_from: &Bound<'_, PyAny>,
+        work_date_to: &Bound<'_, PyAny>,
+        actor_id: Arg<'_, '_>,
+    ) -> PyResult<Py<PyAny>> {
         let s = scope(customer_id, user_id, actor_id)?;
         let (from, to) = (date(work_date_from, "workDateFrom")?, date(work_date_to, "workDateTo")?);
         entries(py, run(py, || self.inner.list_entries(&s, from, to))?)
@@ -546,14 +608,28 @@ impl Engine {
 
     /// Soft-deletes an editable entry; answers it with `is_deleted=True`.
     #[pyo3(signature = (customer_id, user_id, entry_id, *, actor_id = None))]
-    fn delete_entry(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, user_id: &Bound<'_, PyAny>, entry_id: &Bound<'_, PyAny>, actor_id: Arg<'_, '_>) -> PyResult<Py<PyAny>> {
+    fn delete_entry(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        user_id: &Bound<'_, PyAny>,
+        entry_id: &Bound<'_, PyAny>,
+        actor_id: Arg<'_, '_>,
+    ) -> PyResult<Py<PyAny>> {
         let (s, id) = (scope(customer_id, user_id, actor_id)?, object_id(entry_id, "entryId")?);
         entry(py, run(py, || self.inner.delete_entry(&s, &id))?)
     }
 
     /// Releases an entry whose rules pass (`ValidationFailed` lists the failing rules).
     #[pyo3(signature = (customer_id, user_id, entry_id, *, actor_id = None))]
-    fn release_entry(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, user_id: &Bound<'_, PyAny>, entry_id: &Bound<'_, PyAny>, actor_id: Arg<'_, '_>) -> PyResult<Py<PyAny>> {
+    fn release_entry(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        user_id: &Bound<'_, PyAny>,
+        entry_id: &Bound<'_, PyAny>,
+        actor_id: Arg<'_, '_>,
+    ) -> PyResult<Py<PyAny>> {
         let (s, id) = (scope(customer_id, user_id, actor_id)?, object_id(entry_id, "entryId")?);
         entry(py, run(py, || self.inner.release_entry(&s, &id))?)
     }
@@ -561,7 +637,15 @@ impl Engine {
     /// Releases every editable entry of a day: `mode` `all-or-nothing` or `ready-subset`.
     #[pyo3(signature = (customer_id, user_id, work_date, mode = None, *, actor_id = None))]
     #[pyo3(text_signature = "($self, customer_id, user_id, work_date, mode='all-or-nothing', *, actor_id=None)")]
-    fn release_day(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, user_id: &Bound<'_, PyAny>, work_date: &Bound<'_, PyAny>, mode: Arg<'_, '_>, actor_id: Arg<'_, '_>) -> PyResult<Py<PyAny>> {
+    fn release_day(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        user_id: &Bound<'_, PyAny>,
+        work_date: &Bound<'_, PyAny>,
+        mode: Arg<'_, '_>,
+        actor_id: Arg<'_, '_>,
+    ) -> PyResult<Py<PyAny>> {
         let s = scope(customer_id, user_id, actor_id)?;
         let d = date(work_date, "workDate")?;
         let a: ReleaseDayArgs = body(&[("mode", mode)])?;
@@ -595,7 +679,14 @@ impl Engine {
 
     /// The connector reports a failed release with the PMS messages (at least one).
     #[pyo3(signature = (customer_id, entry_id, errors, *, user_id = None))]
-    fn release_failed(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, entry_id: &Bound<'_, PyAny>, errors: &Bound<'_, PyAny>, user_id: Arg<'_, '_>) -> PyResult<Py<PyAny>> {
+    fn release_failed(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        entry_id: &Bound<'_, PyAny>,
+        errors: &Bound<'_, PyAny>,
+        user_id: Arg<'_, '_>,
+    ) -> PyResult<Py<PyAny>> {
         let (c, id, u) = (object_id(customer_id, "customerId")?, object_id(entry_id, "entryId")?, opt_object_id(user_id, "userId")?);
         let a: ReleaseFailedArgs = body(&[("errors", Some(errors))])?;
         entry(py, run(py, || self.inner.release_failed(&c, u.as_ref(), &id, &a.errors))?)
@@ -603,7 +694,14 @@ impl Engine {
 
     /// Takes a release back: unlocks and re-validates; keeps `external_id` and `release_count`.
     #[pyo3(signature = (customer_id, user_id, entry_id, *, actor_id = None))]
-    fn unrelease(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, user_id: &Bound<'_, PyAny>, entry_id: &Bound<'_, PyAny>, actor_id: Arg<'_, '_>) -> PyResult<Py<PyAny>> {
+    fn unrelease(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        user_id: &Bound<'_, PyAny>,
+        entry_id: &Bound<'_, PyAny>,
+        actor_id: Arg<'_, '_>,
+    ) -> PyResult<Py<PyAny>> {
         let (s, id) = (scope(customer_id, user_id, actor_id)?, object_id(entry_id, "entryId")?);
         entry(py, run(py, || self.inner.unrelease(&s, &id))?)
     }
@@ -612,7 +710,16 @@ impl Engine {
 
     /// Starts a timer entry with a running session; the user's other running timer stops.
     #[pyo3(signature = (customer_id, user_id, *, id = None, initiative_id = None, summary = None, actor_id = None))]
-    fn start_timer(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, user_id: &Bound<'_, PyAny>, id: Arg<'_, '_>, initiative_id: Arg<'_, '_>, summary: Arg<'_, '_>, actor_id: Arg<'_, '_>) -> PyResult<Py<PyAny>> {
+    fn start_timer(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        user_id: &Bound<'_, PyAny>,
+        id: Arg<'_, '_>,
+        initiative_id: Arg<'_, '_>,
+        summary: Arg<'_, '_>,
+        actor_id: Arg<'_, '_>,
+    ) -> PyResult<Py<PyAny>> {
         let s = scope(customer_id, user_id, actor_id)?;
         let input: TimerStart = body(&[("_id", id), ("initiativeId", initiative_id), ("summary", summary)])?;
         entry(py, run(py, || self.inner.start_timer(&s, &input))?)
@@ -620,14 +727,28 @@ impl Engine {
 
     /// Stops the entry's running session.
     #[pyo3(signature = (customer_id, user_id, entry_id, *, actor_id = None))]
-    fn stop_timer(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, user_id: &Bound<'_, PyAny>, entry_id: &Bound<'_, PyAny>, actor_id: Arg<'_, '_>) -> PyResult<Py<PyAny>> {
+    fn stop_timer(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        user_id: &Bound<'_, PyAny>,
+        entry_id: &Bound<'_, PyAny>,
+        actor_id: Arg<'_, '_>,
+    ) -> PyResult<Py<PyAny>> {
         let (s, id) = (scope(customer_id, user_id, actor_id)?, object_id(entry_id, "entryId")?);
         entry(py, run(py, || self.inner.stop_timer(&s, &id))?)
     }
 
     /// Resumes a timer entry on its own local day.
     #[pyo3(signature = (customer_id, user_id, entry_id, *, actor_id = None))]
-    fn resume_timer(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, user_id: &Bound<'_, PyAny>, entry_id: &Bound<'_, PyAny>, actor_id: Arg<'_, '_>) -> PyResult<Py<PyAny>> {
+    fn resume_timer(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        user_id: &Bound<'_, PyAny>,
+        entry_id: &Bound<'_, PyAny>,
+        actor_id: Arg<'_, '_>,
+    ) -> PyResult<Py<PyAny>> {
         let (s, id) = (scope(customer_id, user_id, actor_id)?, object_id(entry_id, "entryId")?);
         entry(py, run(py, || self.inner.resume_timer(&s, &id))?)
     }
@@ -645,7 +766,15 @@ impl Engine {
     /// One page (by id, after `cursor`) of the entries updated in the window (the v2 list).
     #[pyo3(signature = (customer_id, after, on_or_before, page_size = None, cursor = None))]
     #[pyo3(text_signature = "($self, customer_id, after, on_or_before, page_size=100, cursor=None)")]
-    fn list_updated_page(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, after: &Bound<'_, PyAny>, on_or_before: &Bound<'_, PyAny>, page_size: Arg<'_, '_>, cursor: Arg<'_, '_>) -> PyResult<Py<PyAny>> {
+    fn list_updated_page(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        after: &Bound<'_, PyAny>,
+        on_or_before: &Bound<'_, PyAny>,
+        page_size: Arg<'_, '_>,
+        cursor: Arg<'_, '_>,
+    ) -> PyResult<Py<PyAny>> {
         let c = object_id(customer_id, "customerId")?;
         let w = window(after, on_or_before, ("updatedAfter", "updatedOnOrBefore"))?;
         let (n, cur) = (self::page_size(page_size)?, opt_object_id(cursor, "cursor")?);
@@ -655,14 +784,26 @@ impl Engine {
     /// Iterates over every entry updated in the window, fetching v2 pages of `page_size`.
     #[pyo3(signature = (customer_id, after, on_or_before, page_size = None))]
     #[pyo3(text_signature = "($self, customer_id, after, on_or_before, page_size=100)")]
-    fn iter_updated(&self, customer_id: &Bound<'_, PyAny>, after: &Bound<'_, PyAny>, on_or_before: &Bound<'_, PyAny>, page_size: Arg<'_, '_>) -> PyResult<EntryIterator> {
+    fn iter_updated(
+        &self,
+        customer_id: &Bound<'_, PyAny>,
+        after: &Bound<'_, PyAny>,
+        on_or_before: &Bound<'_, PyAny>,
+        page_size: Arg<'_, '_>,
+    ) -> PyResult<EntryIterator> {
         let c = object_id(customer_id, "customerId")?;
         let w = window(after, on_or_before, ("updatedAfter", "updatedOnOrBefore"))?;
         Ok(EntryIterator::new(self.inner.clone(), c, w, self::page_size(page_size)?, false))
     }
 
     /// Every entry released in `(after, on_or_before]` and still released (the v1 export).
-    fn export_released(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, after: &Bound<'_, PyAny>, on_or_before: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    fn export_released(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        after: &Bound<'_, PyAny>,
+        on_or_before: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
         let c = object_id(customer_id, "customerId")?;
         let w = window(after, on_or_before, ("releasedAfter", "releasedOnOrBefore"))?;
         entries(py, run(py, || self.inner.export_released(&c, w))?)
@@ -671,7 +812,15 @@ impl Engine {
     /// One page of the export window (the v2 export).
     #[pyo3(signature = (customer_id, after, on_or_before, page_size = None, cursor = None))]
     #[pyo3(text_signature = "($self, customer_id, after, on_or_before, page_size=100, cursor=None)")]
-    fn export_released_page(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, after: &Bound<'_, PyAny>, on_or_before: &Bound<'_, PyAny>, page_size: Arg<'_, '_>, cursor: Arg<'_, '_>) -> PyResult<Py<PyAny>> {
+    fn export_released_page(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        after: &Bound<'_, PyAny>,
+        on_or_before: &Bound<'_, PyAny>,
+        page_size: Arg<'_, '_>,
+        cursor: Arg<'_, '_>,
+    ) -> PyResult<Py<PyAny>> {
         let c = object_id(customer_id, "customerId")?;
         let w = window(after, on_or_before, ("releasedAfter", "releasedOnOrBefore"))?;
         let (n, cur) = (self::page_size(page_size)?, opt_object_id(cursor, "cursor")?);
@@ -681,7 +830,13 @@ impl Engine {
     /// Iterates over the export window, fetching v2 pages of `page_size`.
     #[pyo3(signature = (customer_id, after, on_or_before, page_size = None))]
     #[pyo3(text_signature = "($self, customer_id, after, on_or_before, page_size=100)")]
-    fn iter_export(&self, customer_id: &Bound<'_, PyAny>, after: &Bound<'_, PyAny>, on_or_before: &Bound<'_, PyAny>, page_size: Arg<'_, '_>) -> PyResult<EntryIterator> {
+    fn iter_export(
+        &self,
+        customer_id: &Bound<'_, PyAny>,
+        after: &Bound<'_, PyAny>,
+        on_or_before: &Bound<'_, PyAny>,
+        page_size: Arg<'_, '_>,
+    ) -> PyResult<EntryIterator> {
         let c = object_id(customer_id, "customerId")?;
         let w = window(after, on_or_before, ("releasedAfter", "releasedOnOrBefore"))?;
         Ok(EntryIterator::new(self.inner.clone(), c, w, self::page_size(page_size)?, true))
@@ -702,7 +857,14 @@ impl Engine {
     /// Totals per user, work date and matter of live entries with a work date in the range,
     /// for one user or (`user_id=None`) every user.
     #[pyo3(signature = (customer_id, work_date_from, work_date_to, *, user_id = None))]
-    fn totals(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, work_date_from: &Bound<'_, PyAny>, work_date_to: &Bound<'_, PyAny>, user_id: Arg<'_, '_>) -> PyResult<Vec<Py<PyAny>>> {
+    fn totals(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        work_date_from: &Bound<'_, PyAny>,
+        work_date_to: &Bound<'_, PyAny>,
+        user_id: Arg<'_, '_>,
+    ) -> PyResult<Vec<Py<PyAny>>> {
         let c = object_id(customer_id, "customerId")?;
         let (from, to, u) = (date(work_date_from, "workDateFrom")?, date(work_date_to, "workDateTo")?, opt_object_id(user_id, "userId")?);
         run(py, || self.inner.totals(&c, u.as_ref(), from, to))?.iter().map(|t| to_record::<_, records::Total>(py, t)).collect()
@@ -711,7 +873,9 @@ impl Engine {
 
 impl Engine {
     fn fixed(&self) -> PyResult<&FixedClock> {
-        self.clock.as_deref().ok_or_else(|| invalid("now", "this engine runs on the system clock; open it with Engine(path, now=...) to set or advance its clock"))
+        self.clock
+            .as_deref()
+            .ok_or_else(|| invalid("now", "this engine runs on the system clock; open it with Engine(path, now=...) to set or advance its clock"))
     }
 }
 
@@ -761,4 +925,3 @@ impl EntryIterator {
         }
     }
 }
-

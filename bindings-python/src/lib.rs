@@ -17,7 +17,12 @@ use convert::{count, object_id, text, timestamp};
 #[pyfunction]
 #[pyo3(signature = (raw_seconds, unit_increments, rounding = None, minimum_one_unit = None))]
 #[pyo3(text_signature = "(raw_seconds, unit_increments, rounding='up', minimum_one_unit=True)")]
-fn units_from_raw(raw_seconds: &Bound<'_, PyAny>, unit_increments: &Bound<'_, PyAny>, rounding: Option<&Bound<'_, PyAny>>, minimum_one_unit: Option<&Bound<'_, PyAny>>) -> PyResult<i64> {
+fn units_from_raw(
+    raw_seconds: &Bound<'_, PyAny>,
+    unit_increments: &Bound<'_, PyAny>,
+    rounding: Option<&Bound<'_, PyAny>>,
+    minimum_one_unit: Option<&Bound<'_, PyAny>>,
+) -> PyResult<i64> {
     let raw = count(raw_seconds, "rawSeconds")?;
     let inc = count(unit_increments, "unitIncrements")?;
     let rounding = match rounding.filter(|r| !r.is_none()) {

@@ -25,7 +25,10 @@ pub trait JsonRecord: Sized {
     fn from_json(py: Python<'_>, json: Value) -> PyResult<Self>;
 }
 
-fn make<T: JsonRecord + pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Into<pyo3::PyClassInitializer<T>>>(py: Python<'_>, json: Value) -> PyResult<Py<PyAny>> {
+fn make<T: JsonRecord + pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Into<pyo3::PyClassInitializer<T>>>(
+    py: Python<'_>,
+    json: Value,
+) -> PyResult<Py<PyAny>> {
     Ok(Py::new(py, T::from_json(py, json)?)?.into_any())
 }
 
@@ -542,7 +545,13 @@ pub struct ReleaseSucceededItem {
 impl ReleaseSucceededItem {
     #[new]
     #[pyo3(signature = (entry_id, user_id = None, external_id = None, re_release_failed_messages = None))]
-    fn new(entry_id: Py<PyAny>, user_id: Option<Py<PyAny>>, external_id: Option<Py<PyAny>>, re_release_failed_messages: Option<Py<PyAny>>, py: Python<'_>) -> Self {
+    fn new(
+        entry_id: Py<PyAny>,
+        user_id: Option<Py<PyAny>>,
+        external_id: Option<Py<PyAny>>,
+        re_release_failed_messages: Option<Py<PyAny>>,
+        py: Python<'_>,
+    ) -> Self {
         ReleaseSucceededItem {
             entry_id,
             user_id: user_id.unwrap_or_else(|| py.None()),

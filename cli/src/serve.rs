@@ -44,8 +44,7 @@ async fn handle(State(engine): State<Arc<Engine>>, req: AxumRequest) -> AxumResp
     let started = Instant::now();
     let method = req.method().as_str().to_string();
     let path = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
-    let headers: Vec<(String, String)> =
-        req.headers().iter().filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_string(), v.to_string()))).collect();
+    let headers: Vec<(String, String)> = req.headers().iter().filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_string(), v.to_string()))).collect();
     let body: Result<Bytes, _> = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES).await;
     let response = match body {
         Err(_) => too_large(),

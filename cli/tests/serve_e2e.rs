@@ -147,7 +147,12 @@ fn the_connector_loop_over_http() {
 
     // Reference data from the connector.
     assert_eq!(http.call("POST", &format!("{cc}/clients/import"), &connector, Some(&json!({"externalId": "CL-1", "name": "Acme"}))).status, 201);
-    let matter = http.call("POST", &format!("{cc}/initiatives/import"), &connector, Some(&json!({"externalId": "M-1", "name": "Acme v. Widget", "clientExternalId": "CL-1", "billingType": "billable", "unitIncrements": 360})));
+    let matter = http.call(
+        "POST",
+        &format!("{cc}/initiatives/import"),
+        &connector,
+        Some(&json!({"externalId": "M-1", "name": "Acme v. Widget", "clientExternalId": "CL-1", "billingType": "billable", "unitIncrements": 360})),
+    );
     assert_eq!(matter.status, 201, "{}", matter.text);
     let matter_id = matter.json()["_id"].as_str().unwrap().to_string();
     let settings = http.call("PUT", &format!("{cc}/settings"), &admin, Some(&json!({"timezone": "Europe/London"})));
@@ -163,7 +168,12 @@ fn the_connector_loop_over_http() {
         ids.push(entry_id.to_string());
     }
     // The same create again answers 200 with the stored entry.
-    let again = http.call("POST", &format!("{cu}/entries"), &user, Some(&json!({"_id": ids[0], "initiativeId": matter_id, "summary": "Task 0", "durationInSeconds": 300, "workDate": "2026-01-15"})));
+    let again = http.call(
+        "POST",
+        &format!("{cu}/entries"),
+        &user,
+        Some(&json!({"_id": ids[0], "initiativeId": matter_id, "summary": "Task 0", "durationInSeconds": 300, "workDate": "2026-01-15"})),
+    );
     assert_eq!(again.status, 200, "{}", again.text);
     let window = "updatedAfter=2000-01-01T00:00:00Z&updatedOnOrBefore=2100-01-01T00:00:00Z";
     let mut seen = Vec::new();
@@ -227,7 +237,12 @@ fn the_connector_loop_over_http() {
     assert_eq!(r.status, 200, "{}", r.text);
 
     // The PMS rejects one; the lawyer fixes it and releases again; the connector succeeds.
-    let r = http.call("POST", &format!("{cc}/users/{lawyer}/entries/{}/release-failed", ids[3]), &connector, Some(&json!({"errors": ["Matter M-1 is closed for time entry"]})));
+    let r = http.call(
+        "POST",
+        &format!("{cc}/users/{lawyer}/entries/{}/release-failed", ids[3]),
+        &connector,
+        Some(&json!({"errors": ["Matter M-1 is closed for time entry"]})),
+    );
     assert_eq!(r.status, 200, "{}", r.text);
     let failed = http.call("GET", &format!("{cu}/entries/{}", ids[3]), &user, None).json();
     assert_eq!(failed["statusInfo"]["status"], "release-failed");
@@ -262,7 +277,8 @@ fn the_connector_loop_over_http() {
     assert_eq!((bad.status, bad.json()["error"]["field"].as_str()), (400, Some("unitIncrementCountAdjustments")));
     let bad = http.call("GET", &format!("/api/v2/customers/{c}/entries?{window}&pageSize=101"), &connector, None);
     assert_eq!((bad.status, bad.json()["error"]["field"].as_str()), (400, Some("pageSize")));
-    let bad = http.call("GET", &format!("/api/v2/customers/{c}/entries?updatedAfter=2023-02-29T00:00:00Z&updatedOnOrBefore=2100-01-01T00:00:00Z"), &connector, None);
+    let bad =
+        http.call("GET", &format!("/api/v2/customers/{c}/entries?updatedAfter=2023-02-29T00:00:00Z&updatedOnOrBefore=2100-01-01T00:00:00Z"), &connector, None);
     assert_eq!((bad.status, bad.json()["error"]["field"].as_str()), (400, Some("updatedAfter")));
     let bad = http.raw("POST", &format!("{cu}/entries"), &[("Authorization", &format!("Bearer {user}")), ("Content-Type", "text/plain")], Some("{}".into()));
     assert_eq!(bad.status, 400);
@@ -285,14 +301,21 @@ fn the_connector_loop_over_http() {
     assert!(status.success(), "{status:?}");
     let engine = tenths::Engine::open(&db).unwrap();
     let all = engine
-        .list_updated(&c, tenths::Window::new(tenths::Timestamp::parse("2000-01-01T00:00:00Z").unwrap(), tenths::Timestamp::parse("2100-01-01T00:00:00Z").unwrap()).unwrap())
+        .list_updated(
+            &c,
+            tenths::Window::new(tenths::Timestamp::parse("2000-01-01T00:00:00Z").unwrap(), tenths::Timestamp::parse("2100-01-01T00:00:00Z").unwrap()).unwrap(),
+        )
         .unwrap();
     assert_eq!(all.len(), 250);
 }
 
 #[test]
 fn serve_refuses_to_start_without_a_secret() {
-    let out = Command::new(env!("CARGO_BIN_EXE_tenths")).args(["serve", "--db", "/nonexistent/x.sqlite", "--addr", "127.0.0.1:0"]).env_remove("TENTHS_JWT_SECRET").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tenths"))
+        .args(["serve", "--db", "/nonexistent/x.sqlite", "--addr", "127.0.0.1:0"])
+        .env_remove("TENTHS_JWT_SECRET")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("secret"), "{}", String::from_utf8_lossy(&out.stderr));
 }

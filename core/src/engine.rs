@@ -118,7 +118,17 @@ impl Engine {
     pub fn open_in_memory_with(clock: Arc<dyn Clock>) -> Result<Engine> {
         let options = OpenOptions::default();
         let writer = db::open_memory(&options)?;
-        Ok(Engine { conns: Mutex::new(Some(Connections { writer, readers: Vec::new() })), readers: Mutex::new(Vec::new()), reader_ready: Default::default(), path: None, options, clock, stats: Stats::default(), verifier: Default::default(), fault_injection: Default::default() })
+        Ok(Engine {
+            conns: Mutex::new(Some(Connections { writer, readers: Vec::new() })),
+            readers: Mutex::new(Vec::new()),
+            reader_ready: Default::default(),
+            path: None,
+            options,
+            clock,
+            stats: Stats::default(),
+            verifier: Default::default(),
+            fault_injection: Default::default(),
+        })
     }
 
     /// Opens a database file with options and a clock. `":memory:"` opens an in-memory database.
@@ -391,7 +401,8 @@ impl Engine {
             let mut inserter = store::Inserter::new(c)?;
             let mut ids = Vec::with_capacity(inputs.len());
             for (i, input) in inputs.iter().enumerate() {
-                let (_, id, _) = create_in_tx(c, &mut lk, &mut inserter, now, scope, input, &self.stats).map_err(|e| prefix_field(e, &format!("entries[{i}]")))?;
+                let (_, id, _) =
+                    create_in_tx(c, &mut lk, &mut inserter, now, scope, input, &self.stats).map_err(|e| prefix_field(e, &format!("entries[{i}]")))?;
                 ids.push(id);
             }
             inserter.finish(&self.stats)?;
@@ -502,7 +513,14 @@ impl Engine {
 
     /// The connector reports a successful release (a repeat with the same PMS id is a no-op).
     /// `user` narrows the scope when the route names the user.
-    pub fn release_succeeded(&self, customer: &ObjectId, user: Option<&ObjectId>, id: &ObjectId, external_id: Option<&str>, re_release_failed_messages: Option<&[String]>) -> Result<Entry> {
+    pub fn release_succeeded(
+        &self,
+        customer: &ObjectId,
+        user: Option<&ObjectId>,
+        id: &ObjectId,
+        external_id: Option<&str>,
+        re_release_failed_messages: Option<&[String]>,
+    ) -> Result<Entry> {
         check_release_succeeded(external_id, re_release_failed_messages)?;
         self.write(|c, now| release_succeeded_in_tx(c, &mut Lookups::default(), now, customer, user, id, external_id, re_release_failed_messages))
     }
@@ -522,7 +540,16 @@ impl Engine {
                     let id = ObjectId::parse_field(&item.entry_id, "entryId")?;
                     let user = item.user_id.as_deref().map(|u| ObjectId::parse_field(u, "userId")).transpose()?;
                     check_release_succeeded(item.external_id.as_deref(), item.re_release_failed_messages.as_deref())?;
-                    release_succeeded_in_tx(c, &mut lk, now, customer, user.as_ref(), &id, item.external_id.as_deref(), item.re_release_failed_messages.as_deref())
+                    release_succeeded_in_tx(
+                        c,
+                        &mut lk,
+                        now,
+                        customer,
+                        user.as_ref(),
+                        &id,
+                        item.external_id.as_deref(),
+                        item.re_release_failed_messages.as_deref(),
+                    )
                 })();
                 match outcome {
                     Ok(_) => {
@@ -599,7 +626,13 @@ impl Engine {
         self.write(|c, now| {
             let mut lk = Lookups::default();
             stop_running_timer(c, &mut lk, now, &scope.customer, &scope.user, &self.stats)?;
-            let new = NewEntry { id: input.id, initiative_id: input.initiative_id, summary: input.summary.clone(), creation_method: Some("timer".into()), ..NewEntry::default() };
+            let new = NewEntry {
+                id: input.id,
+                initiative_id: input.initiative_id,
+                summary: input.summary.clone(),
+                creation_method: Some("timer".into()),
+                ..NewEntry::default()
+            };
             lk.ensure_user(c, &scope.customer, &scope.user, now)?;
             let zone = lk.zone(c, &scope.customer, &scope.user)?;
             let mut e = blank_entry(scope, &new, now, now.local_date(zone));
@@ -674,7 +707,8 @@ impl Engine {
     /// update time then id.
     pub fn list_updated(&self, customer: &ObjectId, window: Window) -> Result<Vec<Entry>> {
         self.read(|c, _| {
-            let sql = format!("SELECT {} FROM entries WHERE customer_id = ?1 AND updated_at > ?2 AND updated_at <= ?3 ORDER BY updated_at, id", store::ENTRY_COLUMNS);
+            let sql =
+                format!("SELECT {} FROM entries WHERE customer_id = ?1 AND updated_at > ?2 AND updated_at <= ?3 ORDER BY updated_at, id", store::ENTRY_COLUMNS);
             store::query_entries(c, &sql, params![customer, window.after.millis(), window.on_or_before.millis()])
         })
     }
@@ -976,7 +1010,10 @@ fn check_patch(p: &EntryPatch) -> Result<()> {
     }
     if let Some(a) = p.timer_duration_adjustment_in_seconds {
         if !(-MAX_TIMER_ADJUSTMENT_SECONDS..=MAX_TIMER_ADJUSTMENT_SECONDS).contains(&a) {
-            return Err(TenthsError::invalid("timerDurationAdjustmentInSeconds", format!("must be between -{MAX_TIMER_ADJUSTMENT_SECONDS} and {MAX_TIMER_ADJUSTMENT_SECONDS}")));
+            return Err(TenthsError::invalid(
+                "timerDurationAdjustmentInSeconds",
+                format!("must be between -{MAX_TIMER_ADJUSTMENT_SECONDS} and {MAX_TIMER_ADJUSTMENT_SECONDS}"),
+            ));
         }
     }
     if let Some(ids) = &p.code_ids {
@@ -1035,7 +1072,15 @@ fn blank_entry(scope: &Scope, input: &NewEntry, now: Timestamp, work_date: Date)
 /// The entry is settled in memory and stored once, settled, with its overlap. The create body
 /// is kept only when it carries a device id: a repeat is recognised by that id alone, so a body
 /// without one can never be compared again.
-fn create_in_tx(c: &Connection, lk: &mut Lookups, inserter: &mut store::Inserter<'_>, now: Timestamp, scope: &Scope, input: &NewEntry, stats: &Stats) -> Result<(i64, ObjectId, bool)> {
+fn create_in_tx(
+    c: &Connection,
+    lk: &mut Lookups,
+    inserter: &mut store::Inserter<'_>,
+    now: Timestamp,
+    scope: &Scope,
+    input: &NewEntry,
+    stats: &Stats,
+) -> Result<(i64, ObjectId, bool)> {
     let request = match &input.id {
         None => None,
         Some(id) => {
@@ -1061,7 +1106,13 @@ fn create_in_tx(c: &Connection, lk: &mut Lookups, inserter: &mut store::Inserter
     e.sources = input
         .sources
         .iter()
-        .map(|s| Source { id: ObjectId::generate(now.millis() / 1000), kind: s.kind, started_at: s.started_at, ended_at: Some(s.ended_at), title: s.title.clone() })
+        .map(|s| Source {
+            id: ObjectId::generate(now.millis() / 1000),
+            kind: s.kind,
+            started_at: s.started_at,
+            ended_at: Some(s.ended_at),
+            title: s.title.clone(),
+        })
         .collect();
     store::settle(c, lk, now, &mut e)?;
     let pk = inserter.insert_new(&mut e, request.as_deref(), stats)?;
@@ -1124,7 +1175,15 @@ fn settle_running_timer(c: &Connection, lk: &mut Lookups, now: Timestamp, custom
     close_running(c, lk, now, customer, user, stats, true)
 }
 
-fn close_running(c: &Connection, lk: &mut Lookups, now: Timestamp, customer: &ObjectId, user: &ObjectId, stats: &Stats, only_past_midnight: bool) -> Result<()> {
+fn close_running(
+    c: &Connection,
+    lk: &mut Lookups,
+    now: Timestamp,
+    customer: &ObjectId,
+    user: &ObjectId,
+    stats: &Stats,
+    only_past_midnight: bool,
+) -> Result<()> {
     let Some((source_pk, entry_pk, started)) = store::running_session(c, customer, user)? else { return Ok(()) };
     let zone = lk.zone(c, customer, user)?;
     let cap = started.local_date(zone).last_millisecond_in(zone);

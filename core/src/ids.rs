@@ -77,10 +77,7 @@ fn fill_random(buf: &mut [u8]) {
     if getrandom::fill(buf).is_err() {
         // No OS randomness: fall back to the clock and the address of a local, which still
         // separates processes in practice.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let seed = nanos ^ (buf.as_ptr() as usize as u128);
         for (i, b) in buf.iter_mut().enumerate() {
             *b = (seed >> ((i % 16) * 8)) as u8;

@@ -67,7 +67,13 @@ pub struct CustomerSettings {
 
 impl Default for CustomerSettings {
     fn default() -> Self {
-        CustomerSettings { default_unit_increments: 360, rounding: Rounding::Up, minimum_one_unit: true, timezone: "UTC".into(), allow_post_release_edit: false }
+        CustomerSettings {
+            default_unit_increments: 360,
+            rounding: Rounding::Up,
+            minimum_one_unit: true,
+            timezone: "UTC".into(),
+            allow_post_release_edit: false,
+        }
     }
 }
 

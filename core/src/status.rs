@@ -48,10 +48,7 @@ impl Status {
 
     /// Parses a wire name.
     pub fn parse(s: &str) -> Result<Status> {
-        Status::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or_else(|| TenthsError::invalid("status", format!("unknown status {s:?}")))
+        Status::ALL.into_iter().find(|st| st.as_str() == s).ok_or_else(|| TenthsError::invalid("status", format!("unknown status {s:?}")))
     }
 
     /// Whether the user may edit an entry in this status.
@@ -243,12 +240,38 @@ mod tests {
         ];
         // Columns follow `ops`.
         let table: [(Status, [Expect; 7]); 6] = [
-            (ValidationPending, [Ok(T::Revalidate), Ok(T::MarkReleasePending), Err(R::RulesFail), Err(R::Conflict), Err(R::Conflict), Err(R::Conflict), Ok(T::MarkDeleted)]),
-            (ValidationFailed, [Ok(T::Revalidate), Ok(T::MarkReleasePending), Err(R::RulesFail), Err(R::Conflict), Err(R::Conflict), Err(R::Conflict), Ok(T::MarkDeleted)]),
-            (ValidationSucceeded, [Ok(T::Revalidate), Ok(T::MarkReleasePending), Err(R::RulesFail), Err(R::Conflict), Err(R::Conflict), Err(R::Conflict), Ok(T::MarkDeleted)]),
-            (ReleasePending, [Err(R::Locked), Err(R::Conflict), Err(R::Conflict), Ok(T::MarkReleaseSucceeded), Ok(T::MarkReleaseFailed), Ok(T::Revalidate), Err(R::Locked)]),
-            (ReleaseSucceeded, [Err(R::Locked), Err(R::Conflict), Err(R::Conflict), Ok(T::MarkReleaseSucceeded), Err(R::Conflict), Ok(T::Revalidate), Err(R::Locked)]),
-            (ReleaseFailed, [Ok(T::Revalidate), Ok(T::MarkReleasePending), Err(R::RulesFail), Ok(T::MarkReleaseSucceeded), Err(R::Conflict), Ok(T::Revalidate), Ok(T::MarkDeleted)]),
+            (
+                ValidationPending,
+                [Ok(T::Revalidate), Ok(T::MarkReleasePending), Err(R::RulesFail), Err(R::Conflict), Err(R::Conflict), Err(R::Conflict), Ok(T::MarkDeleted)],
+            ),
+            (
+                ValidationFailed,
+                [Ok(T::Revalidate), Ok(T::MarkReleasePending), Err(R::RulesFail), Err(R::Conflict), Err(R::Conflict), Err(R::Conflict), Ok(T::MarkDeleted)],
+            ),
+            (
+                ValidationSucceeded,
+                [Ok(T::Revalidate), Ok(T::MarkReleasePending), Err(R::RulesFail), Err(R::Conflict), Err(R::Conflict), Err(R::Conflict), Ok(T::MarkDeleted)],
+            ),
+            (
+                ReleasePending,
+                [Err(R::Locked), Err(R::Conflict), Err(R::Conflict), Ok(T::MarkReleaseSucceeded), Ok(T::MarkReleaseFailed), Ok(T::Revalidate), Err(R::Locked)],
+            ),
+            (
+                ReleaseSucceeded,
+                [Err(R::Locked), Err(R::Conflict), Err(R::Conflict), Ok(T::MarkReleaseSucceeded), Err(R::Conflict), Ok(T::Revalidate), Err(R::Locked)],
+            ),
+            (
+                ReleaseFailed,
+                [
+                    Ok(T::Revalidate),
+                    Ok(T::MarkReleasePending),
+                    Err(R::RulesFail),
+                    Ok(T::MarkReleaseSucceeded),
+                    Err(R::Conflict),
+                    Ok(T::Revalidate),
+                    Ok(T::MarkDeleted),
+                ],
+            ),
         ];
         for (status, row) in table.iter() {
             for (op, expected) in ops.iter().zip(row.iter()) {

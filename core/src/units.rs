@@ -72,7 +72,11 @@ pub fn units_from_raw(raw_seconds: i64, inc: i64, policy: UnitPolicy) -> Result<
         Rounding::Down => raw / inc,
         Rounding::Up => {
             let q = raw / inc;
-            if raw % inc == 0 { q } else { q.checked_add(1).ok_or_else(|| TenthsError::overflow("rawSeconds"))? }
+            if raw % inc == 0 {
+                q
+            } else {
+                q.checked_add(1).ok_or_else(|| TenthsError::overflow("rawSeconds"))?
+            }
         }
         Rounding::Nearest => {
             // floor(raw / inc + 1/2) = floor((2·raw + inc) / (2·inc))
@@ -89,10 +93,7 @@ pub fn units_from_raw(raw_seconds: i64, inc: i64, policy: UnitPolicy) -> Result<
 
 /// Raw seconds of an entry: the summed source time plus the timer adjustment, never below 0.
 pub fn raw_seconds(source_seconds: i64, timer_adjustment_seconds: i64) -> Result<i64> {
-    source_seconds
-        .checked_add(timer_adjustment_seconds)
-        .map(|v| v.max(0))
-        .ok_or_else(|| TenthsError::overflow("timerDurationAdjustmentInSeconds"))
+    source_seconds.checked_add(timer_adjustment_seconds).map(|v| v.max(0)).ok_or_else(|| TenthsError::overflow("timerDurationAdjustmentInSeconds"))
 }
 
 /// Milliseconds of measured source time → whole seconds, half up.

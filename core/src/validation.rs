@@ -179,7 +179,17 @@ mod tests {
 
     fn facts<'a>(codes: &'a [CodeFacts]) -> EntryFacts<'a> {
         let d = Date::parse("2026-03-10").unwrap();
-        EntryFacts { initiative: known(), summary: "Drafted motion", codes, raw_seconds: 420, billed_seconds: 720, unit_count: 2, work_date: d, today: d, timer_running: false }
+        EntryFacts {
+            initiative: known(),
+            summary: "Drafted motion",
+            codes,
+            raw_seconds: 420,
+            billed_seconds: 720,
+            unit_count: 2,
+            work_date: d,
+            today: d,
+            timer_running: false,
+        }
     }
 
     fn rule_ids(v: &Verdict) -> Vec<String> {

@@ -137,7 +137,17 @@ fn initiative_props(e: &Entry) -> Option<InitiativeProps<'_>> {
         None => InitiativeProps {
             kind: None,
             tags: [],
-            initiative: InitiativeInner { kind: None, id, billing_type: None, call_sign: None, unit_increments: None, external_id: None, name: None, description: None, client: None },
+            initiative: InitiativeInner {
+                kind: None,
+                id,
+                billing_type: None,
+                call_sign: None,
+                unit_increments: None,
+                external_id: None,
+                name: None,
+                description: None,
+                client: None,
+            },
         },
     })
 }

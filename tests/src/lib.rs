@@ -48,7 +48,10 @@ impl Drop for TempDir {
 /// Imports a client and one PMS matter (360 s units) and returns the matter's id.
 pub fn simple_matter(engine: &Engine, customer: &ObjectId) -> ObjectId {
     engine
-        .upsert_client(customer, &tenths::ClientInput { external_id: "CL-1".into(), name: "Acme Holdings".into(), call_sign: Some("ACME".into()), description: None })
+        .upsert_client(
+            customer,
+            &tenths::ClientInput { external_id: "CL-1".into(), name: "Acme Holdings".into(), call_sign: Some("ACME".into()), description: None },
+        )
         .expect("client");
     engine
         .upsert_initiative(

@@ -173,10 +173,8 @@ fn malformed(message: impl Into<String>) -> StepErr {
 
 /// Every `*.json` file of `dir`, sorted by name.
 pub fn discover(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json") && p.is_file())
-        .collect();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json") && p.is_file()).collect();
     files.sort();
     Ok(files)
 }
@@ -216,7 +214,8 @@ pub fn run_vector(v: &Vector, file: &Path) -> Result<(), Failure> {
     let customer = ObjectId::parse(&v.customer_id).map_err(|e| fail(None, "", vec![format!("bad `customerId`: {e}")]))?;
     let clock = Arc::new(FixedClock::new(now));
     let engine = Engine::open_in_memory_with(clock.clone()).map_err(|e| fail(None, "", vec![format!("cannot open an engine: {e}")]))?;
-    let mut run = Runner { engine, clock, customer, user: v.user_id.clone(), vars: v.vars.clone(), customers: BTreeSet::from([customer]), users: BTreeSet::new() };
+    let mut run =
+        Runner { engine, clock, customer, user: v.user_id.clone(), vars: v.vars.clone(), customers: BTreeSet::from([customer]), users: BTreeSet::new() };
     for (i, step) in v.steps.iter().enumerate() {
         run.step(step).map_err(|problems| fail(Some(i), &step.op, problems))?;
     }
@@ -353,7 +352,10 @@ pub fn parse_body<T: DeserializeOwned>(body: &Value) -> Result<T, OpError> {
         let path = e.path().to_string();
         let message = e.inner().to_string();
         let named = |prefix: &str| {
-            message.strip_prefix(prefix).and_then(|rest| rest.split('`').next()).map(|name| if path == "." { name.to_string() } else { format!("{path}.{name}") })
+            message
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.split('`').next())
+                .map(|name| if path == "." { name.to_string() } else { format!("{path}.{name}") })
         };
         let field = if message.starts_with("unknown field `") {
             // serde_path_to_error already ends the path with the unknown key.
@@ -631,7 +633,8 @@ impl Runner {
                         .unwrap_or_default();
                     problems.extend(subset_diff(r, &Value::Array(got)).into_iter().map(|d| format!("rules: {d}")));
                 }
-                let subset: Map<String, Value> = expect.iter().filter(|(k, _)| !CONTROL_KEYS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+                let subset: Map<String, Value> =
+                    expect.iter().filter(|(k, _)| !CONTROL_KEYS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
                 problems.extend(subset_diff(&Value::Object(subset), &result));
                 Some(result)
             }

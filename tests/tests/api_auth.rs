@@ -33,9 +33,20 @@ fn world() -> World {
     engine.set_token_verifier(Some(Arc::new(Hs256Verifier::new(SECRET).unwrap())));
     let matter = tenths_tests::simple_matter(&engine, &c());
     engine.upsert_code_type(&c(), &tenths::CodeTypeInput { external_id: "task".into(), name: "Task".into(), semantic_type: "task".into() }).unwrap();
-    engine.upsert_code(&c(), &tenths::CodeInput { external_id: "L110".into(), name: "Facts".into(), description: None, code_type_external_id: "task".into(), is_disabled: None }).unwrap();
+    engine
+        .upsert_code(
+            &c(),
+            &tenths::CodeInput { external_id: "L110".into(), name: "Facts".into(), description: None, code_type_external_id: "task".into(), is_disabled: None },
+        )
+        .unwrap();
     let scope = Scope::new(c(), owner());
-    let new = |id: u64| NewEntry { id: Some(oid(id)), initiative_id: Some(matter), summary: Some("Work".into()), duration_in_seconds: Some(600), ..Default::default() };
+    let new = |id: u64| NewEntry {
+        id: Some(oid(id)),
+        initiative_id: Some(matter),
+        summary: Some("Work".into()),
+        duration_in_seconds: Some(600),
+        ..Default::default()
+    };
     engine.create_entry(&scope, &new(EDITABLE)).unwrap();
     engine.create_entry(&scope, &new(RELEASED)).unwrap();
     engine.release_entry(&scope, &oid(RELEASED)).unwrap();
@@ -90,7 +101,12 @@ fn probe(id: &str) -> (&'static str, String, String, u16) {
         "deleteEntry" => ("DELETE", e(EDITABLE), "", 200),
         "listEntriesV1" => ("GET", format!("{cc}/entries?{win}"), "", 200),
         "exportEntriesV1" => ("GET", format!("{cc}/entries/export?{rwin}"), "", 200),
-        "releaseSucceededBatch" => ("POST", format!("{cc}/entries/release-succeeded/batch"), "{\"entries\": [{\"entryId\": \"0000000000000000000000e2\", \"externalId\": \"P1\"}]}", 207),
+        "releaseSucceededBatch" => (
+            "POST",
+            format!("{cc}/entries/release-succeeded/batch"),
+            "{\"entries\": [{\"entryId\": \"0000000000000000000000e2\", \"externalId\": \"P1\"}]}",
+            207,
+        ),
         "listEntriesV2" => ("GET", format!("/api/v2/customers/{}/entries?{win}&pageSize=10", c()), "", 200),
         "exportEntriesV2" => ("GET", format!("/api/v2/customers/{}/entries/export?{rwin}&format=csv", c()), "", 200),
         "releaseSucceeded" => ("POST", format!("{cc}/users/{}/entries/{}/release-succeeded", owner(), oid(RELEASED)), r#"{"externalId": "P1"}"#, 200),
@@ -107,7 +123,9 @@ fn probe(id: &str) -> (&'static str, String, String, u16) {
         "importClient" => ("POST", format!("{cc}/clients/import"), r#"{"externalId": "CL-2", "name": "Beta"}"#, 201),
         "importCodeType" => ("POST", format!("{cc}/code-types/import"), r#"{"externalId": "activity", "name": "Activity", "semanticType": "activity"}"#, 201),
         "importCode" => ("POST", format!("{cc}/codes/import"), r#"{"externalId": "L120", "name": "Analysis", "codeTypeExternalId": "task"}"#, 201),
-        "importInitiative" => ("POST", format!("{cc}/initiatives/import"), r#"{"externalId": "M-2", "name": "Beta", "billingType": "billable", "unitIncrements": 900}"#, 201),
+        "importInitiative" => {
+            ("POST", format!("{cc}/initiatives/import"), r#"{"externalId": "M-2", "name": "Beta", "billingType": "billable", "unitIncrements": 900}"#, 201)
+        }
         "setInitiativeCodes" => ("POST", format!("{cc}/initiatives/M-1/codes"), r#"{"codeExternalIds": ["L110"]}"#, 200),
         "setInitiativeAccess" => ("POST", format!("{cc}/initiatives/M-1/access"), r#"{"type": "deny", "userIds": ["0000000000000000000000a9"]}"#, 200),
         "setInitiativeRules" => ("POST", format!("/api/v1/validations/customers/{}/initiatives/M-1/rules", c()), r#"{"requiredCodeTypeExternalIds": []}"#, 200),

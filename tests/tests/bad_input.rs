@@ -34,8 +34,13 @@ fn world() -> World {
 /// Every row of every table, as text.
 fn snapshot(path: &std::path::Path) -> Vec<String> {
     let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let tables: Vec<String> =
-        conn.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
     let mut out = Vec::new();
     for t in tables {
         let mut stmt = conn.prepare(&format!("SELECT * FROM \"{t}\" ORDER BY 1, 2")).unwrap();
@@ -76,7 +81,9 @@ fn engine_methods_refuse_bad_values_and_change_nothing() {
     refused(&w, "unknown zone", InvalidArgument, Some("timezone"), |w| {
         w.engine.update_customer_settings(&c, &CustomerSettingsPatch { timezone: Some("Mars/Olympus".into()), ..Default::default() })
     });
-    refused(&w, "user zone", InvalidArgument, Some("timezone"), |w| w.engine.update_user_settings(&c, &oid(2), &UserSettings { timezone: Some("UTC+2".into()) }));
+    refused(&w, "user zone", InvalidArgument, Some("timezone"), |w| {
+        w.engine.update_user_settings(&c, &oid(2), &UserSettings { timezone: Some("UTC+2".into()) })
+    });
     refused(&w, "empty client id", InvalidArgument, Some("externalId"), |w| {
         w.engine.upsert_client(&c, &ClientInput { external_id: "".into(), name: "A".into(), call_sign: None, description: None })
     });
@@ -84,12 +91,25 @@ fn engine_methods_refuse_bad_values_and_change_nothing() {
         w.engine.upsert_client(&c, &ClientInput { external_id: "x".repeat(257), name: "A".into(), call_sign: None, description: None })
     });
     refused(&w, "code without type", NotFound, None, |w| {
-        w.engine.upsert_code(&c, &CodeInput { external_id: "A1".into(), name: "A".into(), description: None, code_type_external_id: "nope".into(), is_disabled: None })
+        w.engine.upsert_code(
+            &c,
+            &CodeInput { external_id: "A1".into(), name: "A".into(), description: None, code_type_external_id: "nope".into(), is_disabled: None },
+        )
     });
     refused(&w, "increment 86401", InvalidArgument, Some("unitIncrements"), |w| {
         w.engine.upsert_initiative(
             &c,
-            &InitiativeInput { external_id: "M-9".into(), name: "M".into(), description: None, call_sign: None, client_external_id: None, billing_type: BillingType::Billable, unit_increments: 86_401, status: None, kind: None },
+            &InitiativeInput {
+                external_id: "M-9".into(),
+                name: "M".into(),
+                description: None,
+                call_sign: None,
+                client_external_id: None,
+                billing_type: BillingType::Billable,
+                unit_increments: 86_401,
+                status: None,
+                kind: None,
+            },
         )
     });
     refused(&w, "codes of unknown matter", NotFound, None, |w| w.engine.set_initiative_codes(&c, "M-404", &[]));
@@ -106,7 +126,12 @@ fn engine_methods_refuse_bad_values_and_change_nothing() {
             &w.scope,
             &NewEntry {
                 duration_in_seconds: Some(60),
-                sources: vec![SourceInput { kind: SourceKind::Call, started_at: ts("2026-03-10T09:00:00Z"), ended_at: ts("2026-03-10T09:10:00Z"), title: None }],
+                sources: vec![SourceInput {
+                    kind: SourceKind::Call,
+                    started_at: ts("2026-03-10T09:00:00Z"),
+                    ended_at: ts("2026-03-10T09:10:00Z"),
+                    title: None,
+                }],
                 ..Default::default()
             },
         )
@@ -114,16 +139,34 @@ fn engine_methods_refuse_bad_values_and_change_nothing() {
     refused(&w, "source ends before it starts", InvalidArgument, Some("sources[0].endedAt"), |w| {
         w.engine.create_entry(
             &w.scope,
-            &NewEntry { sources: vec![SourceInput { kind: SourceKind::Call, started_at: ts("2026-03-10T09:00:00Z"), ended_at: ts("2026-03-10T08:00:00Z"), title: None }], ..Default::default() },
+            &NewEntry {
+                sources: vec![SourceInput {
+                    kind: SourceKind::Call,
+                    started_at: ts("2026-03-10T09:00:00Z"),
+                    ended_at: ts("2026-03-10T08:00:00Z"),
+                    title: None,
+                }],
+                ..Default::default()
+            },
         )
     });
     refused(&w, "source of 26 hours", InvalidArgument, Some("sources[0].endedAt"), |w| {
         w.engine.create_entry(
             &w.scope,
-            &NewEntry { sources: vec![SourceInput { kind: SourceKind::Call, started_at: ts("2026-03-09T09:00:00Z"), ended_at: ts("2026-03-10T11:00:00Z"), title: None }], ..Default::default() },
+            &NewEntry {
+                sources: vec![SourceInput {
+                    kind: SourceKind::Call,
+                    started_at: ts("2026-03-09T09:00:00Z"),
+                    ended_at: ts("2026-03-10T11:00:00Z"),
+                    title: None,
+                }],
+                ..Default::default()
+            },
         )
     });
-    refused(&w, "huge summary", InvalidArgument, Some("summary"), |w| w.engine.create_entry(&w.scope, &NewEntry { summary: Some(big.clone()), ..Default::default() }));
+    refused(&w, "huge summary", InvalidArgument, Some("summary"), |w| {
+        w.engine.create_entry(&w.scope, &NewEntry { summary: Some(big.clone()), ..Default::default() })
+    });
     refused(&w, "unknown code on create", NotFound, None, |w| w.engine.create_entry(&w.scope, &NewEntry { code_ids: vec![oid(999)], ..Default::default() }));
     refused(&w, "same id, other body", Conflict, None, |w| {
         w.engine.create_entry(&w.scope, &NewEntry { id: Some(w.entry), summary: Some("another".into()), ..Default::default() })
@@ -146,18 +189,23 @@ fn engine_methods_refuse_bad_values_and_change_nothing() {
     refused(&w, "edit in another tenant", NotFound, None, |w| {
         w.engine.edit_entry(&Scope::new(oid(9), oid(2)), &w.entry, &EntryPatch { summary: Some("mine now".into()), ..Default::default() })
     });
-    refused(&w, "edit of a locked entry", Locked, None, |w| w.engine.edit_entry(&w.scope, &w.released, &EntryPatch { summary: Some("late".into()), ..Default::default() }));
+    refused(&w, "edit of a locked entry", Locked, None, |w| {
+        w.engine.edit_entry(&w.scope, &w.released, &EntryPatch { summary: Some("late".into()), ..Default::default() })
+    });
     refused(&w, "delete of a locked entry", Locked, None, |w| w.engine.delete_entry(&w.scope, &w.released));
     refused(&w, "release twice", Conflict, None, |w| w.engine.release_entry(&w.scope, &w.released));
     refused(&w, "release-failed without messages", InvalidArgument, Some("errors"), |w| w.engine.release_failed(&c, None, &w.released, &[]));
     refused(&w, "release-failed with a blank message", InvalidArgument, Some("errors[0]"), |w| w.engine.release_failed(&c, None, &w.released, &[" ".into()]));
     refused(&w, "release-failed of an unreleased entry", Conflict, None, |w| w.engine.release_failed(&c, None, &w.entry, &["no".into()]));
-    refused(&w, "release-succeeded with an empty PMS id", InvalidArgument, Some("externalId"), |w| w.engine.release_succeeded(&c, None, &w.released, Some(""), None));
+    refused(&w, "release-succeeded with an empty PMS id", InvalidArgument, Some("externalId"), |w| {
+        w.engine.release_succeeded(&c, None, &w.released, Some(""), None)
+    });
     refused(&w, "release-succeeded of an unreleased entry", Conflict, None, |w| w.engine.release_succeeded(&c, None, &w.entry, Some("P1"), None));
     refused(&w, "release-succeeded for the wrong user", NotFound, None, |w| w.engine.release_succeeded(&c, Some(&oid(3)), &w.released, Some("P1"), None));
     refused(&w, "batch over 1000", TooLarge, None, |w| {
-        let items: Vec<ReleaseSucceededItem> =
-            (0..1001).map(|_| ReleaseSucceededItem { entry_id: w.released.to_string(), user_id: None, external_id: None, re_release_failed_messages: None }).collect();
+        let items: Vec<ReleaseSucceededItem> = (0..1001)
+            .map(|_| ReleaseSucceededItem { entry_id: w.released.to_string(), user_id: None, external_id: None, re_release_failed_messages: None })
+            .collect();
         w.engine.release_succeeded_batch(&c, &items)
     });
     refused(&w, "unrelease of an editable entry", Conflict, None, |w| w.engine.unrelease(&w.scope, &w.entry));
@@ -193,7 +241,10 @@ fn wire_inputs_refuse_unknown_fields_bad_ids_and_bad_numbers() {
     let ok: EntryPatch = serde_json::from_str(r#"{"unitIncrementCountAdjustments": 2.0, "initiativeId": "62F6BA1E3C0A4B0012345ABC"}"#).unwrap();
     assert_eq!(ok.unit_increment_count_adjustments, Some(2));
     assert_eq!(ok.initiative_id.unwrap().as_str(), "62f6ba1e3c0a4b0012345abc");
-    assert!(serde_json::from_str::<NewEntry>(r#"{"sources": [{"kind": "telepathy", "startedAt": "2026-03-10T09:00:00Z", "endedAt": "2026-03-10T09:10:00Z"}]}"#).is_err());
+    assert!(serde_json::from_str::<NewEntry>(
+        r#"{"sources": [{"kind": "telepathy", "startedAt": "2026-03-10T09:00:00Z", "endedAt": "2026-03-10T09:10:00Z"}]}"#
+    )
+    .is_err());
     assert!(serde_json::from_str::<NewEntry>(r#"{"sources": [{"kind": "call", "startedAt": "yesterday", "endedAt": "2026-03-10T09:10:00Z"}]}"#).is_err());
     assert!(serde_json::from_str::<InitiativeInput>(r#"{"externalId": "M", "name": "M", "billingType": "free", "unitIncrements": 360}"#).is_err());
 }

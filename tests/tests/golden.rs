@@ -18,7 +18,16 @@ fn fixture() -> Fixture {
     let client = engine.list_clients(&customer).unwrap()[0].id;
     engine.upsert_code_type(&customer, &CodeTypeInput { external_id: "task".into(), name: "Task".into(), semantic_type: "task".into() }).unwrap();
     let code = engine
-        .upsert_code(&customer, &CodeInput { external_id: "L110".into(), name: "Fact investigation".into(), description: None, code_type_external_id: "task".into(), is_disabled: None })
+        .upsert_code(
+            &customer,
+            &CodeInput {
+                external_id: "L110".into(),
+                name: "Fact investigation".into(),
+                description: None,
+                code_type_external_id: "task".into(),
+                is_disabled: None,
+            },
+        )
         .unwrap();
     let (e, _) = engine
         .create_entry(
@@ -29,7 +38,12 @@ fn fixture() -> Fixture {
                 summary: Some("Reviewed the contract".into()),
                 notes: Some("Clause 7 needs a second look".into()),
                 code_ids: vec![code.id],
-                sources: vec![SourceInput { kind: SourceKind::Document, started_at: ts("2026-03-10T09:00:00Z"), ended_at: ts("2026-03-10T09:07:00.500Z"), title: Some("contract.docx".into()) }],
+                sources: vec![SourceInput {
+                    kind: SourceKind::Document,
+                    started_at: ts("2026-03-10T09:00:00Z"),
+                    ended_at: ts("2026-03-10T09:07:00.500Z"),
+                    title: Some("contract.docx".into()),
+                }],
                 ..Default::default()
             },
         )
@@ -39,7 +53,11 @@ fn fixture() -> Fixture {
     clock.set(ts("2026-03-10T18:10:00Z"));
     let e = engine.release_succeeded(&customer, None, &e.id, Some("PMS-1001"), None).unwrap();
     let source = e.sources[0].id.to_string();
-    Fixture { engine, entry: e, subs: vec![("{MATTER}", matter.to_string()), ("{CLIENT}", client.to_string()), ("{CODE}", code.id.to_string()), ("{SOURCE}", source)] }
+    Fixture {
+        engine,
+        entry: e,
+        subs: vec![("{MATTER}", matter.to_string()), ("{CLIENT}", client.to_string()), ("{CODE}", code.id.to_string()), ("{SOURCE}", source)],
+    }
 }
 
 fn expected(f: &Fixture, text: &str) -> serde_json::Value {

@@ -64,7 +64,11 @@ fn every_documented_operation_is_routed() {
     let mut count = 0;
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for (method, _) in ops.as_object().unwrap() {
-            let concrete = path.replace("{customerId}", &oid(1).to_string()).replace("{userId}", &oid(2).to_string()).replace("{entryId}", &oid(3).to_string()).replace("{initiativeExternalId}", "M-1");
+            let concrete = path
+                .replace("{customerId}", &oid(1).to_string())
+                .replace("{userId}", &oid(2).to_string())
+                .replace("{entryId}", &oid(3).to_string())
+                .replace("{initiativeExternalId}", "M-1");
             let r = engine.request(&Request::new(&method.to_ascii_uppercase(), &concrete, Vec::new()).with_principal(admin.clone()));
             let body = r.body_json();
             let unrouted = r.status == 405 || (r.status == 404 && body["error"]["message"].as_str().unwrap_or("").starts_with("route not found"));

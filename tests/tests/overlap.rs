@@ -58,7 +58,12 @@ fn an_update_reads_only_its_neighbours_among_100k_entries() {
         .map(|i| {
             let start = tenths::Timestamp::from_millis(base + i * hour).unwrap();
             let end = tenths::Timestamp::from_millis(base + i * hour + hour / 2).unwrap();
-            NewEntry { initiative_id: Some(matter), summary: Some("x".into()), sources: vec![SourceInput { kind: SourceKind::Email, started_at: start, ended_at: end, title: None }], ..Default::default() }
+            NewEntry {
+                initiative_id: Some(matter),
+                summary: Some("x".into()),
+                sources: vec![SourceInput { kind: SourceKind::Email, started_at: start, ended_at: end, title: None }],
+                ..Default::default()
+            }
         })
         .collect();
     engine.import_entries(&scope, &inputs).unwrap();
@@ -69,7 +74,15 @@ fn an_update_reads_only_its_neighbours_among_100k_entries() {
     clock.set(ts("2030-01-02T00:00:00Z"));
     let before = tenths::engine::overlap_rows_visited(&engine);
     let (e, _) = engine
-        .create_entry(&scope, &NewEntry { initiative_id: Some(matter), summary: Some("y".into()), sources: vec![SourceInput { kind: SourceKind::Call, started_at: start, ended_at: end, title: None }], ..Default::default() })
+        .create_entry(
+            &scope,
+            &NewEntry {
+                initiative_id: Some(matter),
+                summary: Some("y".into()),
+                sources: vec![SourceInput { kind: SourceKind::Call, started_at: start, ended_at: end, title: None }],
+                ..Default::default()
+            },
+        )
         .unwrap();
     let visited = tenths::engine::overlap_rows_visited(&engine) - before;
     assert_eq!(e.overlap_time_in_seconds, 15 * 60 + 15 * 60);

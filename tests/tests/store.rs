@@ -32,7 +32,8 @@ fn frozen_v1_fixture_opens_and_keeps_its_data() {
     assert_eq!(released.external_id.as_deref(), Some("PMS-77"));
     assert_eq!(released.unit_increment_count(), 2);
     // The migrated database is writable with today's code.
-    let edited = engine.edit_entry(&scope, &e.id, &tenths::EntryPatch { summary: Some("Reviewed and marked up the contract".into()), ..Default::default() }).unwrap();
+    let edited =
+        engine.edit_entry(&scope, &e.id, &tenths::EntryPatch { summary: Some("Reviewed and marked up the contract".into()), ..Default::default() }).unwrap();
     assert_eq!(edited.version, 2);
     engine.close().unwrap();
     let conn = rusqlite::Connection::open(&path).unwrap();
@@ -88,7 +89,10 @@ fn data_survives_reopen_and_closed_engine_answers_closed() {
     let engine = Engine::open(&path).unwrap();
     let matter = tenths_tests::simple_matter(&engine, &customer);
     let (e, created) = engine
-        .create_entry(&scope, &tenths::NewEntry { initiative_id: Some(matter), summary: Some("Drafted".into()), duration_in_seconds: Some(420), ..Default::default() })
+        .create_entry(
+            &scope,
+            &tenths::NewEntry { initiative_id: Some(matter), summary: Some("Drafted".into()), duration_in_seconds: Some(420), ..Default::default() },
+        )
         .unwrap();
     assert!(created);
     engine.close().unwrap();
@@ -115,7 +119,15 @@ fn readers_see_committed_writes_across_threads() {
                 let scope = Scope::new(customer, oid(100 + t));
                 for i in 0..25 {
                     let (e, _) = engine
-                        .create_entry(&scope, &tenths::NewEntry { initiative_id: Some(matter), summary: Some(format!("task {i}")), duration_in_seconds: Some(360), ..Default::default() })
+                        .create_entry(
+                            &scope,
+                            &tenths::NewEntry {
+                                initiative_id: Some(matter),
+                                summary: Some(format!("task {i}")),
+                                duration_in_seconds: Some(360),
+                                ..Default::default()
+                            },
+                        )
                         .unwrap();
                     assert_eq!(engine.get_entry(&scope, &e.id).unwrap().id, e.id);
                 }
@@ -125,6 +137,8 @@ fn readers_see_committed_writes_across_threads() {
     for h in handles {
         h.join().unwrap();
     }
-    let all = engine.list_updated(&customer, tenths::Window::new(tenths_tests::ts("2000-01-01T00:00:00Z"), tenths_tests::ts("2999-01-01T00:00:00Z")).unwrap()).unwrap();
+    let all = engine
+        .list_updated(&customer, tenths::Window::new(tenths_tests::ts("2000-01-01T00:00:00Z"), tenths_tests::ts("2999-01-01T00:00:00Z")).unwrap())
+        .unwrap();
     assert_eq!(all.len(), 100);
 }

@@ -63,6 +63,7 @@ fn bodies_are_refused_naming_the_field() {
     assert_eq!(e.field.as_deref(), Some("unitIncrementCountAdjustments"));
     let e = vectors::parse_body::<tenths::ClientInput>(&json!({"name": "x"})).unwrap_err();
     assert_eq!(e.field.as_deref(), Some("externalId"));
-    let e = vectors::parse_body::<tenths::NewEntry>(&json!({"sources": [{"kind": "email", "startedAt": "2026-01-01T00:00:00Z", "endedAt": "nope"}]})).unwrap_err();
+    let e =
+        vectors::parse_body::<tenths::NewEntry>(&json!({"sources": [{"kind": "email", "startedAt": "2026-01-01T00:00:00Z", "endedAt": "nope"}]})).unwrap_err();
     assert_eq!(e.field.as_deref(), Some("sources[0].endedAt"));
 }

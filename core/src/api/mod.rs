@@ -160,7 +160,8 @@ pub fn handle(engine: &Engine, verifier: Option<&dyn Verifier>, request: &Reques
     match outcome {
         Ok(response) => response,
         Err(payload) => {
-            let what = payload.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| payload.downcast_ref::<String>().cloned()).unwrap_or_else(|| "panic".into());
+            let what =
+                payload.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| payload.downcast_ref::<String>().cloned()).unwrap_or_else(|| "panic".into());
             error_response(&TenthsError::Storage { reason: format!("internal error: {what}") })
         }
     }

@@ -59,9 +59,15 @@ fn schemas() -> Value {
         m.insert(k.to_string(), v);
     };
     put("ObjectId", json!({"type": "string", "pattern": "^[0-9a-fA-F]{24}$", "description": "24 hexadecimal characters; emitted lower case."}));
-    put("DateTime", json!({"type": "string", "format": "date-time", "pattern": DATE_TIME_PATTERN, "description": "RFC 3339 with any offset (years 1971–9998 on input); emitted in UTC with Z."}));
+    put(
+        "DateTime",
+        json!({"type": "string", "format": "date-time", "pattern": DATE_TIME_PATTERN, "description": "RFC 3339 with any offset (years 1971–9998 on input); emitted in UTC with Z."}),
+    );
     put("Date", json!({"type": "string", "format": "date", "pattern": DATE_PATTERN}));
-    put("ExternalId", json!({"type": "string", "minLength": 1, "maxLength": 256, "pattern": EXTERNAL_ID_PATTERN, "description": "A PMS-side id: 1–256 characters, not blank, no control characters."}));
+    put(
+        "ExternalId",
+        json!({"type": "string", "minLength": 1, "maxLength": 256, "pattern": EXTERNAL_ID_PATTERN, "description": "A PMS-side id: 1–256 characters, not blank, no control characters."}),
+    );
     put(
         "Error",
         object(
@@ -71,12 +77,30 @@ fn schemas() -> Value {
                 "message": {"type": "string"}, "field": {"type": "string"}, "details": array(s("RuleFailure"))}}}),
         ),
     );
-    put("RuleFailure", object(&["rule", "title", "description"], json!({"rule": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"}})));
-    put("ReleaseFailure", object(&["originalMessage", "title", "description"], json!({"originalMessage": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"}})));
-    put("StatusInfo", object(&["status"], json!({"status": {"type": "string", "enum": status_enum}, "validationFailedErrors": array(s("RuleFailure")), "releaseFailedErrors": array(s("ReleaseFailure"))})));
+    put(
+        "RuleFailure",
+        object(&["rule", "title", "description"], json!({"rule": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"}})),
+    );
+    put(
+        "ReleaseFailure",
+        object(
+            &["originalMessage", "title", "description"],
+            json!({"originalMessage": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"}}),
+        ),
+    );
+    put(
+        "StatusInfo",
+        object(
+            &["status"],
+            json!({"status": {"type": "string", "enum": status_enum}, "validationFailedErrors": array(s("RuleFailure")), "releaseFailedErrors": array(s("ReleaseFailure"))}),
+        ),
+    );
     put(
         "ClientProps",
-        object(&["_id", "externalId", "name"], json!({"_id": s("ObjectId"), "externalId": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"}, "callSign": {"type": "string"}})),
+        object(
+            &["_id", "externalId", "name"],
+            json!({"_id": s("ObjectId"), "externalId": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"}, "callSign": {"type": "string"}}),
+        ),
     );
     put(
         "InitiativeProps",
@@ -96,14 +120,38 @@ fn schemas() -> Value {
         ),
     );
     let source_kind = json!({"type": "string", "enum": ["email", "document", "call", "meeting", "research", "manual", "timer"]});
-    put("Source", object(&["_id", "kind", "startedAt"], json!({"_id": s("ObjectId"), "kind": source_kind, "startedAt": s("DateTime"), "endedAt": s("DateTime"), "title": {"type": "string"}})));
+    put(
+        "Source",
+        object(
+            &["_id", "kind", "startedAt"],
+            json!({"_id": s("ObjectId"), "kind": source_kind, "startedAt": s("DateTime"), "endedAt": s("DateTime"), "title": {"type": "string"}}),
+        ),
+    );
     put(
         "FullEntry",
         object(
             &[
-                "_id", "customerId", "userId", "statusInfo", "creationMethod", "createdAsTimer", "workDate", "isLocked", "summary", "unitIncrementCountFromSources",
-                "unitIncrementCountAdjustments", "incrementDurationInSeconds", "workCodes", "createdAt", "updatedAt", "hasOverlap", "overlapTimeInSeconds", "isDeleted",
-                "releaseCount", "timerDurationAdjustmentInSeconds", "sources",
+                "_id",
+                "customerId",
+                "userId",
+                "statusInfo",
+                "creationMethod",
+                "createdAsTimer",
+                "workDate",
+                "isLocked",
+                "summary",
+                "unitIncrementCountFromSources",
+                "unitIncrementCountAdjustments",
+                "incrementDurationInSeconds",
+                "workCodes",
+                "createdAt",
+                "updatedAt",
+                "hasOverlap",
+                "overlapTimeInSeconds",
+                "isDeleted",
+                "releaseCount",
+                "timerDurationAdjustmentInSeconds",
+                "sources",
             ],
             json!({
                 "_id": s("ObjectId"), "customerId": s("ObjectId"), "userId": s("ObjectId"), "enrichmentCorrelationId": {"type": "string"},
@@ -120,7 +168,21 @@ fn schemas() -> Value {
     put(
         "FlatEntry",
         object(
-            &["entryId", "customerId", "userId", "creationMethod", "workDate", "createdAt", "updatedAt", "summary", "unitIncrementCount", "incrementDurationInSeconds", "isDeleted", "releaseCount", "codes"],
+            &[
+                "entryId",
+                "customerId",
+                "userId",
+                "creationMethod",
+                "workDate",
+                "createdAt",
+                "updatedAt",
+                "summary",
+                "unitIncrementCount",
+                "incrementDurationInSeconds",
+                "isDeleted",
+                "releaseCount",
+                "codes",
+            ],
             json!({
                 "entryId": s("ObjectId"), "externalId": {"type": "string"}, "customerId": s("ObjectId"), "userId": s("ObjectId"), "creationMethod": {"type": "string"},
                 "releasedBy": s("ObjectId"), "createdBy": s("ObjectId"), "workDate": s("Date"), "createdAt": s("DateTime"), "updatedAt": s("DateTime"),
@@ -184,10 +246,22 @@ fn schemas() -> Value {
     put("ReleaseDayBody", input(&["workDate"], json!({"workDate": s("Date"), "mode": {"type": "string", "enum": ["all-or-nothing", "ready-subset"]}})));
     put(
         "ReleaseDayResult",
-        object(&["released", "notReady"], json!({"released": array(s("ObjectId")), "notReady": array(object(&["entryId", "errors"], json!({"entryId": s("ObjectId"), "errors": array(s("RuleFailure"))})))})),
+        object(
+            &["released", "notReady"],
+            json!({"released": array(s("ObjectId")), "notReady": array(object(&["entryId", "errors"], json!({"entryId": s("ObjectId"), "errors": array(s("RuleFailure"))})))}),
+        ),
     );
-    put("ReleaseSucceededBody", input(&[], json!({"externalId": s("ExternalId"), "reReleaseFailedMessages": {"type": "array", "maxItems": 1000, "items": text(10_000)}})));
-    put("ReleaseFailedBody", input(&["errors"], json!({"errors": {"type": "array", "minItems": 1, "maxItems": 1000, "items": {"type": "string", "minLength": 1, "maxLength": 10_000, "pattern": NAME_PATTERN}}})));
+    put(
+        "ReleaseSucceededBody",
+        input(&[], json!({"externalId": s("ExternalId"), "reReleaseFailedMessages": {"type": "array", "maxItems": 1000, "items": text(10_000)}})),
+    );
+    put(
+        "ReleaseFailedBody",
+        input(
+            &["errors"],
+            json!({"errors": {"type": "array", "minItems": 1, "maxItems": 1000, "items": {"type": "string", "minLength": 1, "maxLength": 10_000, "pattern": NAME_PATTERN}}}),
+        ),
+    );
     // Items are checked one by one and answered in the 207 results, so their values are free-form
     // here: a bad id or PMS id is that item's `invalid_argument`, never the whole batch's 400.
     let item = input(
@@ -200,16 +274,31 @@ fn schemas() -> Value {
     );
     put(
         "BatchResults",
-        object(&["results"], json!({"results": array(object(&["entryId", "status"], json!({"entryId": {"type": "string"}, "status": {"type": "string"}, "error": {"type": "string"}})))})),
+        object(
+            &["results"],
+            json!({"results": array(object(&["entryId", "status"], json!({"entryId": {"type": "string"}, "status": {"type": "string"}, "error": {"type": "string"}})))}),
+        ),
     );
-    put("ClientInput", input(&["externalId", "name"], json!({"externalId": s("ExternalId"), "name": name(), "callSign": text(1_000), "description": text(1_000)})));
-    put("Client", object(&["_id", "externalId", "name"], json!({"_id": s("ObjectId"), "externalId": {"type": "string"}, "name": {"type": "string"}, "callSign": {"type": "string"}, "description": {"type": "string"}})));
-    put("ClientList", array(s("Client")));
     put(
-        "CodeTypeInput",
-        input(&["externalId", "name", "semanticType"], json!({"externalId": s("ExternalId"), "name": name(), "semanticType": name()})),
+        "ClientInput",
+        input(&["externalId", "name"], json!({"externalId": s("ExternalId"), "name": name(), "callSign": text(1_000), "description": text(1_000)})),
     );
-    put("CodeType", object(&["_id", "externalId", "name", "semanticType"], json!({"_id": s("ObjectId"), "externalId": {"type": "string"}, "name": {"type": "string"}, "semanticType": {"type": "string"}})));
+    put(
+        "Client",
+        object(
+            &["_id", "externalId", "name"],
+            json!({"_id": s("ObjectId"), "externalId": {"type": "string"}, "name": {"type": "string"}, "callSign": {"type": "string"}, "description": {"type": "string"}}),
+        ),
+    );
+    put("ClientList", array(s("Client")));
+    put("CodeTypeInput", input(&["externalId", "name", "semanticType"], json!({"externalId": s("ExternalId"), "name": name(), "semanticType": name()})));
+    put(
+        "CodeType",
+        object(
+            &["_id", "externalId", "name", "semanticType"],
+            json!({"_id": s("ObjectId"), "externalId": {"type": "string"}, "name": {"type": "string"}, "semanticType": {"type": "string"}}),
+        ),
+    );
     put(
         "CodeInput",
         input(
@@ -352,8 +441,10 @@ pub fn document() -> Value {
         let mut responses = Map::new();
         for (status, schema) in r.responses {
             let body = match (r.id, schema) {
-                ("exportEntriesV2", Some(name)) => json!({"description": "The page.", "content": {"application/json": {"schema": s(name)}, "text/csv": {"schema": {"type": "string"}}},
-                    "headers": {"X-Next-Cursor": {"description": "With format=csv: the cursor of the next page, when more may follow.", "schema": s("ObjectId")}}}),
+                ("exportEntriesV2", Some(name)) => {
+                    json!({"description": "The page.", "content": {"application/json": {"schema": s(name)}, "text/csv": {"schema": {"type": "string"}}},
+                    "headers": {"X-Next-Cursor": {"description": "With format=csv: the cursor of the next page, when more may follow.", "schema": s("ObjectId")}}})
+                }
                 ("listEntriesV1", Some(name)) => json!({"description": "The entries.", "content": {"application/json": {"schema": s(name)}},
                     "headers": {"Deprecation": {"description": "Always true: use the v2 list.", "schema": {"type": "string", "enum": ["true"]}}}}),
                 (_, Some(name)) => json!({"description": "Success.", "content": {"application/json": {"schema": s(name)}}}),

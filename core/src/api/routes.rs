@@ -77,7 +77,12 @@ const WINDOW_UPDATED_PAGED: [QueryParam; 4] = [
     WINDOW_UPDATED[0],
     WINDOW_UPDATED[1],
     QueryParam { name: "pageSize", required: false, kind: ParamKind::PageSize, description: "Items per page, 1..100 (100)." },
-    QueryParam { name: "cursor", required: false, kind: ParamKind::ObjectId, description: "The _id after which to continue (nextCursor of the previous page)." },
+    QueryParam {
+        name: "cursor",
+        required: false,
+        kind: ParamKind::ObjectId,
+        description: "The _id after which to continue (nextCursor of the previous page).",
+    },
 ];
 const WINDOW_RELEASED: [QueryParam; 2] = [
     QueryParam { name: "releasedAfter", required: true, kind: ParamKind::DateTime, description: "Exclusive lower bound of lastReleasePendingAt." },
@@ -94,7 +99,8 @@ const WORK_DATES: [QueryParam; 2] = [
     QueryParam { name: "workDateFrom", required: true, kind: ParamKind::Date, description: "First work date (inclusive)." },
     QueryParam { name: "workDateTo", required: true, kind: ParamKind::Date, description: "Last work date (inclusive)." },
 ];
-const TOTALS: [QueryParam; 3] = [WORK_DATES[0], WORK_DATES[1], QueryParam { name: "userId", required: false, kind: ParamKind::ObjectId, description: "Only this user." }];
+const TOTALS: [QueryParam; 3] =
+    [WORK_DATES[0], WORK_DATES[1], QueryParam { name: "userId", required: false, kind: ParamKind::ObjectId, description: "Only this user." }];
 
 const PUBLIC_ENTRY: &str = "/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}";
 
@@ -109,41 +115,352 @@ pub static ROUTES: &[RouteSpec] = &[
     route!("health", "GET", "/healthz", Access::Open, None, "Liveness probe.", &[], None, &[(200, Some("Health"))]),
     route!("openapi", "GET", "/openapi.json", Access::Open, None, "This OpenAPI document.", &[], None, &[(200, Some("OpenApiDocument"))]),
     // Seed routes.
-    route!("unrelease", "POST", "/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}/unrelease", Access::UserScope, Some("S1"), "Unrelease an entry: unlock and re-validate it.", &[], None, &[(200, None)]),
-    route!("overrideEntry", "PATCH", "/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}/override", Access::UserScope, Some("S2"), "Override an entry's summary, units, matter, codes or work date.", &[], Some(("OverrideBody", true)), &[(200, Some("FlatEntry"))]),
+    route!(
+        "unrelease",
+        "POST",
+        "/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}/unrelease",
+        Access::UserScope,
+        Some("S1"),
+        "Unrelease an entry: unlock and re-validate it.",
+        &[],
+        None,
+        &[(200, None)]
+    ),
+    route!(
+        "overrideEntry",
+        "PATCH",
+        "/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}/override",
+        Access::UserScope,
+        Some("S2"),
+        "Override an entry's summary, units, matter, codes or work date.",
+        &[],
+        Some(("OverrideBody", true)),
+        &[(200, Some("FlatEntry"))]
+    ),
     route!("deleteEntry", "DELETE", PUBLIC_ENTRY, Access::UserScope, Some("S3"), "Soft-delete an entry.", &[], None, &[(200, Some("FullEntry"))]),
-    RouteSpec { id: "listEntriesV1", method: "GET", path: "/api/v1/customers/{customerId}/entries", access: Access::Connector, seed: Some("S4"), summary: "Entries updated in a window (deprecated: use v2).", query: &WINDOW_UPDATED, body: None, responses: &[(200, Some("FlatEntryList"))], deprecated: true },
-    route!("exportEntriesV1", "GET", "/api/v1/customers/{customerId}/entries/export", Access::Connector, Some("S6"), "Entries released in a window, still released.", &WINDOW_RELEASED, None, &[(200, Some("ExportItemList"))]),
-    route!("releaseSucceededBatch", "POST", "/api/v1/customers/{customerId}/entries/release-succeeded/batch", Access::Connector, Some("S8"), "Report many successful releases; one result per item, in order.", &[], Some(("BatchReleaseSucceededBody", true)), &[(207, Some("BatchResults"))]),
-    route!("listEntriesV2", "GET", "/api/v2/customers/{customerId}/entries", Access::Connector, Some("S5"), "Entries updated in a window, by _id, in pages.", &WINDOW_UPDATED_PAGED, None, &[(200, Some("FlatEntryPage"))]),
-    route!("exportEntriesV2", "GET", "/api/v2/customers/{customerId}/entries/export", Access::Connector, Some("S7"), "Entries released in a window, by _id, in pages (JSON or CSV).", &WINDOW_RELEASED_PAGED, None, &[(200, Some("ExportPage"))]),
-    route!("releaseSucceeded", "POST", "/api/v1/customers/{customerId}/users/{userId}/entries/{entryId}/release-succeeded", Access::Connector, Some("S9"), "Report a successful release (a repeat with the same externalId is a no-op).", &[], Some(("ReleaseSucceededBody", false)), &[(200, None)]),
-    route!("releaseFailed", "POST", "/api/v1/customers/{customerId}/users/{userId}/entries/{entryId}/release-failed", Access::Connector, Some("S10"), "Report a failed release with the PMS messages.", &[], Some(("ReleaseFailedBody", true)), &[(200, None)]),
+    RouteSpec {
+        id: "listEntriesV1",
+        method: "GET",
+        path: "/api/v1/customers/{customerId}/entries",
+        access: Access::Connector,
+        seed: Some("S4"),
+        summary: "Entries updated in a window (deprecated: use v2).",
+        query: &WINDOW_UPDATED,
+        body: None,
+        responses: &[(200, Some("FlatEntryList"))],
+        deprecated: true,
+    },
+    route!(
+        "exportEntriesV1",
+        "GET",
+        "/api/v1/customers/{customerId}/entries/export",
+        Access::Connector,
+        Some("S6"),
+        "Entries released in a window, still released.",
+        &WINDOW_RELEASED,
+        None,
+        &[(200, Some("ExportItemList"))]
+    ),
+    route!(
+        "releaseSucceededBatch",
+        "POST",
+        "/api/v1/customers/{customerId}/entries/release-succeeded/batch",
+        Access::Connector,
+        Some("S8"),
+        "Report many successful releases; one result per item, in order.",
+        &[],
+        Some(("BatchReleaseSucceededBody", true)),
+        &[(207, Some("BatchResults"))]
+    ),
+    route!(
+        "listEntriesV2",
+        "GET",
+        "/api/v2/customers/{customerId}/entries",
+        Access::Connector,
+        Some("S5"),
+        "Entries updated in a window, by _id, in pages.",
+        &WINDOW_UPDATED_PAGED,
+        None,
+        &[(200, Some("FlatEntryPage"))]
+    ),
+    route!(
+        "exportEntriesV2",
+        "GET",
+        "/api/v2/customers/{customerId}/entries/export",
+        Access::Connector,
+        Some("S7"),
+        "Entries released in a window, by _id, in pages (JSON or CSV).",
+        &WINDOW_RELEASED_PAGED,
+        None,
+        &[(200, Some("ExportPage"))]
+    ),
+    route!(
+        "releaseSucceeded",
+        "POST",
+        "/api/v1/customers/{customerId}/users/{userId}/entries/{entryId}/release-succeeded",
+        Access::Connector,
+        Some("S9"),
+        "Report a successful release (a repeat with the same externalId is a no-op).",
+        &[],
+        Some(("ReleaseSucceededBody", false)),
+        &[(200, None)]
+    ),
+    route!(
+        "releaseFailed",
+        "POST",
+        "/api/v1/customers/{customerId}/users/{userId}/entries/{entryId}/release-failed",
+        Access::Connector,
+        Some("S10"),
+        "Report a failed release with the PMS messages.",
+        &[],
+        Some(("ReleaseFailedBody", true)),
+        &[(200, None)]
+    ),
     // Entries (extensions).
-    route!("releaseDay", "POST", "/api/v1/public/customers/{customerId}/users/{userId}/entries/release-day", Access::UserScope, None, "Release every entry of a work date: all or nothing, or the ready subset.", &[], Some(("ReleaseDayBody", true)), &[(200, Some("ReleaseDayResult"))]),
-    route!("createEntry", "POST", "/api/v1/public/customers/{customerId}/users/{userId}/entries", Access::UserScope, None, "Create an entry (a repeat with the same _id and body answers 200).", &[], Some(("NewEntry", true)), &[(201, Some("FullEntry")), (200, Some("FullEntry"))]),
-    route!("listUserEntries", "GET", "/api/v1/public/customers/{customerId}/users/{userId}/entries", Access::UserScope, None, "The user's entries by work date.", &WORK_DATES, None, &[(200, Some("FullEntryList"))]),
+    route!(
+        "releaseDay",
+        "POST",
+        "/api/v1/public/customers/{customerId}/users/{userId}/entries/release-day",
+        Access::UserScope,
+        None,
+        "Release every entry of a work date: all or nothing, or the ready subset.",
+        &[],
+        Some(("ReleaseDayBody", true)),
+        &[(200, Some("ReleaseDayResult"))]
+    ),
+    route!(
+        "createEntry",
+        "POST",
+        "/api/v1/public/customers/{customerId}/users/{userId}/entries",
+        Access::UserScope,
+        None,
+        "Create an entry (a repeat with the same _id and body answers 200).",
+        &[],
+        Some(("NewEntry", true)),
+        &[(201, Some("FullEntry")), (200, Some("FullEntry"))]
+    ),
+    route!(
+        "listUserEntries",
+        "GET",
+        "/api/v1/public/customers/{customerId}/users/{userId}/entries",
+        Access::UserScope,
+        None,
+        "The user's entries by work date.",
+        &WORK_DATES,
+        None,
+        &[(200, Some("FullEntryList"))]
+    ),
     route!("getEntry", "GET", PUBLIC_ENTRY, Access::UserScope, None, "One entry.", &[], None, &[(200, Some("FullEntry"))]),
-    route!("editEntry", "PATCH", PUBLIC_ENTRY, Access::UserScope, None, "Change an editable entry.", &[], Some(("EntryPatch", true)), &[(200, Some("FullEntry"))]),
-    route!("releaseEntry", "POST", "/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}/release", Access::UserScope, None, "Release an entry (422 with the failing rules when not ready).", &[], None, &[(200, Some("FullEntry"))]),
-    route!("startTimer", "POST", "/api/v1/public/customers/{customerId}/users/{userId}/timers", Access::UserScope, None, "Start a timer (stops the user's other running timer).", &[], Some(("TimerStart", false)), &[(201, Some("FullEntry"))]),
-    route!("stopTimer", "POST", "/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}/timer/stop", Access::UserScope, None, "Stop a running timer.", &[], None, &[(200, Some("FullEntry"))]),
-    route!("resumeTimer", "POST", "/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}/timer/resume", Access::UserScope, None, "Resume a timer on its own day.", &[], None, &[(200, Some("FullEntry"))]),
+    route!(
+        "editEntry",
+        "PATCH",
+        PUBLIC_ENTRY,
+        Access::UserScope,
+        None,
+        "Change an editable entry.",
+        &[],
+        Some(("EntryPatch", true)),
+        &[(200, Some("FullEntry"))]
+    ),
+    route!(
+        "releaseEntry",
+        "POST",
+        "/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}/release",
+        Access::UserScope,
+        None,
+        "Release an entry (422 with the failing rules when not ready).",
+        &[],
+        None,
+        &[(200, Some("FullEntry"))]
+    ),
+    route!(
+        "startTimer",
+        "POST",
+        "/api/v1/public/customers/{customerId}/users/{userId}/timers",
+        Access::UserScope,
+        None,
+        "Start a timer (stops the user's other running timer).",
+        &[],
+        Some(("TimerStart", false)),
+        &[(201, Some("FullEntry"))]
+    ),
+    route!(
+        "stopTimer",
+        "POST",
+        "/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}/timer/stop",
+        Access::UserScope,
+        None,
+        "Stop a running timer.",
+        &[],
+        None,
+        &[(200, Some("FullEntry"))]
+    ),
+    route!(
+        "resumeTimer",
+        "POST",
+        "/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}/timer/resume",
+        Access::UserScope,
+        None,
+        "Resume a timer on its own day.",
+        &[],
+        None,
+        &[(200, Some("FullEntry"))]
+    ),
     // Reference data (extensions).
-    route!("importClient", "POST", "/api/v1/customers/{customerId}/clients/import", Access::Connector, None, "Upsert a client by externalId.", &[], Some(("ClientInput", true)), &[(201, Some("Client"))]),
-    route!("importCodeType", "POST", "/api/v1/customers/{customerId}/code-types/import", Access::Connector, None, "Upsert a code type by externalId.", &[], Some(("CodeTypeInput", true)), &[(201, Some("CodeType"))]),
-    route!("importCode", "POST", "/api/v1/customers/{customerId}/codes/import", Access::Connector, None, "Upsert a code by codeTypeExternalId and externalId.", &[], Some(("CodeInput", true)), &[(201, Some("Code"))]),
-    route!("importInitiative", "POST", "/api/v1/customers/{customerId}/initiatives/import", Access::Connector, None, "Upsert a matter by externalId.", &[], Some(("InitiativeInput", true)), &[(201, Some("Initiative"))]),
-    route!("setInitiativeCodes", "POST", "/api/v1/customers/{customerId}/initiatives/{initiativeExternalId}/codes", Access::Connector, None, "Replace the allowed codes of a matter.", &[], Some(("InitiativeCodesBody", true)), &[(200, Some("Initiative"))]),
-    route!("setInitiativeAccess", "POST", "/api/v1/customers/{customerId}/initiatives/{initiativeExternalId}/access", Access::Connector, None, "Replace the allow or deny list of a matter.", &[], Some(("InitiativeAccessBody", true)), &[(200, Some("Initiative"))]),
-    route!("setInitiativeRules", "POST", "/api/v1/validations/customers/{customerId}/initiatives/{initiativeExternalId}/rules", Access::Connector, None, "Set a matter's validation rules.", &[], Some(("RulesInput", true)), &[(200, Some("Rules"))]),
-    route!("setCustomerRules", "POST", "/api/v1/validations/customers/{customerId}/rules", Access::Connector, None, "Set the customer-wide validation rules.", &[], Some(("RulesInput", true)), &[(200, Some("Rules"))]),
-    route!("listInitiatives", "GET", "/api/v1/customers/{customerId}/initiatives", Access::Connector, None, "Every matter, with its _id.", &[], None, &[(200, Some("InitiativeList"))]),
-    route!("listCodes", "GET", "/api/v1/customers/{customerId}/codes", Access::Connector, None, "Every code, with its _id.", &[], None, &[(200, Some("CodeList"))]),
-    route!("listClients", "GET", "/api/v1/customers/{customerId}/clients", Access::Connector, None, "Every client, with its _id.", &[], None, &[(200, Some("ClientList"))]),
-    route!("totals", "GET", "/api/v1/customers/{customerId}/totals", Access::Connector, None, "Units and billed seconds per user, work date and matter.", &TOTALS, None, &[(200, Some("TotalList"))]),
-    route!("updateCustomerSettings", "PUT", "/api/v1/customers/{customerId}/settings", Access::Admin, None, "Change the customer's settings.", &[], Some(("CustomerSettingsPatch", true)), &[(200, Some("CustomerSettings"))]),
-    route!("updateUserSettings", "PUT", "/api/v1/customers/{customerId}/users/{userId}/settings", Access::ConnectorOrSelf, None, "Change a user's time zone.", &[], Some(("UserSettings", true)), &[(200, Some("UserSettings"))]),
+    route!(
+        "importClient",
+        "POST",
+        "/api/v1/customers/{customerId}/clients/import",
+        Access::Connector,
+        None,
+        "Upsert a client by externalId.",
+        &[],
+        Some(("ClientInput", true)),
+        &[(201, Some("Client"))]
+    ),
+    route!(
+        "importCodeType",
+        "POST",
+        "/api/v1/customers/{customerId}/code-types/import",
+        Access::Connector,
+        None,
+        "Upsert a code type by externalId.",
+        &[],
+        Some(("CodeTypeInput", true)),
+        &[(201, Some("CodeType"))]
+    ),
+    route!(
+        "importCode",
+        "POST",
+        "/api/v1/customers/{customerId}/codes/import",
+        Access::Connector,
+        None,
+        "Upsert a code by codeTypeExternalId and externalId.",
+        &[],
+        Some(("CodeInput", true)),
+        &[(201, Some("Code"))]
+    ),
+    route!(
+        "importInitiative",
+        "POST",
+        "/api/v1/customers/{customerId}/initiatives/import",
+        Access::Connector,
+        None,
+        "Upsert a matter by externalId.",
+        &[],
+        Some(("InitiativeInput", true)),
+        &[(201, Some("Initiative"))]
+    ),
+    route!(
+        "setInitiativeCodes",
+        "POST",
+        "/api/v1/customers/{customerId}/initiatives/{initiativeExternalId}/codes",
+        Access::Connector,
+        None,
+        "Replace the allowed codes of a matter.",
+        &[],
+        Some(("InitiativeCodesBody", true)),
+        &[(200, Some("Initiative"))]
+    ),
+    route!(
+        "setInitiativeAccess",
+        "POST",
+        "/api/v1/customers/{customerId}/initiatives/{initiativeExternalId}/access",
+        Access::Connector,
+        None,
+        "Replace the allow or deny list of a matter.",
+        &[],
+        Some(("InitiativeAccessBody", true)),
+        &[(200, Some("Initiative"))]
+    ),
+    route!(
+        "setInitiativeRules",
+        "POST",
+        "/api/v1/validations/customers/{customerId}/initiatives/{initiativeExternalId}/rules",
+        Access::Connector,
+        None,
+        "Set a matter's validation rules.",
+        &[],
+        Some(("RulesInput", true)),
+        &[(200, Some("Rules"))]
+    ),
+    route!(
+        "setCustomerRules",
+        "POST",
+        "/api/v1/validations/customers/{customerId}/rules",
+        Access::Connector,
+        None,
+        "Set the customer-wide validation rules.",
+        &[],
+        Some(("RulesInput", true)),
+        &[(200, Some("Rules"))]
+    ),
+    route!(
+        "listInitiatives",
+        "GET",
+        "/api/v1/customers/{customerId}/initiatives",
+        Access::Connector,
+        None,
+        "Every matter, with its _id.",
+        &[],
+        None,
+        &[(200, Some("InitiativeList"))]
+    ),
+    route!(
+        "listCodes",
+        "GET",
+        "/api/v1/customers/{customerId}/codes",
+        Access::Connector,
+        None,
+        "Every code, with its _id.",
+        &[],
+        None,
+        &[(200, Some("CodeList"))]
+    ),
+    route!(
+        "listClients",
+        "GET",
+        "/api/v1/customers/{customerId}/clients",
+        Access::Connector,
+        None,
+        "Every client, with its _id.",
+        &[],
+        None,
+        &[(200, Some("ClientList"))]
+    ),
+    route!(
+        "totals",
+        "GET",
+        "/api/v1/customers/{customerId}/totals",
+        Access::Connector,
+        None,
+        "Units and billed seconds per user, work date and matter.",
+        &TOTALS,
+        None,
+        &[(200, Some("TotalList"))]
+    ),
+    route!(
+        "updateCustomerSettings",
+        "PUT",
+        "/api/v1/customers/{customerId}/settings",
+        Access::Admin,
+        None,
+        "Change the customer's settings.",
+        &[],
+        Some(("CustomerSettingsPatch", true)),
+        &[(200, Some("CustomerSettings"))]
+    ),
+    route!(
+        "updateUserSettings",
+        "PUT",
+        "/api/v1/customers/{customerId}/users/{userId}/settings",
+        Access::ConnectorOrSelf,
+        None,
+        "Change a user's time zone.",
+        &[],
+        Some(("UserSettings", true)),
+        &[(200, Some("UserSettings"))]
+    ),
 ];
 
 /// Splits a path template into its segments.
@@ -312,7 +629,11 @@ fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
         // parent object.
         let field = if let Some(rest) = msg.strip_prefix("missing field `") {
             let name = rest.split('`').next().unwrap_or("");
-            if path == "." || path.is_empty() { name.to_string() } else { format!("{path}.{name}") }
+            if path == "." || path.is_empty() {
+                name.to_string()
+            } else {
+                format!("{path}.{name}")
+            }
         } else if path == "." || path.is_empty() {
             "body".to_string()
         } else {
@@ -416,7 +737,8 @@ pub(crate) fn dispatch(engine: &Engine, verifier: Option<&dyn Verifier>, request
     let found = candidates.iter().find(|s| s.method == method).and_then(|s| match_path(s.path, path).map(|p| (*s, p)));
     let Some((spec, raw_params)) = found else {
         let allow: Vec<&str> = candidates.iter().map(|s| s.method).collect();
-        let mut r = super::Response::json(405, &serde_json::json!({"error": {"code": "method_not_allowed", "message": format!("{method} is not allowed here")}}));
+        let mut r =
+            super::Response::json(405, &serde_json::json!({"error": {"code": "method_not_allowed", "message": format!("{method} is not allowed here")}}));
         r.headers.push(("Allow".into(), allow.join(", ")));
         return r;
     };
@@ -426,7 +748,14 @@ pub(crate) fn dispatch(engine: &Engine, verifier: Option<&dyn Verifier>, request
     }
 }
 
-fn serve(engine: &Engine, verifier: Option<&dyn Verifier>, request: &Request, spec: &'static RouteSpec, raw_params: Vec<(&'static str, &str)>, query: &str) -> Result<Response> {
+fn serve(
+    engine: &Engine,
+    verifier: Option<&dyn Verifier>,
+    request: &Request,
+    spec: &'static RouteSpec,
+    raw_params: Vec<(&'static str, &str)>,
+    query: &str,
+) -> Result<Response> {
     if request.body.len() > MAX_BODY_BYTES {
         return Err(TenthsError::TooLarge { reason: format!("the body is over {MAX_BODY_BYTES} bytes") });
     }
@@ -571,7 +900,13 @@ fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
         }
         "releaseSucceeded" => {
             let body: ReleaseSucceededBody = c.optional_body()?;
-            engine.release_succeeded(&c.customer()?, Some(&c.id("userId")?), &c.id("entryId")?, body.external_id.as_deref(), body.re_release_failed_messages.as_deref())?;
+            engine.release_succeeded(
+                &c.customer()?,
+                Some(&c.id("userId")?),
+                &c.id("entryId")?,
+                body.external_id.as_deref(),
+                body.re_release_failed_messages.as_deref(),
+            )?;
             Response::empty(200)
         }
         "releaseFailed" => {

@@ -24,7 +24,8 @@ pub struct Stats {
     pub overlap_rows_visited: AtomicU64,
 }
 
-pub(crate) const ENTRY_COLUMNS: &str = "pk, customer_id, id, user_id, created_by, released_by, external_id, enrichment_correlation_id, summary, notes, work_date, \
+pub(crate) const ENTRY_COLUMNS: &str =
+    "pk, customer_id, id, user_id, created_by, released_by, external_id, enrichment_correlation_id, summary, notes, work_date, \
      initiative_id, creation_method, created_as_timer, timer_duration_adjustment_in_seconds, entered_duration_in_seconds, raw_seconds, unit_increments, \
      units_from_sources, units_adjustments, overlap_seconds, status, status_errors, re_release_failed_messages, is_locked, is_deleted, release_count, \
      last_release_pending_at, last_release_failed_at, release_success_at, last_synced_at, created_at, updated_at, version";
@@ -34,8 +35,7 @@ fn storage(reason: impl std::fmt::Display) -> TenthsError {
 }
 
 fn ts(v: Option<i64>) -> rusqlite::Result<Option<Timestamp>> {
-    v.map(|ms| Timestamp::from_millis(ms).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Integer, Box::new(e))))
-        .transpose()
+    v.map(|ms| Timestamp::from_millis(ms).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Integer, Box::new(e)))).transpose()
 }
 
 fn ts1(ms: i64) -> rusqlite::Result<Timestamp> {
@@ -147,7 +147,9 @@ pub(crate) fn complete(conn: &Connection, lk: &mut Lookups, pk: i64, e: &mut Ent
 /// The sources of an entry, by start.
 pub(crate) fn sources_of(conn: &Connection, pk: i64) -> Result<Vec<Source>> {
     let mut stmt = conn.prepare_cached("SELECT id, kind, started_at, ended_at, title FROM sources WHERE entry_pk = ?1 ORDER BY started_at, pk")?;
-    let rows = stmt.query_map(params![pk], |r| Ok((r.get::<_, ObjectId>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, Option<i64>>(3)?, r.get::<_, Option<String>>(4)?)))?;
+    let rows = stmt.query_map(params![pk], |r| {
+        Ok((r.get::<_, ObjectId>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, Option<i64>>(3)?, r.get::<_, Option<String>>(4)?))
+    })?;
     let mut out = Vec::new();
     for row in rows {
         let (id, kind, start, end, title) = row?;
@@ -221,7 +223,8 @@ const INSERT_ENTRY: &str = "INSERT INTO entries (customer_id, id, user_id, creat
        last_release_pending_at, last_release_failed_at, release_success_at, last_synced_at, created_at, updated_at, version, create_request)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)";
 
-const INSERT_SOURCE: &str = "INSERT INTO sources (customer_id, id, user_id, entry_pk, kind, started_at, ended_at, title) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+const INSERT_SOURCE: &str =
+    "INSERT INTO sources (customer_id, id, user_id, entry_pk, kind, started_at, ended_at, title) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 
 /// Closed source intervals of one user's live entries that start in `(?3, ?4)` and end after `?5`.
 const NEIGHBOURS: &str = "SELECT entry_pk, started_at, ended_at FROM sources
@@ -369,7 +372,9 @@ pub(crate) fn insert_source(conn: &Connection, customer: &ObjectId, user: &Objec
 fn insert_source_with(stmt: &mut Statement<'_>, customer: &ObjectId, user: &ObjectId, pk: i64, s: &Source) -> Result<()> {
     let r = stmt.execute(params![customer, s.id, user, pk, s.kind.as_str(), s.started_at.millis(), s.ended_at.map(Timestamp::millis), s.title]);
     match r {
-        Err(rusqlite::Error::SqliteFailure(f, Some(msg))) if f.code == rusqlite::ErrorCode::ConstraintViolation && msg.contains("sources.customer_id, sources.user_id") => {
+        Err(rusqlite::Error::SqliteFailure(f, Some(msg)))
+            if f.code == rusqlite::ErrorCode::ConstraintViolation && msg.contains("sources.customer_id, sources.user_id") =>
+        {
             Err(TenthsError::conflict("the user already has a running timer"))
         }
         other => other.map(|_| ()).map_err(Into::into),
@@ -435,7 +440,12 @@ pub(crate) fn verdict(conn: &Connection, lk: &mut Lookups, now: Timestamp, e: &E
     let mut codes = Vec::with_capacity(e.codes.len());
     for c in &e.codes {
         let disabled = lk.code(conn, &e.customer_id, &c.id)?.map(|c| c.is_disabled).unwrap_or(true);
-        codes.push(CodeFacts { id: c.id.to_string(), external_id: c.external_id.clone(), code_type_external_id: c.code_type_external_id.clone(), is_disabled: disabled });
+        codes.push(CodeFacts {
+            id: c.id.to_string(),
+            external_id: c.external_id.clone(),
+            code_type_external_id: c.code_type_external_id.clone(),
+            is_disabled: disabled,
+        });
     }
     let rules = lk.rules(conn, &e.customer_id, e.initiative_id.as_ref())?;
     let zone = lk.zone(conn, &e.customer_id, &e.user_id)?;

@@ -13,16 +13,18 @@ use crate::validation::Rules;
 
 /// Creates the customer with default settings if it is new.
 pub(crate) fn ensure_customer(conn: &Connection, customer: &ObjectId, now: Timestamp) -> Result<()> {
-    conn.prepare_cached("INSERT INTO customers (id, created_at) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING")?
-        .execute(params![customer, now.millis()])?;
+    conn.prepare_cached("INSERT INTO customers (id, created_at) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING")?.execute(params![customer, now.millis()])?;
     Ok(())
 }
 
 /// Creates the customer and the user if they are new.
 pub(crate) fn ensure_user(conn: &Connection, customer: &ObjectId, user: &ObjectId, now: Timestamp) -> Result<()> {
     ensure_customer(conn, customer, now)?;
-    conn.prepare_cached("INSERT INTO users (customer_id, id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")?
-        .execute(params![customer, user, now.millis()])?;
+    conn.prepare_cached("INSERT INTO users (customer_id, id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")?.execute(params![
+        customer,
+        user,
+        now.millis()
+    ])?;
     Ok(())
 }
 
@@ -76,8 +78,10 @@ pub(crate) fn update_customer_settings(conn: &Connection, customer: &ObjectId, p
     if let Some(v) = patch.allow_post_release_edit {
         s.allow_post_release_edit = v;
     }
-    conn.prepare_cached("UPDATE customers SET default_unit_increments = ?2, rounding = ?3, minimum_one_unit = ?4, timezone = ?5, allow_post_release_edit = ?6 WHERE id = ?1")?
-        .execute(params![customer, s.default_unit_increments, s.rounding.as_str(), s.minimum_one_unit, s.timezone, s.allow_post_release_edit])?;
+    conn.prepare_cached(
+        "UPDATE customers SET default_unit_increments = ?2, rounding = ?3, minimum_one_unit = ?4, timezone = ?5, allow_post_release_edit = ?6 WHERE id = ?1",
+    )?
+    .execute(params![customer, s.default_unit_increments, s.rounding.as_str(), s.minimum_one_unit, s.timezone, s.allow_post_release_edit])?;
     Ok(s)
 }
 
@@ -125,7 +129,13 @@ pub(crate) fn upsert_client(conn: &Connection, customer: &ObjectId, input: &Clie
          ON CONFLICT (customer_id, external_id) DO UPDATE SET name = excluded.name, call_sign = excluded.call_sign, description = excluded.description, updated_at = excluded.updated_at",
     )?
     .execute(params![customer, id, input.external_id, input.name, input.call_sign, input.description, now.millis()])?;
-    Ok(Client { id, external_id: input.external_id.clone(), name: input.name.clone(), call_sign: input.call_sign.clone(), description: input.description.clone() })
+    Ok(Client {
+        id,
+        external_id: input.external_id.clone(),
+        name: input.name.clone(),
+        call_sign: input.call_sign.clone(),
+        description: input.description.clone(),
+    })
 }
 
 /// Upserts a code type by external id.
@@ -166,7 +176,14 @@ pub(crate) fn upsert_code(conn: &Connection, customer: &ObjectId, input: &CodeIn
          ON CONFLICT (customer_id, code_type_external_id, external_id) DO UPDATE SET name = excluded.name, description = excluded.description, is_disabled = excluded.is_disabled, updated_at = excluded.updated_at",
     )?
     .execute(params![customer, id, input.external_id, input.code_type_external_id, input.name, input.description, disabled, now.millis()])?;
-    Ok(Code { id, external_id: input.external_id.clone(), code_type_external_id: input.code_type_external_id.clone(), name: input.name.clone(), description: input.description.clone(), is_disabled: disabled })
+    Ok(Code {
+        id,
+        external_id: input.external_id.clone(),
+        code_type_external_id: input.code_type_external_id.clone(),
+        name: input.name.clone(),
+        description: input.description.clone(),
+        is_disabled: disabled,
+    })
 }
 
 /// Upserts an initiative by external id; keeps its allowed codes and access lists.
@@ -239,7 +256,11 @@ pub(crate) fn set_initiative_codes(conn: &Connection, customer: &ObjectId, initi
 
 /// Replaces the allow or deny list of an initiative.
 pub(crate) fn set_initiative_access(conn: &Connection, customer: &ObjectId, initiative: &ObjectId, kind: AccessKind, users: &[ObjectId]) -> Result<()> {
-    conn.prepare_cached("DELETE FROM initiative_access WHERE customer_id = ?1 AND initiative_id = ?2 AND kind = ?3")?.execute(params![customer, initiative, kind.as_str()])?;
+    conn.prepare_cached("DELETE FROM initiative_access WHERE customer_id = ?1 AND initiative_id = ?2 AND kind = ?3")?.execute(params![
+        customer,
+        initiative,
+        kind.as_str()
+    ])?;
     let mut ins = conn.prepare_cached("INSERT OR IGNORE INTO initiative_access (customer_id, initiative_id, kind, user_id) VALUES (?1, ?2, ?3, ?4)")?;
     for u in users {
         ins.execute(params![customer, initiative, kind.as_str(), u])?;
@@ -248,7 +269,13 @@ pub(crate) fn set_initiative_access(conn: &Connection, customer: &ObjectId, init
 }
 
 /// Stores rules for an initiative, or customer-wide when `initiative` is `None`.
-pub(crate) fn set_rules(conn: &Connection, customer: &ObjectId, initiative: Option<&ObjectId>, input: &ValidationRulesInput, now: Timestamp) -> Result<ValidationRules> {
+pub(crate) fn set_rules(
+    conn: &Connection,
+    customer: &ObjectId,
+    initiative: Option<&ObjectId>,
+    input: &ValidationRulesInput,
+    now: Timestamp,
+) -> Result<ValidationRules> {
     for (i, ext) in input.required_code_type_external_ids.iter().enumerate() {
         check_external_id(ext, &format!("requiredCodeTypeExternalIds[{i}]"))?;
     }
@@ -282,7 +309,9 @@ pub(crate) fn effective_rules(conn: &Connection, customer: &ObjectId, initiative
          FROM validation_rules WHERE customer_id = ?1 AND initiative_id IN (?2, '') ORDER BY initiative_id DESC LIMIT 1",
     )?;
     let row = stmt
-        .query_row(params![customer, key], |r| Ok((r.get::<_, bool>(0)?, r.get::<_, bool>(1)?, r.get::<_, bool>(2)?, r.get::<_, bool>(3)?, r.get::<_, String>(4)?)))
+        .query_row(params![customer, key], |r| {
+            Ok((r.get::<_, bool>(0)?, r.get::<_, bool>(1)?, r.get::<_, bool>(2)?, r.get::<_, bool>(3)?, r.get::<_, String>(4)?))
+        })
         .optional()?;
     Ok(match row {
         None => Rules::default(),
@@ -296,7 +325,8 @@ pub(crate) fn effective_rules(conn: &Connection, customer: &ObjectId, initiative
     })
 }
 
-const INITIATIVE_COLUMNS: &str = "id, type, external_id, name, description, call_sign, client_external_id, billing_type, unit_increments, status, restricts_codes";
+const INITIATIVE_COLUMNS: &str =
+    "id, type, external_id, name, description, call_sign, client_external_id, billing_type, unit_increments, status, restricts_codes";
 
 fn initiative_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Initiative, bool)> {
     let kind = match r.get::<_, String>(1)?.as_str() {
@@ -397,6 +427,8 @@ pub(crate) fn list_clients(conn: &Connection, customer: &ObjectId) -> Result<Vec
 pub(crate) fn client_by_external(conn: &Connection, customer: &ObjectId, external_id: &str) -> Result<Option<ClientRef>> {
     Ok(conn
         .prepare_cached("SELECT id, external_id, name, description, call_sign FROM clients WHERE customer_id = ?1 AND external_id = ?2")?
-        .query_row(params![customer, external_id], |r| Ok(ClientRef { id: r.get(0)?, external_id: r.get(1)?, name: r.get(2)?, description: r.get(3)?, call_sign: r.get(4)? }))
+        .query_row(params![customer, external_id], |r| {
+            Ok(ClientRef { id: r.get(0)?, external_id: r.get(1)?, name: r.get(2)?, description: r.get(3)?, call_sign: r.get(4)? })
+        })
         .optional()?)
 }
