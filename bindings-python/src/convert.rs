@@ -154,27 +154,9 @@ pub fn body<T: DeserializeOwned>(fields: &[(&str, Option<&Bound<'_, PyAny>>)]) -
     parse(&Value::Object(m))
 }
 
-/// Parses wire JSON into a core input type (serde, as the HTTP router does), naming the
-/// offending field in errors like the router: the path of the member (`summry`,
-/// `sources[0].endedAt`), a missing member by its own path, `body` for the value as a whole.
+/// Parses wire JSON into a core input type, naming the offending field as the HTTP API does.
 pub fn parse<T: DeserializeOwned>(v: &Value) -> PyResult<T> {
-    serde_path_to_error::deserialize::<_, T>(v).map_err(|e| {
-        let path = e.path().to_string();
-        let msg = e.inner().to_string();
-        let field = match msg.strip_prefix("missing field `") {
-            Some(rest) => {
-                let name = rest.split('`').next().unwrap_or("");
-                if path == "." || path.is_empty() {
-                    name.to_string()
-                } else {
-                    format!("{path}.{name}")
-                }
-            }
-            None if path == "." || path.is_empty() => "body".to_string(),
-            None => path,
-        };
-        invalid(&field, msg)
-    })
+    tenths::api::parse_json_value(v).map_err(to_py_err)
 }
 
 /// Wire JSON to Python (`dict`, `list`, `str`, `int`, `float`, `bool`, `None`).

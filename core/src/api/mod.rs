@@ -10,7 +10,7 @@ mod routes;
 use serde::Serialize;
 
 pub use auth::{mint_hs256, Hs256Verifier, Principal, Role, Verifier};
-pub use routes::{Access, ParamKind, QueryParam, RouteSpec, ROUTES};
+pub use routes::{parse_json_value, Access, ParamKind, QueryParam, RouteSpec, ROUTES};
 
 use crate::engine::Engine;
 use crate::error::{ErrorKind, TenthsError};

@@ -620,27 +620,31 @@ fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
         return Err(TenthsError::invalid("body", "a JSON body is required"));
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
-    let parsed: std::result::Result<T, _> = serde_path_to_error::deserialize(de);
-    parsed.map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let msg = inner.to_string();
-        // For an unknown field the path already ends with its name; for a missing one it is the
-        // parent object.
-        let field = if let Some(rest) = msg.strip_prefix("missing field `") {
-            let name = rest.split('`').next().unwrap_or("");
-            if path == "." || path.is_empty() {
-                name.to_string()
-            } else {
-                format!("{path}.{name}")
-            }
-        } else if path == "." || path.is_empty() {
-            "body".to_string()
+    serde_path_to_error::deserialize(de).map_err(|e| field_error(e.path().to_string(), e.into_inner().to_string()))
+}
+
+/// Reads a core input type from JSON the way request bodies are read, so bindings name the
+/// offending field exactly as the HTTP API does (`summry`, `sources[0].endedAt`, `body`).
+pub fn parse_json_value<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T> {
+    serde_path_to_error::deserialize(value).map_err(|e| field_error(e.path().to_string(), e.into_inner().to_string()))
+}
+
+/// The error of a failed parse at `path`: for an unknown field the path already ends with its
+/// name; for a missing one it is the parent object; the value as a whole is `body`.
+fn field_error(path: String, msg: String) -> TenthsError {
+    let field = if let Some(rest) = msg.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or("");
+        if path == "." || path.is_empty() {
+            name.to_string()
         } else {
-            path
-        };
-        TenthsError::invalid(field, msg)
-    })
+            format!("{path}.{name}")
+        }
+    } else if path == "." || path.is_empty() {
+        "body".to_string()
+    } else {
+        path
+    };
+    TenthsError::invalid(field, msg)
 }
 
 fn authenticate(verifier: Option<&dyn Verifier>, request: &Request) -> Result<Principal> {
@@ -1009,6 +1013,19 @@ mod tests {
         assert_eq!(percent_decode("2022-08-12T22%3A44%3A48%2B02%3A00", "q").unwrap(), "2022-08-12T22:44:48+02:00");
         assert!(percent_decode("%zz", "q").is_err());
         assert!(percent_decode("%ff", "q").is_err());
+    }
+
+    #[test]
+    fn parse_errors_name_the_field_for_bytes_and_values_alike() {
+        let cases = [(r#"{"summry": "x"}"#, "summry"), (r#"{"codeIds": ["nope"]}"#, "codeIds[0]"), (r#""text""#, "body")];
+        for (text, field) in cases {
+            let from_bytes = parse_json::<EntryPatch>(text.as_bytes()).unwrap_err();
+            let from_value = parse_json_value::<EntryPatch>(&serde_json::from_str(text).unwrap()).unwrap_err();
+            assert_eq!(from_bytes.field(), Some(field), "{text}");
+            assert_eq!((from_value.kind(), from_value.field()), (from_bytes.kind(), from_bytes.field()), "{text}");
+        }
+        let missing = parse_json_value::<ReleaseFailedBody>(&serde_json::json!({})).map(|_| ()).unwrap_err();
+        assert_eq!(missing.field(), Some("errors"));
     }
 
     #[test]
