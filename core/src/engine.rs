@@ -220,6 +220,16 @@ impl Engine {
         Ok(out)
     }
 
+    /// [`Engine::write`] of reference data: also bumps the customer's reference sequence, so the
+    /// next sync pull sends devices the new snapshot.
+    fn write_reference<T>(&self, customer: &ObjectId, f: impl FnOnce(&Connection, Timestamp) -> Result<T>) -> Result<T> {
+        self.write(|c, now| {
+            let out = f(c, now)?;
+            crate::sync::server::bump_reference_seq(c, customer)?;
+            Ok(out)
+        })
+    }
+
     /// Runs a read on a reader connection (the writer for in-memory databases) in one snapshot.
     fn read<T>(&self, f: impl FnOnce(&Connection, Timestamp) -> Result<T>) -> Result<T> {
         let now = self.clock.now();
@@ -267,7 +277,7 @@ impl Engine {
 
     /// Changes customer settings; editable entries are re-settled under the new settings.
     pub fn update_customer_settings(&self, customer: &ObjectId, patch: &CustomerSettingsPatch) -> Result<CustomerSettings> {
-        self.write(|c, now| {
+        self.write_reference(customer, |c, now| {
             let s = reference::update_customer_settings(c, customer, patch, now)?;
             resettle(c, now, "SELECT pk FROM entries WHERE customer_id = ?1 AND is_deleted = 0 AND is_locked = 0", params![customer])?;
             Ok(s)
@@ -281,7 +291,7 @@ impl Engine {
 
     /// Changes a user's zone; their editable entries are re-validated (future work).
     pub fn update_user_settings(&self, customer: &ObjectId, user: &ObjectId, settings: &UserSettings) -> Result<UserSettings> {
-        self.write(|c, now| {
+        self.write_reference(customer, |c, now| {
             let s = reference::update_user_settings(c, customer, user, settings, now)?;
             resettle(c, now, "SELECT pk FROM entries WHERE customer_id = ?1 AND user_id = ?2 AND is_deleted = 0 AND is_locked = 0", params![customer, user])?;
             Ok(s)
@@ -290,17 +300,17 @@ impl Engine {
 
     /// Upserts a client by external id.
     pub fn upsert_client(&self, customer: &ObjectId, input: &ClientInput) -> Result<Client> {
-        self.write(|c, now| reference::upsert_client(c, customer, input, now))
+        self.write_reference(customer, |c, now| reference::upsert_client(c, customer, input, now))
     }
 
     /// Upserts a code type by external id.
     pub fn upsert_code_type(&self, customer: &ObjectId, input: &CodeTypeInput) -> Result<CodeType> {
-        self.write(|c, now| reference::upsert_code_type(c, customer, input, now))
+        self.write_reference(customer, |c, now| reference::upsert_code_type(c, customer, input, now))
     }
 
     /// Upserts a code by code type and external id; entries using it are re-validated.
     pub fn upsert_code(&self, customer: &ObjectId, input: &CodeInput) -> Result<Code> {
-        self.write(|c, now| {
+        self.write_reference(customer, |c, now| {
             let code = reference::upsert_code(c, customer, input, now)?;
             resettle(
                 c,
@@ -315,7 +325,7 @@ impl Engine {
     /// Upserts an initiative by external id; its editable entries are re-settled (a matter that
     /// arrives after its entries turns them from pending to validated).
     pub fn upsert_initiative(&self, customer: &ObjectId, input: &InitiativeInput) -> Result<Initiative> {
-        self.write(|c, now| {
+        self.write_reference(customer, |c, now| {
             let id = reference::upsert_initiative(c, customer, input, now)?;
             resettle_initiative(c, now, customer, &id)?;
             reference::initiative(c, customer, &id)?.ok_or_else(|| TenthsError::not_found("initiative", id))
@@ -324,7 +334,7 @@ impl Engine {
 
     /// Replaces the allowed codes of an initiative (by external ids).
     pub fn set_initiative_codes(&self, customer: &ObjectId, initiative_external_id: &str, code_external_ids: &[String]) -> Result<Initiative> {
-        self.write(|c, now| {
+        self.write_reference(customer, |c, now| {
             let id = reference::initiative_id_by_external(c, customer, initiative_external_id)?;
             reference::set_initiative_codes(c, customer, &id, code_external_ids)?;
             resettle_initiative(c, now, customer, &id)?;
@@ -334,7 +344,7 @@ impl Engine {
 
     /// Replaces the allow or deny list of an initiative.
     pub fn set_initiative_access(&self, customer: &ObjectId, initiative_external_id: &str, kind: AccessKind, users: &[ObjectId]) -> Result<Initiative> {
-        self.write(|c, now| {
+        self.write_reference(customer, |c, now| {
             let id = reference::initiative_id_by_external(c, customer, initiative_external_id)?;
             reference::set_initiative_access(c, customer, &id, kind, users)?;
             resettle_initiative(c, now, customer, &id)?;
@@ -345,7 +355,7 @@ impl Engine {
     /// Sets the validation rules of an initiative (by external id), or the customer-wide rules
     /// when `initiative_external_id` is `None`.
     pub fn set_validation_rules(&self, customer: &ObjectId, initiative_external_id: Option<&str>, input: &ValidationRulesInput) -> Result<ValidationRules> {
-        self.write(|c, now| {
+        self.write_reference(customer, |c, now| {
             let id = initiative_external_id.map(|ext| reference::initiative_id_by_external(c, customer, ext)).transpose()?;
             let rules = reference::set_rules(c, customer, id.as_ref(), input, now)?;
             match &id {
@@ -444,22 +454,8 @@ impl Engine {
     pub fn delete_entry(&self, scope: &Scope, id: &ObjectId) -> Result<Entry> {
         self.write(|c, now| {
             let mut lk = Lookups::default();
-            let (pk, mut e) = store::find_scoped(c, &mut lk, &scope.customer, Some(&scope.user), id)?;
-            let settings = lk.settings(c, &scope.customer)?;
-            decide(&e, &Operation::Delete, &settings)?;
-            if let Some((source_pk, Some(entry_pk), _)) = store::running_session(c, &scope.customer, &scope.user)? {
-                if entry_pk == pk {
-                    store::close_session(c, source_pk, now)?;
-                }
-            }
-            let touched = store::intervals(&store::sources_of(c, pk)?);
-            store::release_sources_to_pool(c, pk)?;
-            e.is_deleted = true;
-            e.sources.clear();
-            touch(&mut e, now);
-            store::save(c, pk, &e)?;
-            e.overlap_time_in_seconds = store::refresh_overlap(c, &scope.customer, &scope.user, pk, &touched, &self.stats)?;
-            Ok(e)
+            let (pk, e) = store::find_scoped(c, &mut lk, &scope.customer, Some(&scope.user), id)?;
+            delete_in_tx(c, &mut lk, now, scope, pk, e, &self.stats)
         })
     }
 
@@ -604,14 +600,8 @@ impl Engine {
     pub fn unrelease(&self, scope: &Scope, id: &ObjectId) -> Result<Entry> {
         self.write(|c, now| {
             let mut lk = Lookups::default();
-            let (pk, mut e) = store::find_scoped(c, &mut lk, &scope.customer, Some(&scope.user), id)?;
-            let settings = lk.settings(c, &scope.customer)?;
-            decide(&e, &Operation::Unrelease, &settings)?;
-            e.is_locked = false;
-            e.status = Status::ValidationPending;
-            touch(&mut e, now);
-            store::settle_and_save(c, &mut lk, now, pk, &mut e)?;
-            Ok(e)
+            let (pk, e) = store::find_scoped(c, &mut lk, &scope.customer, Some(&scope.user), id)?;
+            unrelease_in_tx(c, &mut lk, now, scope, pk, e)
         })
     }
 
@@ -699,6 +689,77 @@ impl Engine {
             after_sources_changed(c, &mut lk, now, scope, pk, &mut e, &self.stats)?;
             Ok(e)
         })
+    }
+
+    // ----- sync (docs/sync.md) ---------------------------------------------------------------
+
+    /// Device: the next push batch for `(customer, user)` (at most `limit` operations). The same
+    /// batch, with the same operation ids, is returned again until [`Engine::sync_complete_push`]
+    /// settles it, so a batch lost in transit or in a crash is resent as it was. Empty when
+    /// nothing is pending.
+    pub fn sync_prepare_push(&self, customer: &ObjectId, user: &ObjectId, limit: usize) -> Result<crate::sync::PushBatch> {
+        self.write(|c, now| crate::sync::device::prepare_push(c, &mut Lookups::default(), now, customer, user, limit, &self.stats))
+    }
+
+    /// Device: settles the server's answer to the in-flight batch (see [`crate::sync`]).
+    pub fn sync_complete_push(&self, customer: &ObjectId, user: &ObjectId, response: &crate::sync::PushResponse) -> Result<crate::sync::PushSummary> {
+        self.write(|c, now| crate::sync::device::complete_push(c, &mut Lookups::default(), now, customer, user, response, &self.stats))
+    }
+
+    /// Device: what to ask the server for next (the saved cursor).
+    pub fn sync_pull_request(&self, customer: &ObjectId, user: &ObjectId, limit: usize) -> Result<crate::sync::PullRequest> {
+        let after = self.read(|c, _| crate::sync::device::cursor(c, customer, user))?;
+        Ok(crate::sync::PullRequest { after, limit: limit.clamp(1, crate::sync::MAX_SYNC_BATCH) })
+    }
+
+    /// Device: applies one page of the server's feed; idempotent, the cursor saved with the data.
+    pub fn sync_apply_pull(&self, customer: &ObjectId, user: &ObjectId, page: &crate::sync::PullPage) -> Result<crate::sync::PullSummary> {
+        self.write(|c, now| crate::sync::device::apply_pull(c, &mut Lookups::default(), now, customer, user, page, &self.stats))
+    }
+
+    /// Device: pushes until nothing is pending, then pulls until the feed is exhausted, through
+    /// `transport`. A transport failure or a refused request stops the run with an error that
+    /// [`Engine::sync_status`] keeps; the next run takes up where this one stopped.
+    pub fn sync(&self, transport: &dyn crate::sync::Transport, customer: &ObjectId, user: &ObjectId) -> Result<crate::sync::SyncReport> {
+        let outcome = crate::sync::run(self, transport, customer, user);
+        let error = outcome.as_ref().err().map(|e| e.to_string());
+        self.write(|c, now| crate::sync::device::record_outcome(c, now, customer, user, error.as_deref()))?;
+        outcome
+    }
+
+    /// Device: pending count, oldest pending change, quarantined changes, last error.
+    pub fn sync_status(&self, customer: &ObjectId, user: &ObjectId) -> Result<crate::sync::SyncStatus> {
+        self.read(|c, _| crate::sync::device::status(c, customer, user))
+    }
+
+    /// Device: the local changes the server refused.
+    pub fn sync_quarantined(&self, customer: &ObjectId) -> Result<Vec<crate::sync::Quarantined>> {
+        self.read(|c, _| crate::sync::device::quarantined(c, customer))
+    }
+
+    /// Device: puts a quarantined change back in the push queue.
+    pub fn sync_retry(&self, customer: &ObjectId, entry_id: &ObjectId) -> Result<()> {
+        self.write(|c, now| crate::sync::device::retry(c, &mut Lookups::default(), now, customer, entry_id, &self.stats))
+    }
+
+    /// Device: drops the entry's unsent and quarantined changes; the server's copy is restored.
+    pub fn sync_discard_local_changes(&self, customer: &ObjectId, entry_id: &ObjectId) -> Result<()> {
+        self.write(|c, _| crate::sync::device::discard_local_changes(c, customer, entry_id, &self.stats))
+    }
+
+    /// Device: the conflict log (local values that lost to the server's), oldest first.
+    pub fn sync_conflicts(&self, customer: &ObjectId) -> Result<Vec<crate::sync::ConflictRecord>> {
+        self.read(|c, _| crate::sync::device::conflicts(c, customer))
+    }
+
+    /// Server: applies a device's push for `scope`'s user (the route `POST …/sync/push`).
+    pub fn sync_apply_push(&self, scope: &Scope, batch: &crate::sync::PushBatch) -> Result<crate::sync::PushResponse> {
+        self.write(|c, now| crate::sync::server::apply_push(c, &mut Lookups::default(), now, scope, batch, &self.stats))
+    }
+
+    /// Server: one page of the user's changes after `after` (the route `GET …/sync/changes`).
+    pub fn sync_changes(&self, customer: &ObjectId, user: &ObjectId, after: crate::sync::PullCursor, limit: usize) -> Result<crate::sync::PullPage> {
+        self.read(|c, _| crate::sync::server::changes(c, &mut Lookups::default(), customer, user, after, limit))
     }
 
     // ----- listing and export ----------------------------------------------------------------
@@ -840,7 +901,7 @@ fn state_of(e: &Entry) -> EntryState {
     EntryState { status: e.status, locked: e.is_locked, deleted: e.is_deleted, external_id: e.external_id.clone() }
 }
 
-fn decide(e: &Entry, op: &Operation, settings: &CustomerSettings) -> Result<Transition> {
+pub(crate) fn decide(e: &Entry, op: &Operation, settings: &CustomerSettings) -> Result<Transition> {
     let state = state_of(e);
     status::transition(&state, op, MachineSettings { allow_post_release_edit: settings.allow_post_release_edit })
         .map_err(|r| status::refusal_error(r, &state, op, e.id.as_str()))
@@ -871,7 +932,7 @@ fn settled_verdict(c: &Connection, lk: &mut Lookups, now: Timestamp, e: &mut Ent
     }
 }
 
-fn release_in_tx(c: &Connection, lk: &mut Lookups, now: Timestamp, scope: &Scope, pk: i64, e: &mut Entry) -> Result<()> {
+pub(crate) fn release_in_tx(c: &Connection, lk: &mut Lookups, now: Timestamp, scope: &Scope, pk: i64, e: &mut Entry) -> Result<()> {
     let verdict = settled_verdict(c, lk, now, e)?;
     release_settled(c, lk, now, scope, pk, e, verdict)
 }
@@ -1151,6 +1212,132 @@ fn edit_in_tx(c: &Connection, lk: &mut Lookups, now: Timestamp, scope: &Scope, i
     touch(&mut e, now);
     store::settle_and_save(c, lk, now, pk, &mut e)?;
     Ok(e)
+}
+
+/// Soft-deletes an entry found in this transaction (the status machine decides).
+pub(crate) fn delete_in_tx(c: &Connection, lk: &mut Lookups, now: Timestamp, scope: &Scope, pk: i64, mut e: Entry, stats: &Stats) -> Result<Entry> {
+    let settings = lk.settings(c, &scope.customer)?;
+    decide(&e, &Operation::Delete, &settings)?;
+    if let Some((source_pk, Some(entry_pk), _)) = store::running_session(c, &scope.customer, &scope.user)? {
+        if entry_pk == pk {
+            store::close_session(c, source_pk, now)?;
+        }
+    }
+    let touched = store::intervals(&store::sources_of(c, pk)?);
+    store::release_sources_to_pool(c, pk)?;
+    e.is_deleted = true;
+    e.sources.clear();
+    touch(&mut e, now);
+    store::save(c, pk, &e)?;
+    e.overlap_time_in_seconds = store::refresh_overlap(c, &scope.customer, &scope.user, pk, &touched, stats)?;
+    Ok(e)
+}
+
+/// Takes back the release of an entry found in this transaction.
+pub(crate) fn unrelease_in_tx(c: &Connection, lk: &mut Lookups, now: Timestamp, scope: &Scope, pk: i64, mut e: Entry) -> Result<Entry> {
+    let settings = lk.settings(c, &scope.customer)?;
+    decide(&e, &Operation::Unrelease, &settings)?;
+    e.is_locked = false;
+    e.status = Status::ValidationPending;
+    touch(&mut e, now);
+    store::settle_and_save(c, lk, now, pk, &mut e)?;
+    Ok(e)
+}
+
+/// Creates an entry a device made offline, from its pushed copy: the device's id, fields,
+/// sessions (with their ids) and creation time; the server's rules settle it. Returns its pk.
+pub(crate) fn create_synced_in_tx(
+    c: &Connection,
+    lk: &mut Lookups,
+    now: Timestamp,
+    scope: &Scope,
+    incoming: &crate::sync::SyncedEntry,
+    stats: &Stats,
+) -> Result<i64> {
+    lk.ensure_user(c, &scope.customer, &scope.user, now)?;
+    let new = NewEntry {
+        id: Some(incoming.id),
+        initiative_id: incoming.initiative_id,
+        summary: Some(incoming.summary.clone()),
+        notes: incoming.notes.clone(),
+        creation_method: Some(incoming.creation_method.clone()),
+        enrichment_correlation_id: incoming.enrichment_correlation_id.clone(),
+        duration_in_seconds: incoming.entered_duration_in_seconds,
+        ..NewEntry::default()
+    };
+    let mut e = blank_entry(scope, &new, incoming.created_at.min(now), incoming.work_date);
+    e.updated_at = now;
+    e.created_as_timer = incoming.created_as_timer;
+    e.unit_increment_count_adjustments = incoming.unit_increment_count_adjustments;
+    e.timer_duration_adjustment_in_seconds = incoming.timer_duration_adjustment_in_seconds;
+    let code_ids: Vec<ObjectId> = incoming.codes.iter().map(|c| c.id).collect();
+    e.codes = store::resolve_codes(c, lk, &scope.customer, &code_ids)?;
+    e.sources = settle_incoming_sessions(c, lk, now, scope, &incoming.id, &incoming.sources, stats)?;
+    store::settle(c, lk, now, &mut e)?;
+    let pk = store::insert(c, &e, None)?;
+    store::insert_codes(c, pk, &e.codes)?;
+    store::replace_sources(c, &scope.customer, &scope.user, pk, &e.sources)?;
+    let touched = store::intervals(&e.sources);
+    store::refresh_overlap(c, &scope.customer, &scope.user, pk, &touched, stats)?;
+    Ok(pk)
+}
+
+/// Pushed sessions of entry `id` after the running-timer rule ([`crate::sync::resolve_running_timers`]):
+/// when one of them runs while another entry of the user runs a timer here, the later start
+/// keeps running and the other stops at that instant (capped at the end of its local day).
+pub(crate) fn settle_incoming_sessions(
+    c: &Connection,
+    lk: &mut Lookups,
+    now: Timestamp,
+    scope: &Scope,
+    id: &ObjectId,
+    incoming: &[crate::sync::SyncedSource],
+    stats: &Stats,
+) -> Result<Vec<Source>> {
+    let mut sources: Vec<Source> = incoming.iter().map(crate::sync::SyncedSource::to_source).collect();
+    let Some(running) = sources.iter().position(|s| s.ended_at.is_none()) else { return Ok(sources) };
+    let Some((source_pk, Some(entry_pk), started)) = store::running_session(c, &scope.customer, &scope.user)? else { return Ok(sources) };
+    let other = entry_id_of(c, entry_pk)?;
+    if other == *id {
+        return Ok(sources);
+    }
+    let start = sources.get(running).map(|s| s.started_at).unwrap_or(now);
+    match crate::sync::resolve_running_timers((started, other), (start, *id)) {
+        crate::sync::TimerResolution::StopExisting { at } => close_session_settled(c, lk, now, scope, source_pk, entry_pk, started, at, stats)?,
+        crate::sync::TimerResolution::StopIncoming { at } => {
+            let zone = lk.zone(c, &scope.customer, &scope.user)?;
+            if let Some(s) = sources.get_mut(running) {
+                s.ended_at = Some(at.min(s.started_at.local_date(zone).last_millisecond_in(zone)));
+            }
+        }
+    }
+    Ok(sources)
+}
+
+/// Closes the running session `source_pk` (of entry `entry_pk`, started at `started`) at `at`,
+/// capped at the end of its local day, and settles its entry.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn close_session_settled(
+    c: &Connection,
+    lk: &mut Lookups,
+    now: Timestamp,
+    scope: &Scope,
+    source_pk: i64,
+    entry_pk: i64,
+    started: Timestamp,
+    at: Timestamp,
+    stats: &Stats,
+) -> Result<()> {
+    let zone = lk.zone(c, &scope.customer, &scope.user)?;
+    store::close_session(c, source_pk, at.min(started.local_date(zone).last_millisecond_in(zone)).max(started))?;
+    let id = entry_id_of(c, entry_pk)?;
+    if let Some((pk, mut e)) = store::find(c, lk, &scope.customer, &id)? {
+        let touched = store::intervals(&e.sources);
+        touch(&mut e, now);
+        store::settle_and_save(c, lk, now, pk, &mut e)?;
+        store::refresh_overlap(c, &scope.customer, &scope.user, pk, &touched, stats)?;
+    }
+    Ok(())
 }
 
 /// Re-reads the sources of an entry after a session opened or closed, settles and saves it,

@@ -1,10 +1,10 @@
 //! The one public error type of the engine. Every failure a caller can act on is one kind here;
 //! the HTTP router, the Python exceptions and the Kotlin/Swift errors are mappings of these kinds.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One failing validation rule of an entry (domain.md §4.3).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleFailure {
     /// Stable rule id: `initiative`, `summary`, `codes`, `duration`, `zero-increment`,
     /// `negative-increment` or `future-work`.

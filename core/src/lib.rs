@@ -14,6 +14,7 @@ pub mod model;
 pub mod overlap;
 pub mod status;
 pub mod store;
+pub mod sync;
 pub mod time;
 pub mod units;
 pub mod validation;

@@ -136,6 +136,8 @@ fn probe(id: &str) -> (&'static str, String, String, u16) {
         "totals" => ("GET", format!("{cc}/totals?workDateFrom=2026-03-01&workDateTo=2026-03-31"), "", 200),
         "updateCustomerSettings" => ("PUT", format!("{cc}/settings"), r#"{"rounding": "nearest"}"#, 200),
         "updateUserSettings" => ("PUT", format!("{cc}/users/{}/settings", owner()), r#"{"timezone": "Europe/Paris"}"#, 200),
+        "syncPush" => ("POST", format!("{cu}/sync/push"), r#"{"batchId": "0000000000000000000000b1", "ops": []}"#, 200),
+        "syncChanges" => ("GET", format!("{cu}/sync/changes?entrySeq=0&limit=10"), "", 200),
         other => panic!("route {other} has no probe: add one"),
     };
     let method: &'static str = match m {

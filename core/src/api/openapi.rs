@@ -242,6 +242,7 @@ fn schemas() -> Value {
                    "enrichmentCorrelationId": s("ExternalId")}),
         ),
     );
+    sync_schemas(&mut put, &status_enum);
     put("TimerStart", input(&[], json!({"_id": s("ObjectId"), "initiativeId": s("ObjectId"), "summary": text(10_000)})));
     put("ReleaseDayBody", input(&["workDate"], json!({"workDate": s("Date"), "mode": {"type": "string", "enum": ["all-or-nothing", "ready-subset"]}})));
     put(
@@ -393,6 +394,8 @@ fn param_schema(kind: ParamKind) -> Value {
         ParamKind::ObjectId => s("ObjectId"),
         ParamKind::PageSize => json!({"type": "integer", "minimum": 1, "maximum": 100, "default": 100}),
         ParamKind::Format => json!({"type": "string", "enum": ["json", "csv"], "default": "json"}),
+        ParamKind::Sequence => json!({"type": "integer", "minimum": 0, "maximum": i64::MAX, "default": 0}),
+        ParamKind::SyncLimit => json!({"type": "integer", "minimum": 1, "maximum": 500, "default": 200}),
     }
 }
 
@@ -509,4 +512,97 @@ pub fn document() -> Value {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
         }
     })
+}
+
+/// Schemas of the sync routes (docs/sync.md): the entry copy sync moves, push and pull.
+fn sync_schemas(put: &mut impl FnMut(&str, Value), status_enum: &Value) {
+    let opt = |v: Value| json!({"oneOf": [v, {"type": "null"}]});
+    let count = json!({"type": "integer", "minimum": 0, "maximum": 4_294_967_295_u64});
+    let kinds = json!({"type": "string", "enum": ["email", "document", "call", "meeting", "research", "manual", "timer"]});
+    put(
+        "SyncedSource",
+        input(
+            &["_id", "kind", "startedAt"],
+            json!({"_id": s("ObjectId"), "kind": kinds, "startedAt": s("DateTime"), "endedAt": opt(s("DateTime")), "title": opt(text(1_000))}),
+        ),
+    );
+    put("SyncedCode", input(&["_id", "assignedBy"], json!({"_id": s("ObjectId"), "assignedBy": {"type": "string", "enum": ["user", "system"]}})));
+    let failure = s("RuleFailure");
+    let release_failure = object(
+        &["originalMessage", "title", "description"],
+        json!({"originalMessage": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"}}),
+    );
+    put(
+        "SyncedEntry",
+        input(
+            &[
+                "_id",
+                "userId",
+                "summary",
+                "workDate",
+                "creationMethod",
+                "createdAsTimer",
+                "timerDurationAdjustmentInSeconds",
+                "rawSeconds",
+                "unitIncrements",
+                "unitIncrementCountFromSources",
+                "unitIncrementCountAdjustments",
+                "status",
+                "isLocked",
+                "isDeleted",
+                "releaseCount",
+                "createdAt",
+                "updatedAt",
+                "version",
+            ],
+            json!({
+                "_id": s("ObjectId"), "userId": s("ObjectId"), "createdBy": opt(s("ObjectId")), "releasedBy": opt(s("ObjectId")),
+                "externalId": opt(s("ExternalId")), "enrichmentCorrelationId": opt(s("ExternalId")), "summary": text(10_000), "notes": opt(text(10_000)),
+                "workDate": s("Date"), "initiativeId": opt(s("ObjectId")),
+                "creationMethod": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": NAME_PATTERN}, "createdAsTimer": {"type": "boolean"},
+                "timerDurationAdjustmentInSeconds": {"type": "integer", "minimum": -604_800, "maximum": 604_800},
+                "enteredDurationInSeconds": opt(json!({"type": "integer", "minimum": 0, "maximum": 604_800})),
+                "rawSeconds": count, "unitIncrements": {"type": "integer", "minimum": 1, "maximum": 86_400}, "unitIncrementCountFromSources": count,
+                "unitIncrementCountAdjustments": {"type": "integer", "minimum": -100_000, "maximum": 100_000},
+                "status": {"type": "string", "enum": status_enum}, "validationFailedErrors": array(failure), "releaseFailedErrors": array(release_failure),
+                "reReleaseFailedMessages": array(text(10_000)), "isLocked": {"type": "boolean"}, "isDeleted": {"type": "boolean"}, "releaseCount": count,
+                "lastReleasePendingAt": opt(s("DateTime")), "lastReleaseFailedAt": opt(s("DateTime")), "releaseSuccessAt": opt(s("DateTime")),
+                "lastSyncedAt": opt(s("DateTime")), "createdAt": s("DateTime"), "updatedAt": s("DateTime"), "version": {"type": "integer", "minimum": 1},
+                "codes": {"type": "array", "maxItems": 50, "items": s("SyncedCode")}, "sources": {"type": "array", "maxItems": 500, "items": s("SyncedSource")}
+            }),
+        ),
+    );
+    let fields = json!({"type": "string", "enum": ["summary", "notes", "workDate", "initiativeId", "codeIds", "unitIncrementCountAdjustments",
+        "timerDurationAdjustmentInSeconds", "enteredDurationInSeconds", "sources", "isDeleted", "released"]});
+    put(
+        "PushOp",
+        input(
+            &["opId", "changed", "entry"],
+            json!({"opId": s("ObjectId"), "baseVersion": opt(json!({"type": "integer", "minimum": 1})), "changed": array(fields), "entry": s("SyncedEntry")}),
+        ),
+    );
+    put("PushBatch", input(&["batchId", "ops"], json!({"batchId": s("ObjectId"), "ops": {"type": "array", "maxItems": 500, "items": s("PushOp")}})));
+    put(
+        "OpResult",
+        object(
+            &["opId", "entryId", "outcome", "failures"],
+            json!({"opId": s("ObjectId"), "entryId": s("ObjectId"), "outcome": {"type": "string", "enum": ["applied", "conflict", "rejected"]},
+                   "code": opt(json!({"type": "string"})), "reason": opt(json!({"type": "string"})), "failures": array(s("RuleFailure")), "record": opt(s("SyncedEntry"))}),
+        ),
+    );
+    put("PushResponse", object(&["batchId", "results"], json!({"batchId": s("ObjectId"), "results": array(s("OpResult"))})));
+    let cursor =
+        object(&["entrySeq", "referenceSeq"], json!({"entrySeq": {"type": "integer", "minimum": 0}, "referenceSeq": {"type": "integer", "minimum": 0}}));
+    let table = object(
+        &["table", "columns", "rows"],
+        json!({"table": {"type": "string"}, "columns": array(json!({"type": "string"})), "rows": array(array(json!({"type": ["string", "integer", "null"]})))}),
+    );
+    put(
+        "PullPage",
+        object(
+            &["after", "next", "hasMore", "entries"],
+            json!({"after": cursor, "next": cursor, "hasMore": {"type": "boolean"}, "entries": array(s("SyncedEntry")),
+                   "reference": opt(object(&["seq", "schemaVersion", "tables"], json!({"seq": {"type": "integer"}, "schemaVersion": {"type": "integer"}, "tables": array(table)})))}),
+        ),
+    );
 }

@@ -38,6 +38,10 @@ pub enum ParamKind {
     ObjectId,
     PageSize,
     Format,
+    /// A sync sequence number (an integer ≥ 0).
+    Sequence,
+    /// Entries per sync pull page, 1..500.
+    SyncLimit,
 }
 
 /// A query parameter of a route.
@@ -101,6 +105,17 @@ const WORK_DATES: [QueryParam; 2] = [
 ];
 const TOTALS: [QueryParam; 3] =
     [WORK_DATES[0], WORK_DATES[1], QueryParam { name: "userId", required: false, kind: ParamKind::ObjectId, description: "Only this user." }];
+
+const SYNC_CURSOR: [QueryParam; 3] = [
+    QueryParam {
+        name: "entrySeq",
+        required: false,
+        kind: ParamKind::Sequence,
+        description: "The last entry change the device has (next.entrySeq of the previous page; 0).",
+    },
+    QueryParam { name: "referenceSeq", required: false, kind: ParamKind::Sequence, description: "The reference snapshot the device has (0)." },
+    QueryParam { name: "limit", required: false, kind: ParamKind::SyncLimit, description: "Entries per page, 1..500 (200)." },
+];
 
 const PUBLIC_ENTRY: &str = "/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}";
 
@@ -215,6 +230,29 @@ pub static ROUTES: &[RouteSpec] = &[
         &[],
         Some(("ReleaseFailedBody", true)),
         &[(200, None)]
+    ),
+    // Offline-first sync (extensions, docs/sync.md).
+    route!(
+        "syncPush",
+        "POST",
+        "/api/v1/public/customers/{customerId}/users/{userId}/sync/push",
+        Access::UserScope,
+        None,
+        "Apply a device's batch of changes: one answer per operation (applied, conflict or rejected); a replayed operation id answers its first answer.",
+        &[],
+        Some(("PushBatch", true)),
+        &[(200, Some("PushResponse"))]
+    ),
+    route!(
+        "syncChanges",
+        "GET",
+        "/api/v1/public/customers/{customerId}/users/{userId}/sync/changes",
+        Access::UserScope,
+        None,
+        "The user's entries changed after a cursor, in change order, with the reference data when it changed.",
+        &SYNC_CURSOR,
+        None,
+        &[(200, Some("PullPage"))]
     ),
     // Entries (extensions).
     route!(
@@ -978,6 +1016,28 @@ fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
                 Some((from, to)) => Response::json(200, &engine.totals(&customer, user.as_ref(), from, to)?),
                 None => Response::json(200, &Vec::<Total>::new()),
             }
+        }
+        "syncPush" => {
+            let batch: crate::sync::PushBatch = c.body()?;
+            Response::json(200, &engine.sync_apply_push(&c.scope()?, &batch)?)
+        }
+        "syncChanges" => {
+            let seq = |name: &str| -> Result<i64> {
+                match c.query_str(name) {
+                    None => Ok(0),
+                    Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| TenthsError::invalid(name, "must be an integer of at least 0")),
+                }
+            };
+            let after = crate::sync::PullCursor { entry_seq: seq("entrySeq")?, reference_seq: seq("referenceSeq")? };
+            let limit = match c.query_str("limit") {
+                None => 200,
+                Some(v) => v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=crate::sync::MAX_SYNC_BATCH).contains(n))
+                    .ok_or_else(|| TenthsError::invalid("limit", "must be an integer between 1 and 500"))?,
+            };
+            Response::json(200, &engine.sync_changes(&c.customer()?, &c.id("userId")?, after, limit)?)
         }
         "updateCustomerSettings" => {
             let patch: CustomerSettingsPatch = c.body()?;

@@ -220,8 +220,11 @@ fn messages_json(e: &Entry) -> Result<Option<String>> {
 const INSERT_ENTRY: &str = "INSERT INTO entries (customer_id, id, user_id, created_by, released_by, external_id, enrichment_correlation_id, summary, notes, work_date,
        initiative_id, creation_method, created_as_timer, timer_duration_adjustment_in_seconds, entered_duration_in_seconds, raw_seconds, unit_increments,
        units_from_sources, units_adjustments, overlap_seconds, status, status_errors, re_release_failed_messages, is_locked, is_deleted, release_count,
-       last_release_pending_at, last_release_failed_at, release_success_at, last_synced_at, created_at, updated_at, version, create_request)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)";
+       last_release_pending_at, last_release_failed_at, release_success_at, last_synced_at, created_at, updated_at, version, create_request,
+       change_seq, local_changes)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34,
+       (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM entries WHERE customer_id = ?1 AND user_id = ?3),
+       EXISTS (SELECT 1 FROM sync_devices WHERE customer_id = ?1 AND user_id = ?3))";
 
 const INSERT_SOURCE: &str =
     "INSERT INTO sources (customer_id, id, user_id, entry_pk, kind, started_at, ended_at, title) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
@@ -285,7 +288,9 @@ pub(crate) fn save(conn: &Connection, pk: i64, e: &Entry) -> Result<()> {
            timer_duration_adjustment_in_seconds = ?8, entered_duration_in_seconds = ?9, raw_seconds = ?10, unit_increments = ?11, units_from_sources = ?12,
            units_adjustments = ?13, status = ?14, status_errors = ?15, re_release_failed_messages = ?16, is_locked = ?17, is_deleted = ?18,
            release_count = ?19, last_release_pending_at = ?20, last_release_failed_at = ?21, release_success_at = ?22, last_synced_at = ?23,
-           updated_at = ?24, version = ?25
+           updated_at = ?24, version = ?25,
+           change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM entries WHERE customer_id = ?26 AND user_id = ?27),
+           local_changes = local_changes + (version <> ?25 AND EXISTS (SELECT 1 FROM sync_devices WHERE customer_id = ?26 AND user_id = ?27))
          WHERE pk = ?1",
     )?
     .execute(params![
@@ -314,6 +319,8 @@ pub(crate) fn save(conn: &Connection, pk: i64, e: &Entry) -> Result<()> {
         e.last_synced_at.map(Timestamp::millis),
         e.updated_at.millis(),
         e.version,
+        e.customer_id,
+        e.user_id,
     ])?;
     Ok(())
 }
@@ -325,7 +332,7 @@ pub(crate) fn replace_codes(conn: &Connection, pk: i64, codes: &[WorkCode]) -> R
 }
 
 /// Adds the codes of an entry that has none stored.
-fn insert_codes(conn: &Connection, pk: i64, codes: &[WorkCode]) -> Result<()> {
+pub(crate) fn insert_codes(conn: &Connection, pk: i64, codes: &[WorkCode]) -> Result<()> {
     if codes.is_empty() {
         return Ok(());
     }
@@ -614,4 +621,58 @@ pub(crate) fn pk_of(conn: &Connection, customer: &ObjectId, id: &ObjectId) -> Re
 /// The stored create body of an entry (to answer a repeated create).
 pub(crate) fn create_request(conn: &Connection, pk: i64) -> Result<Option<String>> {
     Ok(conn.prepare_cached("SELECT create_request FROM entries WHERE pk = ?1")?.query_row(params![pk], |r| r.get(0))?)
+}
+
+/// Replaces the sources of an entry by `sources` (kept with their ids: a source of that id
+/// elsewhere, e.g. in the unassigned pool, moves here).
+pub(crate) fn replace_sources(conn: &Connection, customer: &ObjectId, user: &ObjectId, pk: i64, sources: &[Source]) -> Result<()> {
+    conn.prepare_cached("DELETE FROM sources WHERE entry_pk = ?1")?.execute(params![pk])?;
+    let mut drop_id = conn.prepare_cached("DELETE FROM sources WHERE customer_id = ?1 AND id = ?2")?;
+    let mut insert = conn.prepare_cached(INSERT_SOURCE)?;
+    for s in sources {
+        drop_id.execute(params![customer, s.id])?;
+        insert_source_with(&mut insert, customer, user, pk, s)?;
+    }
+    Ok(())
+}
+
+/// Writes a copy of an entry that came through sync, as it is (no rule runs), with its codes
+/// and sources, and `local_changes` as given; refreshes the overlap around its old and new
+/// intervals. Returns its pk.
+pub(crate) fn write_synced(conn: &Connection, e: &Entry, local_changes: i64, stats: &Stats) -> Result<i64> {
+    let old = match pk_of(conn, &e.customer_id, &e.id)? {
+        Some(pk) => {
+            let before = intervals(&sources_of(conn, pk)?);
+            conn.prepare_cached("UPDATE entries SET version = ?2 WHERE pk = ?1")?.execute(params![pk, e.version])?;
+            save(conn, pk, e)?;
+            conn.prepare_cached("UPDATE entries SET local_changes = ?2, created_by = ?3, enrichment_correlation_id = ?4, creation_method = ?5, created_as_timer = ?6, created_at = ?7 WHERE pk = ?1")?
+                .execute(params![pk, local_changes, e.created_by, e.enrichment_correlation_id, e.creation_method, e.created_as_timer, e.created_at.millis()])?;
+            Some((pk, before))
+        }
+        None => None,
+    };
+    let (pk, mut touched) = match old {
+        Some(x) => x,
+        None => {
+            let pk = insert(conn, e, None)?;
+            conn.prepare_cached("UPDATE entries SET local_changes = ?2 WHERE pk = ?1")?.execute(params![pk, local_changes])?;
+            (pk, Vec::new())
+        }
+    };
+    replace_codes(conn, pk, &e.codes)?;
+    replace_sources(conn, &e.customer_id, &e.user_id, pk, &e.sources)?;
+    touched.extend(intervals(&e.sources));
+    refresh_overlap(conn, &e.customer_id, &e.user_id, pk, &touched, stats)?;
+    Ok(pk)
+}
+
+/// The unsent-change counter of an entry.
+pub(crate) fn local_changes(conn: &Connection, pk: i64) -> Result<i64> {
+    Ok(conn.prepare_cached("SELECT local_changes FROM entries WHERE pk = ?1")?.query_row(params![pk], |r| r.get(0))?)
+}
+
+/// Sets the unsent-change counter of an entry.
+pub(crate) fn set_local_changes(conn: &Connection, pk: i64, n: i64) -> Result<()> {
+    conn.prepare_cached("UPDATE entries SET local_changes = ?2 WHERE pk = ?1")?.execute(params![pk, n])?;
+    Ok(())
 }

@@ -1,0 +1,850 @@
+//! Offline-first sync (docs/sync.md). A device's engine and the server of record run the same
+//! code: the device keeps a per-entry count of unsent local changes and a mirror of the last
+//! server-acknowledged copy; the server applies pushed operations under the router's rules and
+//! feeds changes back after a cursor.
+//!
+//! This module decides what sync moves and how two copies of an entry are reconciled:
+//! - the wire types ([`SyncedEntry`], [`PushBatch`], [`PushResponse`], [`PullPage`]) and their
+//!   input checks;
+//! - [`reconcile`], the one pure merge of base (mirror), local and remote copies, field by field;
+//! - [`resolve_running_timers`], the pure rule for two running timers of one user.
+//!
+//! The I/O lives in [`device`] (the primitives a device calls) and [`server`] (what the server
+//! applies and serves); a host moves the bytes through a [`Transport`].
+
+pub(crate) mod device;
+pub(crate) mod server;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, RuleFailure, TenthsError};
+use crate::ids::{check_external_id, ObjectId};
+use crate::model::*;
+use crate::status::Status;
+use crate::time::{Date, Timestamp};
+
+/// Most operations in one push batch, and most entries in one pull page.
+pub const MAX_SYNC_BATCH: usize = 500;
+
+/// A timer session or captured activity as sync moves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SyncedSource {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub kind: SourceKind,
+    pub started_at: Timestamp,
+    /// Absent while a timer session runs.
+    #[serde(default)]
+    pub ended_at: Option<Timestamp>,
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+/// A code on an entry as sync moves it (names come from the reference data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SyncedCode {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub assigned_by: AssignedBy,
+}
+
+/// The whole stored state of one entry as sync moves it: what a device mirrors, pushes and
+/// receives. Overlap is not part of it: each side derives it from the user's sources.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SyncedEntry {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub user_id: ObjectId,
+    #[serde(default)]
+    pub created_by: Option<ObjectId>,
+    #[serde(default)]
+    pub released_by: Option<ObjectId>,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub enrichment_correlation_id: Option<String>,
+    pub summary: String,
+    #[serde(default)]
+    pub notes: Option<String>,
+    pub work_date: Date,
+    #[serde(default)]
+    pub initiative_id: Option<ObjectId>,
+    pub creation_method: String,
+    pub created_as_timer: bool,
+    pub timer_duration_adjustment_in_seconds: i64,
+    #[serde(default)]
+    pub entered_duration_in_seconds: Option<i64>,
+    pub raw_seconds: i64,
+    pub unit_increments: i64,
+    pub unit_increment_count_from_sources: i64,
+    pub unit_increment_count_adjustments: i64,
+    pub status: Status,
+    #[serde(default)]
+    pub validation_failed_errors: Vec<RuleFailure>,
+    #[serde(default)]
+    pub release_failed_errors: Vec<ReleaseFailure>,
+    #[serde(default)]
+    pub re_release_failed_messages: Vec<String>,
+    pub is_locked: bool,
+    pub is_deleted: bool,
+    pub release_count: i64,
+    #[serde(default)]
+    pub last_release_pending_at: Option<Timestamp>,
+    #[serde(default)]
+    pub last_release_failed_at: Option<Timestamp>,
+    #[serde(default)]
+    pub release_success_at: Option<Timestamp>,
+    #[serde(default)]
+    pub last_synced_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: i64,
+    #[serde(default)]
+    pub codes: Vec<SyncedCode>,
+    #[serde(default)]
+    pub sources: Vec<SyncedSource>,
+}
+
+impl SyncedEntry {
+    /// The sync copy of a stored entry.
+    pub fn from_entry(e: &Entry) -> SyncedEntry {
+        SyncedEntry {
+            id: e.id,
+            user_id: e.user_id,
+            created_by: e.created_by,
+            released_by: e.released_by,
+            external_id: e.external_id.clone(),
+            enrichment_correlation_id: e.enrichment_correlation_id.clone(),
+            summary: e.summary.clone(),
+            notes: e.notes.clone(),
+            work_date: e.work_date,
+            initiative_id: e.initiative_id,
+            creation_method: e.creation_method.clone(),
+            created_as_timer: e.created_as_timer,
+            timer_duration_adjustment_in_seconds: e.timer_duration_adjustment_in_seconds,
+            entered_duration_in_seconds: e.entered_duration_in_seconds,
+            raw_seconds: e.raw_seconds,
+            unit_increments: e.unit_increments,
+            unit_increment_count_from_sources: e.unit_increment_count_from_sources,
+            unit_increment_count_adjustments: e.unit_increment_count_adjustments,
+            status: e.status,
+            validation_failed_errors: e.validation_failed_errors.clone(),
+            release_failed_errors: e.release_failed_errors.clone(),
+            re_release_failed_messages: e.re_release_failed_messages.clone(),
+            is_locked: e.is_locked,
+            is_deleted: e.is_deleted,
+            release_count: e.release_count,
+            last_release_pending_at: e.last_release_pending_at,
+            last_release_failed_at: e.last_release_failed_at,
+            release_success_at: e.release_success_at,
+            last_synced_at: e.last_synced_at,
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+            version: e.version,
+            codes: e.codes.iter().map(|c| SyncedCode { id: c.id, assigned_by: c.assigned_by }).collect(),
+            sources: e.sources.iter().map(SyncedSource::from_source).collect(),
+        }
+    }
+
+    /// The stored form of this copy, for `customer` (codes carry only their ids: names are
+    /// read from the reference data).
+    pub(crate) fn to_entry(&self, customer: ObjectId) -> Entry {
+        Entry {
+            id: self.id,
+            customer_id: customer,
+            user_id: self.user_id,
+            created_by: self.created_by,
+            released_by: self.released_by,
+            external_id: self.external_id.clone(),
+            enrichment_correlation_id: self.enrichment_correlation_id.clone(),
+            summary: self.summary.clone(),
+            notes: self.notes.clone(),
+            work_date: self.work_date,
+            initiative_id: self.initiative_id,
+            initiative: None,
+            codes: self
+                .codes
+                .iter()
+                .map(|c| WorkCode {
+                    id: c.id,
+                    external_id: String::new(),
+                    code_type_external_id: String::new(),
+                    name: String::new(),
+                    assigned_by: c.assigned_by,
+                })
+                .collect(),
+            creation_method: self.creation_method.clone(),
+            created_as_timer: self.created_as_timer,
+            timer_duration_adjustment_in_seconds: self.timer_duration_adjustment_in_seconds,
+            entered_duration_in_seconds: self.entered_duration_in_seconds,
+            raw_seconds: self.raw_seconds,
+            unit_increments: self.unit_increments,
+            unit_increment_count_from_sources: self.unit_increment_count_from_sources,
+            unit_increment_count_adjustments: self.unit_increment_count_adjustments,
+            overlap_time_in_seconds: 0,
+            status: self.status,
+            validation_failed_errors: self.validation_failed_errors.clone(),
+            release_failed_errors: self.release_failed_errors.clone(),
+            re_release_failed_messages: self.re_release_failed_messages.clone(),
+            is_locked: self.is_locked,
+            is_deleted: self.is_deleted,
+            release_count: self.release_count,
+            last_release_pending_at: self.last_release_pending_at,
+            last_release_failed_at: self.last_release_failed_at,
+            release_success_at: self.release_success_at,
+            last_synced_at: self.last_synced_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+            sources: self.sources.iter().map(SyncedSource::to_source).collect(),
+        }
+    }
+
+    /// This copy with the user fields `f` (server-owned fields unchanged; the lock follows a
+    /// local release or unrelease as the device shows it until the server answers).
+    pub fn with_user_fields(&self, f: &UserFields) -> SyncedEntry {
+        let mut e = self.clone();
+        e.summary = f.summary.clone();
+        e.notes = f.notes.clone();
+        e.work_date = f.work_date;
+        e.initiative_id = f.initiative_id;
+        let by = |id: &ObjectId| self.codes.iter().find(|c| c.id == *id).map(|c| c.assigned_by).unwrap_or(AssignedBy::User);
+        e.codes = f.code_ids.iter().map(|id| SyncedCode { id: *id, assigned_by: by(id) }).collect();
+        e.unit_increment_count_adjustments = f.unit_increment_count_adjustments;
+        e.timer_duration_adjustment_in_seconds = f.timer_duration_adjustment_in_seconds;
+        e.entered_duration_in_seconds = f.entered_duration_in_seconds;
+        e.sources = f.sources.clone();
+        e.is_deleted = f.is_deleted;
+        if f.released && !self.is_locked {
+            e.is_locked = true;
+            e.status = Status::ReleasePending;
+        } else if !f.released && self.is_locked {
+            e.is_locked = false;
+            e.status = Status::ValidationPending;
+        }
+        e
+    }
+
+    /// The fields a device owns (what a push may change).
+    pub fn user_fields(&self) -> UserFields {
+        UserFields {
+            summary: self.summary.clone(),
+            notes: self.notes.clone(),
+            work_date: self.work_date,
+            initiative_id: self.initiative_id,
+            code_ids: self.codes.iter().map(|c| c.id).collect(),
+            unit_increment_count_adjustments: self.unit_increment_count_adjustments,
+            timer_duration_adjustment_in_seconds: self.timer_duration_adjustment_in_seconds,
+            entered_duration_in_seconds: self.entered_duration_in_seconds,
+            sources: self.sources.clone(),
+            is_deleted: self.is_deleted,
+            released: self.is_locked,
+        }
+    }
+
+    /// Checks a copy that came from the other side (a push or a pull page): every bound the
+    /// engine keeps on its own writes. `field` prefixes the offending field's name.
+    pub fn check(&self, field: &str) -> Result<()> {
+        let f = |name: &str| format!("{field}.{name}");
+        check_text(&self.summary, &f("summary"), MAX_TEXT_BYTES)?;
+        if let Some(n) = &self.notes {
+            check_text(n, &f("notes"), MAX_TEXT_BYTES)?;
+        }
+        if self.creation_method.is_empty() || self.creation_method.chars().count() > 64 || self.creation_method.contains('\0') {
+            return Err(TenthsError::invalid(f("creationMethod"), "must be 1 to 64 characters without NUL"));
+        }
+        for (name, value) in [("externalId", &self.external_id), ("enrichmentCorrelationId", &self.enrichment_correlation_id)] {
+            if let Some(x) = value {
+                check_external_id(x, &f(name))?;
+            }
+        }
+        if !(1..=86_400).contains(&self.unit_increments) {
+            return Err(TenthsError::invalid(f("unitIncrements"), "must be between 1 and 86400"));
+        }
+        if !(-crate::units::MAX_ADJUSTMENT_UNITS..=crate::units::MAX_ADJUSTMENT_UNITS).contains(&self.unit_increment_count_adjustments) {
+            return Err(TenthsError::invalid(f("unitIncrementCountAdjustments"), "out of range"));
+        }
+        if !(-crate::units::MAX_TIMER_ADJUSTMENT_SECONDS..=crate::units::MAX_TIMER_ADJUSTMENT_SECONDS).contains(&self.timer_duration_adjustment_in_seconds) {
+            return Err(TenthsError::invalid(f("timerDurationAdjustmentInSeconds"), "out of range"));
+        }
+        if let Some(d) = self.entered_duration_in_seconds {
+            if !(0..=crate::engine::MAX_ENTERED_DURATION_SECONDS).contains(&d) {
+                return Err(TenthsError::invalid(f("enteredDurationInSeconds"), "out of range"));
+            }
+        }
+        for (name, v) in
+            [("rawSeconds", self.raw_seconds), ("unitIncrementCountFromSources", self.unit_increment_count_from_sources), ("releaseCount", self.release_count)]
+        {
+            if !(0..=i64::from(u32::MAX)).contains(&v) {
+                return Err(TenthsError::invalid(f(name), "out of range"));
+            }
+        }
+        if self.version < 1 {
+            return Err(TenthsError::invalid(f("version"), "must be at least 1"));
+        }
+        if self.codes.len() > MAX_CODES_PER_ENTRY {
+            return Err(TenthsError::invalid(f("codes"), format!("at most {MAX_CODES_PER_ENTRY} codes")));
+        }
+        if self.sources.len() > MAX_SOURCES_PER_ENTRY {
+            return Err(TenthsError::invalid(f("sources"), format!("at most {MAX_SOURCES_PER_ENTRY} sources")));
+        }
+        let mut running = 0;
+        for (i, s) in self.sources.iter().enumerate() {
+            match s.ended_at {
+                None => running += 1,
+                Some(end) => {
+                    let len = end.millis().saturating_sub(s.started_at.millis());
+                    if !(0..=MAX_SOURCE_MILLIS).contains(&len) {
+                        return Err(TenthsError::invalid(f(&format!("sources[{i}].endedAt")), "must be after startedAt, at most 25 hours later"));
+                    }
+                }
+            }
+            if let Some(t) = &s.title {
+                check_text(t, &f(&format!("sources[{i}].title")), MAX_NAME_BYTES)?;
+            }
+        }
+        if running > 1 {
+            return Err(TenthsError::invalid(f("sources"), "at most one running session"));
+        }
+        for list in [&self.re_release_failed_messages] {
+            for (i, m) in list.iter().enumerate() {
+                check_text(m, &f(&format!("reReleaseFailedMessages[{i}]")), MAX_TEXT_BYTES)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SyncedSource {
+    fn from_source(s: &Source) -> SyncedSource {
+        SyncedSource { id: s.id, kind: s.kind, started_at: s.started_at, ended_at: s.ended_at, title: s.title.clone() }
+    }
+
+    /// The stored source.
+    pub fn to_source(&self) -> Source {
+        Source { id: self.id, kind: self.kind, started_at: self.started_at, ended_at: self.ended_at, title: self.title.clone() }
+    }
+}
+
+/// The fields of an entry its user owns: what a device may change and push. Everything else
+/// (status, lock, `externalId`, release times, `lastSyncedAt`, version) is the server's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserFields {
+    pub summary: String,
+    pub notes: Option<String>,
+    pub work_date: Date,
+    pub initiative_id: Option<ObjectId>,
+    pub code_ids: Vec<ObjectId>,
+    pub unit_increment_count_adjustments: i64,
+    pub timer_duration_adjustment_in_seconds: i64,
+    pub entered_duration_in_seconds: Option<i64>,
+    pub sources: Vec<SyncedSource>,
+    pub is_deleted: bool,
+    /// The user's release (`true`) or unrelease (`false`) of the entry.
+    pub released: bool,
+}
+
+/// One field of [`UserFields`], named as on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SyncField {
+    Summary,
+    Notes,
+    WorkDate,
+    InitiativeId,
+    CodeIds,
+    UnitIncrementCountAdjustments,
+    TimerDurationAdjustmentInSeconds,
+    EnteredDurationInSeconds,
+    Sources,
+    IsDeleted,
+    Released,
+}
+
+impl SyncField {
+    /// Every field, in a fixed order.
+    pub const ALL: [SyncField; 11] = [
+        SyncField::Summary,
+        SyncField::Notes,
+        SyncField::WorkDate,
+        SyncField::InitiativeId,
+        SyncField::CodeIds,
+        SyncField::UnitIncrementCountAdjustments,
+        SyncField::TimerDurationAdjustmentInSeconds,
+        SyncField::EnteredDurationInSeconds,
+        SyncField::Sources,
+        SyncField::IsDeleted,
+        SyncField::Released,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncField::Summary => "summary",
+            SyncField::Notes => "notes",
+            SyncField::WorkDate => "workDate",
+            SyncField::InitiativeId => "initiativeId",
+            SyncField::CodeIds => "codeIds",
+            SyncField::UnitIncrementCountAdjustments => "unitIncrementCountAdjustments",
+            SyncField::TimerDurationAdjustmentInSeconds => "timerDurationAdjustmentInSeconds",
+            SyncField::EnteredDurationInSeconds => "enteredDurationInSeconds",
+            SyncField::Sources => "sources",
+            SyncField::IsDeleted => "isDeleted",
+            SyncField::Released => "released",
+        }
+    }
+}
+
+impl UserFields {
+    /// The value of one field, as JSON (for the conflict log).
+    pub fn value(&self, field: SyncField) -> serde_json::Value {
+        let v = match field {
+            SyncField::Summary => serde_json::to_value(&self.summary),
+            SyncField::Notes => serde_json::to_value(&self.notes),
+            SyncField::WorkDate => serde_json::to_value(self.work_date),
+            SyncField::InitiativeId => serde_json::to_value(self.initiative_id),
+            SyncField::CodeIds => serde_json::to_value(&self.code_ids),
+            SyncField::UnitIncrementCountAdjustments => serde_json::to_value(self.unit_increment_count_adjustments),
+            SyncField::TimerDurationAdjustmentInSeconds => serde_json::to_value(self.timer_duration_adjustment_in_seconds),
+            SyncField::EnteredDurationInSeconds => serde_json::to_value(self.entered_duration_in_seconds),
+            SyncField::Sources => serde_json::to_value(&self.sources),
+            SyncField::IsDeleted => serde_json::to_value(self.is_deleted),
+            SyncField::Released => serde_json::to_value(self.released),
+        };
+        v.unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Whether one field is equal in both.
+    pub fn same(&self, other: &UserFields, field: SyncField) -> bool {
+        match field {
+            SyncField::Summary => self.summary == other.summary,
+            SyncField::Notes => self.notes == other.notes,
+            SyncField::WorkDate => self.work_date == other.work_date,
+            SyncField::InitiativeId => self.initiative_id == other.initiative_id,
+            SyncField::CodeIds => self.code_ids == other.code_ids,
+            SyncField::UnitIncrementCountAdjustments => self.unit_increment_count_adjustments == other.unit_increment_count_adjustments,
+            SyncField::TimerDurationAdjustmentInSeconds => self.timer_duration_adjustment_in_seconds == other.timer_duration_adjustment_in_seconds,
+            SyncField::EnteredDurationInSeconds => self.entered_duration_in_seconds == other.entered_duration_in_seconds,
+            SyncField::Sources => self.sources == other.sources,
+            SyncField::IsDeleted => self.is_deleted == other.is_deleted,
+            SyncField::Released => self.released == other.released,
+        }
+    }
+
+    /// Copies one field from `from`.
+    pub fn take(&mut self, from: &UserFields, field: SyncField) {
+        match field {
+            SyncField::Summary => self.summary = from.summary.clone(),
+            SyncField::Notes => self.notes = from.notes.clone(),
+            SyncField::WorkDate => self.work_date = from.work_date,
+            SyncField::InitiativeId => self.initiative_id = from.initiative_id,
+            SyncField::CodeIds => self.code_ids = from.code_ids.clone(),
+            SyncField::UnitIncrementCountAdjustments => self.unit_increment_count_adjustments = from.unit_increment_count_adjustments,
+            SyncField::TimerDurationAdjustmentInSeconds => self.timer_duration_adjustment_in_seconds = from.timer_duration_adjustment_in_seconds,
+            SyncField::EnteredDurationInSeconds => self.entered_duration_in_seconds = from.entered_duration_in_seconds,
+            SyncField::Sources => self.sources = from.sources.clone(),
+            SyncField::IsDeleted => self.is_deleted = from.is_deleted,
+            SyncField::Released => self.released = from.released,
+        }
+    }
+
+    /// The fields that differ from `other`.
+    pub fn diff(&self, other: &UserFields) -> Vec<SyncField> {
+        SyncField::ALL.into_iter().filter(|f| !self.same(other, *f)).collect()
+    }
+}
+
+/// A local value that lost to the server's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldConflict {
+    pub field: SyncField,
+    pub local: serde_json::Value,
+    pub server: serde_json::Value,
+}
+
+/// What [`reconcile`] decided for an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeOutcome {
+    /// The merged copy equals the server's: nothing left to send.
+    InSync,
+    /// Local changes remain to be sent (against the server's version).
+    Pending,
+    /// The server locked (released) the entry while it was edited here: the local edit is
+    /// quarantined with code `locked` and the server's copy restored.
+    Locked,
+    /// The server deleted the entry while it was edited here: deleted, the edits logged.
+    DeletedRemotely,
+}
+
+/// The result of [`reconcile`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merge {
+    /// The entry's user fields after the merge.
+    pub fields: UserFields,
+    /// Local values that lost to the server's.
+    pub conflicts: Vec<FieldConflict>,
+    pub outcome: MergeOutcome,
+}
+
+/// Reconciles a device's copy of an entry with the server's, field by field, against the last
+/// copy both agreed on (`base`, the mirror; `None` when the server's copy is new to the device).
+///
+/// - a field changed on one side only takes that side's value;
+/// - a field changed on both sides to different values takes the server's, and the local value
+///   is logged as a conflict;
+/// - the server deleted the entry while it had local changes: the delete wins, the local
+///   changes are logged;
+/// - the server locked the entry (released it) while it had local edits, and the customer does
+///   not allow post-release edits: the edits are quarantined (`locked`) and the server's copy is
+///   kept.
+///
+/// Nothing is decided by comparing clocks. Pure.
+pub fn reconcile(base: Option<&UserFields>, local: &UserFields, remote: &UserFields, allow_post_release_edit: bool) -> Merge {
+    let changed_locally: Vec<SyncField> = match base {
+        Some(b) => local.diff(b),
+        None => local.diff(remote),
+    };
+    if changed_locally.is_empty() {
+        return Merge { fields: remote.clone(), conflicts: Vec::new(), outcome: MergeOutcome::InSync };
+    }
+    let lost = |fields: &[SyncField]| -> Vec<FieldConflict> {
+        fields.iter().filter(|f| !local.same(remote, **f)).map(|f| FieldConflict { field: *f, local: local.value(*f), server: remote.value(*f) }).collect()
+    };
+    let deleted_remotely = remote.is_deleted && base.is_none_or(|b| !b.is_deleted);
+    if deleted_remotely {
+        let edits: Vec<SyncField> = changed_locally.iter().copied().filter(|f| *f != SyncField::IsDeleted).collect();
+        return Merge { fields: remote.clone(), conflicts: lost(&edits), outcome: MergeOutcome::DeletedRemotely };
+    }
+    let edits_beyond_release = changed_locally.iter().any(|f| *f != SyncField::Released && !local.same(remote, *f));
+    if remote.released && edits_beyond_release && !allow_post_release_edit {
+        return Merge { fields: remote.clone(), conflicts: Vec::new(), outcome: MergeOutcome::Locked };
+    }
+    let mut fields = remote.clone();
+    let mut conflicts = Vec::new();
+    for f in changed_locally {
+        let changed_remotely = match base {
+            Some(b) => !remote.same(b, f),
+            None => true,
+        };
+        if !changed_remotely {
+            fields.take(local, f);
+        } else if !local.same(remote, f) {
+            conflicts.push(FieldConflict { field: f, local: local.value(f), server: remote.value(f) });
+        }
+    }
+    let outcome = if fields == *remote { MergeOutcome::InSync } else { MergeOutcome::Pending };
+    Merge { fields, conflicts, outcome }
+}
+
+/// Two running timers of one user met (two devices started one each while apart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimerResolution {
+    /// Stop the timer already running at this instant (the incoming one started later).
+    StopExisting { at: Timestamp },
+    /// Stop the incoming timer at this instant (the one already running started later).
+    StopIncoming { at: Timestamp },
+}
+
+/// Keeps the timer that started later and stops the other at that instant; equal starts keep
+/// the entry with the greater id. Both sides apply this rule, so they agree whatever the order
+/// in which the timers arrive. Pure.
+pub fn resolve_running_timers(existing: (Timestamp, ObjectId), incoming: (Timestamp, ObjectId)) -> TimerResolution {
+    if incoming > existing {
+        TimerResolution::StopExisting { at: incoming.0 }
+    } else {
+        TimerResolution::StopIncoming { at: existing.0 }
+    }
+}
+
+/// One operation of a push: the device's copy of an entry, what changed since the server's
+/// `baseVersion` (`None`: the server has never seen the entry), and an id that makes it
+/// idempotent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PushOp {
+    pub op_id: ObjectId,
+    #[serde(default)]
+    pub base_version: Option<i64>,
+    pub changed: Vec<SyncField>,
+    pub entry: SyncedEntry,
+}
+
+/// A batch of operations, sent as one request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PushBatch {
+    pub batch_id: ObjectId,
+    pub ops: Vec<PushOp>,
+}
+
+impl PushBatch {
+    /// Whether the batch has nothing to send.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+}
+
+/// How the server took one operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OpOutcome {
+    /// Applied; `record` is the canonical copy with its new version.
+    Applied,
+    /// The base version is stale; `record` is the server's copy to merge with.
+    Conflict,
+    /// Refused (`code`: `locked`, `validation_failed`, `not_found`, …); `record` is the server's
+    /// copy when it has one.
+    Rejected,
+}
+
+/// The server's answer to one operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OpResult {
+    pub op_id: ObjectId,
+    pub entry_id: ObjectId,
+    pub outcome: OpOutcome,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub failures: Vec<RuleFailure>,
+    #[serde(default)]
+    pub record: Option<SyncedEntry>,
+}
+
+/// The server's answer to a push: one result per operation, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PushResponse {
+    pub batch_id: ObjectId,
+    pub results: Vec<OpResult>,
+}
+
+/// A pull position: the last entry change and reference snapshot a device has.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PullCursor {
+    pub entry_seq: i64,
+    pub reference_seq: i64,
+}
+
+/// The rows of one reference table of the customer, column by column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TableRows {
+    pub table: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<serde_json::Value>>,
+}
+
+/// The customer's reference data (settings, the user's settings, clients, code types, codes,
+/// matters with their codes and access lists, validation rules) as of `seq`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReferenceSnapshot {
+    pub seq: i64,
+    pub schema_version: i64,
+    pub tables: Vec<TableRows>,
+}
+
+/// One page of the pull feed: entries changed after `after`, in change order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PullPage {
+    pub after: PullCursor,
+    pub next: PullCursor,
+    pub has_more: bool,
+    pub entries: Vec<SyncedEntry>,
+    #[serde(default)]
+    pub reference: Option<ReferenceSnapshot>,
+}
+
+/// What a device asks for next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequest {
+    pub after: PullCursor,
+    pub limit: usize,
+}
+
+/// A device's sync state, for the app to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncStatus {
+    /// Entries with local changes not yet acknowledged.
+    pub pending: u64,
+    /// When the oldest of them last changed here (its `updatedAt`), if any.
+    pub oldest_pending_at: Option<Timestamp>,
+    /// Entries whose local change the server refused.
+    pub quarantined: u64,
+    /// Local values that lost a conflict, kept in the log.
+    pub conflicts: u64,
+    /// Whether a pushed batch waits for its answer.
+    pub push_in_flight: bool,
+    /// The last sync's error, cleared by a successful sync.
+    pub last_error: Option<String>,
+    /// When a sync last finished without error.
+    pub last_success_at: Option<Timestamp>,
+    /// The pull position.
+    pub cursor: PullCursor,
+}
+
+/// A local change the server refused, with the refused copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quarantined {
+    pub entry_id: ObjectId,
+    /// `locked`, `validation_failed`, `not_found`, `invalid_argument`, …
+    pub code: String,
+    pub reason: String,
+    pub failures: Vec<RuleFailure>,
+    pub local: SyncedEntry,
+    pub at: Timestamp,
+}
+
+/// One logged conflict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConflictRecord {
+    pub seq: i64,
+    pub entry_id: ObjectId,
+    pub field: String,
+    pub local_value: serde_json::Value,
+    pub server_value: serde_json::Value,
+    pub at: Timestamp,
+}
+
+/// What [`crate::Engine::sync_complete_push`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushSummary {
+    pub applied: u64,
+    pub conflicts: u64,
+    pub quarantined: u64,
+}
+
+/// What [`crate::Engine::sync_apply_pull`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PullSummary {
+    /// Entries written from the page.
+    pub pulled: u64,
+    /// Entries of the page already as new here (a repeated page).
+    pub skipped: u64,
+    /// Fields where the server's value replaced a local change.
+    pub conflicts: u64,
+    /// Local edits quarantined because the server locked the entry.
+    pub quarantined: u64,
+    /// Whether the page carried reference data that was applied.
+    pub reference_applied: bool,
+}
+
+/// What [`crate::Engine::sync`] did, in total.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncReport {
+    /// Operations sent (a resent batch counts again).
+    pub pushed: u64,
+    pub applied: u64,
+    pub conflicts: u64,
+    pub quarantined: u64,
+    pub pulled: u64,
+}
+
+/// Moves one request of the router's shape to the server and back: an HTTP client, or the
+/// server engine itself in-process. The host owns auth, retries and scheduling.
+pub trait Transport {
+    /// Performs the request; an `Err` is a transport failure (the server was not reached or
+    /// did not answer), never an HTTP status.
+    fn send(&self, request: crate::api::Request) -> std::result::Result<crate::api::Response, String>;
+}
+
+/// The server engine in the same process as a transport, acting as a trusted principal.
+pub struct InProcessTransport<'a> {
+    pub server: &'a crate::Engine,
+    pub principal: crate::api::Principal,
+}
+
+impl Transport for InProcessTransport<'_> {
+    fn send(&self, request: crate::api::Request) -> std::result::Result<crate::api::Response, String> {
+        Ok(self.server.request(&request.with_principal(self.principal.clone())))
+    }
+}
+
+/// The route of a push for a user.
+pub fn push_path(customer: &ObjectId, user: &ObjectId) -> String {
+    format!("/api/v1/public/customers/{customer}/users/{user}/sync/push")
+}
+
+/// The route of a pull page for a user.
+pub fn pull_path(customer: &ObjectId, user: &ObjectId, request: &PullRequest) -> String {
+    format!(
+        "/api/v1/public/customers/{customer}/users/{user}/sync/changes?entrySeq={}&referenceSeq={}&limit={}",
+        request.after.entry_seq, request.after.reference_seq, request.limit
+    )
+}
+
+#[cfg(test)]
+mod tests;
+
+/// Parses a JSON answer of the server, or turns its error answer into a typed error.
+fn answer_of<T: serde::de::DeserializeOwned>(response: &crate::api::Response, what: &str) -> Result<T> {
+    if response.status != 200 {
+        let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap_or(serde_json::Value::Null);
+        let reason = body.get("message").and_then(|m| m.as_str()).unwrap_or("no error body").to_string();
+        return Err(match response.status {
+            401 => TenthsError::Unauthenticated { reason },
+            403 => TenthsError::PermissionDenied { reason },
+            404 => TenthsError::NotFound { what: what.into(), id: reason },
+            _ => TenthsError::conflict(format!("the server answered {} to the {what}: {reason}", response.status)),
+        });
+    }
+    serde_json::from_slice(&response.body).map_err(|e| TenthsError::invalid(what, format!("the server's answer is not a {what}: {e}")))
+}
+
+/// Pages and batches [`crate::Engine::sync`] asks for.
+const SYNC_PAGE: usize = 200;
+
+/// [`crate::Engine::sync`]: push until empty (bounded: a conflict answer leaves its entry
+/// pending once more), then pull until done.
+pub(crate) fn run(engine: &crate::Engine, transport: &dyn Transport, customer: &ObjectId, user: &ObjectId) -> Result<SyncReport> {
+    let mut report = SyncReport::default();
+    let pending = engine.sync_status(customer, user)?.pending;
+    let max_rounds = pending / (SYNC_PAGE as u64) + 8;
+    for _ in 0..max_rounds {
+        let batch = engine.sync_prepare_push(customer, user, SYNC_PAGE)?;
+        if batch.is_empty() {
+            break;
+        }
+        report.pushed += batch.ops.len() as u64;
+        let body = serde_json::to_vec(&batch).map_err(|e| TenthsError::Storage { reason: e.to_string() })?;
+        let request = crate::api::Request::new("POST", &push_path(customer, user), body).header("content-type", "application/json");
+        let response = transport.send(request).map_err(|reason| TenthsError::Storage { reason: format!("transport: {reason}") })?;
+        let answer: PushResponse = answer_of(&response, "push response")?;
+        let summary = engine.sync_complete_push(customer, user, &answer)?;
+        report.applied += summary.applied;
+        report.conflicts += summary.conflicts;
+        report.quarantined += summary.quarantined;
+    }
+    loop {
+        let request = engine.sync_pull_request(customer, user, SYNC_PAGE)?;
+        let response = transport
+            .send(crate::api::Request::new("GET", &pull_path(customer, user, &request), Vec::new()))
+            .map_err(|reason| TenthsError::Storage { reason: format!("transport: {reason}") })?;
+        let page: PullPage = answer_of(&response, "pull page")?;
+        let summary = engine.sync_apply_pull(customer, user, &page)?;
+        report.pulled += summary.pulled;
+        report.conflicts += summary.conflicts;
+        report.quarantined += summary.quarantined;
+        if !page.has_more || page.next == page.after {
+            break;
+        }
+    }
+    Ok(report)
+}
