@@ -744,7 +744,7 @@ impl Engine {
 
     /// Device: drops the entry's unsent and quarantined changes; the server's copy is restored.
     pub fn sync_discard_local_changes(&self, customer: &ObjectId, entry_id: &ObjectId) -> Result<()> {
-        self.write(|c, _| crate::sync::device::discard_local_changes(c, customer, entry_id, &self.stats))
+        self.write(|c, now| crate::sync::device::discard_local_changes(c, &mut Lookups::default(), now, customer, entry_id, &self.stats))
     }
 
     /// Device: the conflict log (local values that lost to the server's), oldest first.

@@ -146,7 +146,7 @@ pub(crate) fn complete(conn: &Connection, lk: &mut Lookups, pk: i64, e: &mut Ent
 
 /// The sources of an entry, by start.
 pub(crate) fn sources_of(conn: &Connection, pk: i64) -> Result<Vec<Source>> {
-    let mut stmt = conn.prepare_cached("SELECT id, kind, started_at, ended_at, title FROM sources WHERE entry_pk = ?1 ORDER BY started_at, pk")?;
+    let mut stmt = conn.prepare_cached("SELECT id, kind, started_at, ended_at, title FROM sources WHERE entry_pk = ?1 ORDER BY started_at, id")?;
     let rows = stmt.query_map(params![pk], |r| {
         Ok((r.get::<_, ObjectId>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, Option<i64>>(3)?, r.get::<_, Option<String>>(4)?))
     })?;
@@ -601,9 +601,10 @@ pub(crate) fn running_session(conn: &Connection, customer: &ObjectId, user: &Obj
     row.map(|(pk, entry, start)| Ok((pk, entry, ts1(start)?))).transpose()
 }
 
-/// Closes a session.
+/// Closes a session at `at`, or at its start if `at` is earlier (a session that began on a
+/// device whose clock runs ahead of this one).
 pub(crate) fn close_session(conn: &Connection, source_pk: i64, at: Timestamp) -> Result<()> {
-    conn.prepare_cached("UPDATE sources SET ended_at = ?2 WHERE pk = ?1")?.execute(params![source_pk, at.millis()])?;
+    conn.prepare_cached("UPDATE sources SET ended_at = MAX(?2, started_at) WHERE pk = ?1")?.execute(params![source_pk, at.millis()])?;
     Ok(())
 }
 

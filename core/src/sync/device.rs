@@ -119,7 +119,7 @@ pub(crate) fn prepare_push(
             };
             if let (Some(b), true) = (&base, changed.is_empty()) {
                 // Back to the server's copy (e.g. re-settled after a reference change): take it.
-                store::write_synced(c, &b.to_entry(*customer), 0, stats)?;
+                write_copy(c, lk, now, customer, b, 0, stats)?;
                 continue;
             }
             ops.push(PushOp { op_id: ObjectId::generate(now.millis() / 1000), base_version: base.map(|b| b.version), changed, entry: local });
@@ -181,11 +181,32 @@ pub(crate) fn complete_push(
     for ((op, result), snapshot) in inflight.batch.ops.iter().zip(&response.results).zip(&inflight.snapshots) {
         let Some((pk, local)) = local(c, lk, customer, &op.entry.id)? else { continue };
         let remaining = store::local_changes(c, pk)?.saturating_sub(*snapshot).max(0);
+        let mirrored = mirror(c, customer, &op.entry.id)?;
+        if let (Some(m), Some(r)) = (&mirrored, &result.record) {
+            if m.version >= r.version {
+                // A replayed answer older than what a pull already brought: the newer copy
+                // stands. The entry stays pending so the next prepare diffs it against the
+                // mirror (sending what is left, or settling with nothing to send).
+                match result.outcome {
+                    OpOutcome::Applied => summary.applied += 1,
+                    OpOutcome::Conflict => summary.conflicts += 1,
+                    OpOutcome::Rejected => {
+                        summary.quarantined += 1;
+                        let code = result.code.clone().unwrap_or_else(|| "rejected".into());
+                        quarantine(c, now, customer, &local, &code, result.reason.as_deref().unwrap_or(""), &result.failures)?;
+                        write_copy(c, lk, now, customer, m, 0, stats)?;
+                        continue;
+                    }
+                }
+                store::set_local_changes(c, pk, remaining.max(1))?;
+                continue;
+            }
+        }
         match (result.outcome, &result.record) {
             (OpOutcome::Applied, Some(record)) => {
                 summary.applied += 1;
                 if remaining == 0 {
-                    store::write_synced(c, &record.to_entry(*customer), 0, stats)?;
+                    write_copy(c, lk, now, customer, record, 0, stats)?;
                 } else {
                     // Edited while the batch was out: the server has the batch's copy, so only
                     // the edits since then stay pending.
@@ -197,7 +218,7 @@ pub(crate) fn complete_push(
             }
             (OpOutcome::Conflict, Some(record)) => {
                 summary.conflicts += 1;
-                let base = mirror(c, customer, &op.entry.id)?;
+                let base = mirrored;
                 let merge = reconcile(base.as_ref().map(SyncedEntry::user_fields).as_ref(), &local.user_fields(), &record.user_fields(), allow);
                 if merge.outcome == MergeOutcome::Locked {
                     summary.quarantined += 1;
@@ -211,7 +232,7 @@ pub(crate) fn complete_push(
                 quarantine(c, now, customer, &local, &code, result.reason.as_deref().unwrap_or(""), &result.failures)?;
                 match record {
                     Some(r) => {
-                        store::write_synced(c, &r.to_entry(*customer), 0, stats)?;
+                        write_copy(c, lk, now, customer, r, 0, stats)?;
                         set_mirror(c, customer, r)?;
                     }
                     None => store::set_local_changes(c, pk, 0)?,
@@ -245,15 +266,15 @@ fn write_merge(
     }
     match merge.outcome {
         MergeOutcome::InSync | MergeOutcome::DeletedRemotely => {
-            store::write_synced(c, &record.to_entry(*customer), 0, stats)?;
+            write_copy(c, lk, now, customer, record, 0, stats)?;
         }
         MergeOutcome::Locked => {
             quarantine(c, now, customer, local, "locked", "the server released or locked the entry while it was edited here", &[])?;
-            store::write_synced(c, &record.to_entry(*customer), 0, stats)?;
+            write_copy(c, lk, now, customer, record, 0, stats)?;
         }
         MergeOutcome::Pending => {
             let merged = record.with_user_fields(&merge.fields);
-            let pk = store::write_synced(c, &merged.to_entry(*customer), pending.max(1), stats)?;
+            let pk = write_copy(c, lk, now, customer, &merged, pending.max(1), stats)?;
             resettle_local(c, lk, now, customer, pk)?;
         }
     }
@@ -349,26 +370,25 @@ pub(crate) fn apply_pull(
             continue;
         }
         summary.pulled += 1;
-        let remote = settle_incoming_timer(c, lk, now, customer, user, remote, stats)?;
-        let found = local(c, lk, customer, &remote.record.id)?;
+        let found = local(c, lk, customer, &remote.id)?;
         let pending = match &found {
             Some((pk, _)) => store::local_changes(c, *pk)?,
             None => 0,
         };
         match found {
             Some((_, local)) if pending > 0 => {
-                let merge = reconcile(base.as_ref().map(SyncedEntry::user_fields).as_ref(), &local.user_fields(), &remote.record.user_fields(), allow);
+                let merge = reconcile(base.as_ref().map(SyncedEntry::user_fields).as_ref(), &local.user_fields(), &remote.user_fields(), allow);
                 summary.conflicts += u64::try_from(merge.conflicts.len()).unwrap_or(0);
                 if merge.outcome == MergeOutcome::Locked {
                     summary.quarantined += 1;
                 }
-                write_merge(c, lk, now, customer, &remote.record, &local, &merge, pending, stats)?;
+                write_merge(c, lk, now, customer, remote, &local, &merge, pending, stats)?;
             }
             _ => {
-                store::write_synced(c, &remote.local_copy.to_entry(*customer), i64::from(remote.stopped_here), stats)?;
+                write_copy(c, lk, now, customer, remote, 0, stats)?;
             }
         }
-        set_mirror(c, customer, &remote.record)?;
+        set_mirror(c, customer, remote)?;
     }
     if page.after.entry_seq <= at.entry_seq {
         at.entry_seq = at.entry_seq.max(page.next.entry_seq);
@@ -382,47 +402,36 @@ pub(crate) fn apply_pull(
     Ok(summary)
 }
 
-/// An incoming copy after the running-timer rule: `record` is the server's copy (the mirror),
-/// `local_copy` what is written here; `stopped_here` when the incoming timer was stopped on this
-/// device (a local change to send).
-struct Incoming {
-    record: SyncedEntry,
-    local_copy: SyncedEntry,
-    stopped_here: bool,
-}
-
-/// Applies [`resolve_running_timers`] when an incoming copy has a running session while another
-/// entry of the user runs one here.
-fn settle_incoming_timer(
-    c: &Connection,
-    lk: &mut Lookups,
-    now: Timestamp,
-    customer: &ObjectId,
-    user: &ObjectId,
-    remote: &SyncedEntry,
-    stats: &Stats,
-) -> Result<Incoming> {
-    let mut out = Incoming { record: remote.clone(), local_copy: remote.clone(), stopped_here: false };
-    let Some(running) = remote.sources.iter().position(|s| s.ended_at.is_none()) else { return Ok(out) };
-    let Some((source_pk, Some(entry_pk), started)) = store::running_session(c, customer, user)? else { return Ok(out) };
-    let entry_id: ObjectId = c.prepare_cached("SELECT id FROM entries WHERE pk = ?1")?.query_row(params![entry_pk], |r| r.get(0))?;
-    if entry_id == remote.id {
-        return Ok(out);
-    }
-    let incoming_start = out.local_copy.sources.get(running).map(|s| s.started_at).unwrap_or(now);
-    match resolve_running_timers((started, entry_id), (incoming_start, remote.id)) {
-        TimerResolution::StopExisting { at } => {
-            close_session_settled(c, lk, now, &Scope::new(*customer, *user), source_pk, entry_pk, started, at, stats)?;
-        }
-        TimerResolution::StopIncoming { at } => {
-            let zone = lk.zone(c, customer, user)?;
-            if let Some(s) = out.local_copy.sources.get_mut(running) {
-                s.ended_at = Some(at.min(s.started_at.local_date(zone).last_millisecond_in(zone)));
+/// Writes a copy of an entry on this device with `counter` unsent changes, after the
+/// running-timer rule ([`resolve_running_timers`]): when the copy has a running session while
+/// another entry of the user runs one here, the later start keeps running and the other stops at
+/// that instant (a stop made here is a local change, sent with the next push). Returns the pk.
+#[allow(clippy::too_many_arguments)]
+fn write_copy(c: &Connection, lk: &mut Lookups, now: Timestamp, customer: &ObjectId, copy: &SyncedEntry, counter: i64, stats: &Stats) -> Result<i64> {
+    let user = copy.user_id;
+    let mut copy = std::borrow::Cow::Borrowed(copy);
+    let mut counter = counter;
+    if let Some(running) = copy.sources.iter().position(|s| s.ended_at.is_none()) {
+        if let Some((source_pk, Some(entry_pk), started)) = store::running_session(c, customer, &user)? {
+            let entry_id: ObjectId = c.prepare_cached("SELECT id FROM entries WHERE pk = ?1")?.query_row(params![entry_pk], |r| r.get(0))?;
+            if entry_id != copy.id {
+                let incoming_start = copy.sources.get(running).map(|s| s.started_at).unwrap_or(now);
+                match resolve_running_timers((started, entry_id), (incoming_start, copy.id)) {
+                    TimerResolution::StopExisting { at } => {
+                        close_session_settled(c, lk, now, &Scope::new(*customer, user), source_pk, entry_pk, started, at, stats)?;
+                    }
+                    TimerResolution::StopIncoming { at } => {
+                        let zone = lk.zone(c, customer, &user)?;
+                        if let Some(s) = copy.to_mut().sources.get_mut(running) {
+                            s.ended_at = Some(at.min(s.started_at.local_date(zone).last_millisecond_in(zone)).max(s.started_at));
+                        }
+                        counter = counter.max(1);
+                    }
+                }
             }
-            out.stopped_here = true;
         }
     }
-    Ok(out)
+    store::write_synced(c, &copy.to_entry(*customer), counter, stats)
 }
 
 /// The device's sync state.
@@ -501,17 +510,17 @@ pub(crate) fn retry(c: &Connection, lk: &mut Lookups, now: Timestamp, customer: 
     if refused.is_locked && !current.is_locked {
         fields.released = false;
     }
-    let pk = store::write_synced(c, &current.with_user_fields(&fields).to_entry(*customer), 1, stats)?;
+    let pk = write_copy(c, lk, now, customer, &current.with_user_fields(&fields), 1, stats)?;
     resettle_local(c, lk, now, customer, pk)
 }
 
 /// Drops a quarantined change (if any) and any unsent change of the entry: the server's copy
 /// (the mirror) is restored.
-pub(crate) fn discard_local_changes(c: &Connection, customer: &ObjectId, id: &ObjectId, stats: &Stats) -> Result<()> {
+pub(crate) fn discard_local_changes(c: &Connection, lk: &mut Lookups, now: Timestamp, customer: &ObjectId, id: &ObjectId, stats: &Stats) -> Result<()> {
     let _ = take_quarantined(c, customer, id);
     match mirror(c, customer, id)? {
         Some(m) => {
-            store::write_synced(c, &m.to_entry(*customer), 0, stats)?;
+            write_copy(c, lk, now, customer, &m, 0, stats)?;
         }
         None => {
             let pk = store::pk_of(c, customer, id)?.ok_or_else(|| TenthsError::not_found("entry", id))?;

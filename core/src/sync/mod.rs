@@ -797,7 +797,7 @@ mod tests;
 fn answer_of<T: serde::de::DeserializeOwned>(response: &crate::api::Response, what: &str) -> Result<T> {
     if response.status != 200 {
         let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap_or(serde_json::Value::Null);
-        let reason = body.get("message").and_then(|m| m.as_str()).unwrap_or("no error body").to_string();
+        let reason = body.pointer("/error/message").and_then(|m| m.as_str()).unwrap_or("no error body").to_string();
         return Err(match response.status {
             401 => TenthsError::Unauthenticated { reason },
             403 => TenthsError::PermissionDenied { reason },
