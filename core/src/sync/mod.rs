@@ -809,17 +809,25 @@ fn answer_of<T: serde::de::DeserializeOwned>(response: &crate::api::Response, wh
 }
 
 /// Pages and batches [`crate::Engine::sync`] asks for.
-const SYNC_PAGE: usize = 200;
+const SYNC_PAGE: usize = MAX_SYNC_BATCH;
 
 /// [`crate::Engine::sync`]: push until empty (bounded: a conflict answer leaves its entry
 /// pending once more), then pull until done.
 pub(crate) fn run(engine: &crate::Engine, transport: &dyn Transport, customer: &ObjectId, user: &ObjectId) -> Result<SyncReport> {
     let mut report = SyncReport::default();
-    let pending = engine.sync_status(customer, user)?.pending;
-    let max_rounds = pending / (SYNC_PAGE as u64) + 8;
-    for _ in 0..max_rounds {
+    let mut max_rounds = None;
+    for round in 0u64.. {
         let batch = engine.sync_prepare_push(customer, user, SYNC_PAGE)?;
         if batch.is_empty() {
+            break;
+        }
+        // Counted after the first prepare (which registers the device): every pending entry
+        // once, plus a few rounds for entries a conflict answer leaves pending again.
+        let limit = match max_rounds {
+            Some(l) => l,
+            None => *max_rounds.insert(engine.sync_status(customer, user)?.pending / (SYNC_PAGE as u64) + 8),
+        };
+        if round >= limit {
             break;
         }
         report.pushed += batch.ops.len() as u64;
