@@ -638,32 +638,70 @@ pub(crate) fn replace_sources(conn: &Connection, customer: &ObjectId, user: &Obj
 }
 
 /// Writes a copy of an entry that came through sync, as it is (no rule runs), with its codes
-/// and sources, and `local_changes` as given; refreshes the overlap around its old and new
-/// intervals. Returns its pk.
+/// and sources, and `local_changes` as given; when its sessions changed, refreshes the overlap
+/// around their old and new intervals. Returns its pk.
 pub(crate) fn write_synced(conn: &Connection, e: &Entry, local_changes: i64, stats: &Stats) -> Result<i64> {
-    let old = match pk_of(conn, &e.customer_id, &e.id)? {
-        Some(pk) => {
-            let before = intervals(&sources_of(conn, pk)?);
-            conn.prepare_cached("UPDATE entries SET version = ?2 WHERE pk = ?1")?.execute(params![pk, e.version])?;
-            save(conn, pk, e)?;
-            conn.prepare_cached("UPDATE entries SET local_changes = ?2, created_by = ?3, enrichment_correlation_id = ?4, creation_method = ?5, created_as_timer = ?6, created_at = ?7 WHERE pk = ?1")?
-                .execute(params![pk, local_changes, e.created_by, e.enrichment_correlation_id, e.creation_method, e.created_as_timer, e.created_at.millis()])?;
-            Some((pk, before))
-        }
-        None => None,
+    let Some(pk) = pk_of(conn, &e.customer_id, &e.id)? else {
+        let pk = insert(conn, e, None)?;
+        set_local_changes(conn, pk, local_changes)?;
+        insert_codes(conn, pk, &e.codes)?;
+        replace_sources(conn, &e.customer_id, &e.user_id, pk, &e.sources)?;
+        refresh_overlap(conn, &e.customer_id, &e.user_id, pk, &intervals(&e.sources), stats)?;
+        return Ok(pk);
     };
-    let (pk, mut touched) = match old {
-        Some(x) => x,
-        None => {
-            let pk = insert(conn, e, None)?;
-            conn.prepare_cached("UPDATE entries SET local_changes = ?2 WHERE pk = ?1")?.execute(params![pk, local_changes])?;
-            (pk, Vec::new())
-        }
-    };
+    let before = sources_of(conn, pk)?;
+    conn.prepare_cached(
+        "UPDATE entries SET released_by = ?2, external_id = ?3, summary = ?4, notes = ?5, work_date = ?6, initiative_id = ?7,
+           timer_duration_adjustment_in_seconds = ?8, entered_duration_in_seconds = ?9, raw_seconds = ?10, unit_increments = ?11, units_from_sources = ?12,
+           units_adjustments = ?13, status = ?14, status_errors = ?15, re_release_failed_messages = ?16, is_locked = ?17, is_deleted = ?18,
+           release_count = ?19, last_release_pending_at = ?20, last_release_failed_at = ?21, release_success_at = ?22, last_synced_at = ?23,
+           updated_at = ?24, version = ?25, local_changes = ?26, created_by = ?27, enrichment_correlation_id = ?28, creation_method = ?29,
+           created_as_timer = ?30, created_at = ?31,
+           change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM entries WHERE customer_id = ?32 AND user_id = ?33)
+         WHERE pk = ?1",
+    )?
+    .execute(params![
+        pk,
+        e.released_by,
+        e.external_id,
+        e.summary,
+        e.notes,
+        e.work_date.to_string(),
+        e.initiative_id,
+        e.timer_duration_adjustment_in_seconds,
+        e.entered_duration_in_seconds,
+        e.raw_seconds,
+        e.unit_increments,
+        e.unit_increment_count_from_sources,
+        e.unit_increment_count_adjustments,
+        e.status.as_str(),
+        errors_json(e)?,
+        messages_json(e)?,
+        e.is_locked,
+        e.is_deleted,
+        e.release_count,
+        e.last_release_pending_at.map(Timestamp::millis),
+        e.last_release_failed_at.map(Timestamp::millis),
+        e.release_success_at.map(Timestamp::millis),
+        e.last_synced_at.map(Timestamp::millis),
+        e.updated_at.millis(),
+        e.version,
+        local_changes,
+        e.created_by,
+        e.enrichment_correlation_id,
+        e.creation_method,
+        e.created_as_timer,
+        e.created_at.millis(),
+        e.customer_id,
+        e.user_id,
+    ])?;
     replace_codes(conn, pk, &e.codes)?;
-    replace_sources(conn, &e.customer_id, &e.user_id, pk, &e.sources)?;
-    touched.extend(intervals(&e.sources));
-    refresh_overlap(conn, &e.customer_id, &e.user_id, pk, &touched, stats)?;
+    if before != e.sources {
+        replace_sources(conn, &e.customer_id, &e.user_id, pk, &e.sources)?;
+        let mut touched = intervals(&before);
+        touched.extend(intervals(&e.sources));
+        refresh_overlap(conn, &e.customer_id, &e.user_id, pk, &touched, stats)?;
+    }
     Ok(pk)
 }
 

@@ -79,6 +79,11 @@ fn local(c: &Connection, lk: &mut Lookups, customer: &ObjectId, id: &ObjectId) -
     Ok(store::find(c, lk, customer, id)?.map(|(pk, e)| (pk, SyncedEntry::from_entry(&e))))
 }
 
+/// The local copy of an entry that exists.
+fn local_copy(c: &Connection, lk: &mut Lookups, customer: &ObjectId, id: &ObjectId) -> Result<SyncedEntry> {
+    local(c, lk, customer, id)?.map(|(_, e)| e).ok_or_else(|| TenthsError::not_found("entry", id))
+}
+
 /// Prepares the next push: the stored in-flight batch again if there is one, else a new batch of
 /// up to `limit` pending entries (stored before it is returned). An entry whose pending changes
 /// came back to the server's copy is settled here without an operation.
@@ -179,7 +184,7 @@ pub(crate) fn complete_push(
     let allow = lk.settings(c, customer)?.allow_post_release_edit;
     let mut summary = PushSummary::default();
     for ((op, result), snapshot) in inflight.batch.ops.iter().zip(&response.results).zip(&inflight.snapshots) {
-        let Some((pk, local)) = local(c, lk, customer, &op.entry.id)? else { continue };
+        let Some(pk) = store::pk_of(c, customer, &op.entry.id)? else { continue };
         let remaining = store::local_changes(c, pk)?.saturating_sub(*snapshot).max(0);
         let mirrored = mirror(c, customer, &op.entry.id)?;
         if let (Some(m), Some(r)) = (&mirrored, &result.record) {
@@ -193,6 +198,7 @@ pub(crate) fn complete_push(
                     OpOutcome::Rejected => {
                         summary.quarantined += 1;
                         let code = result.code.clone().unwrap_or_else(|| "rejected".into());
+                        let local = local_copy(c, lk, customer, &op.entry.id)?;
                         quarantine(c, now, customer, &local, &code, result.reason.as_deref().unwrap_or(""), &result.failures)?;
                         write_copy(c, lk, now, customer, m, 0, stats)?;
                         continue;
@@ -211,6 +217,7 @@ pub(crate) fn complete_push(
                     // Edited while the batch was out: the server has the batch's copy, so only
                     // the edits since then stay pending.
                     let sent = op.entry.user_fields();
+                    let local = local_copy(c, lk, customer, &op.entry.id)?;
                     let merge = reconcile(Some(&sent), &local.user_fields(), &record.user_fields(), allow);
                     write_merge(c, lk, now, customer, record, &local, &merge, remaining, stats)?;
                 }
@@ -219,6 +226,7 @@ pub(crate) fn complete_push(
             (OpOutcome::Conflict, Some(record)) => {
                 summary.conflicts += 1;
                 let base = mirrored;
+                let local = local_copy(c, lk, customer, &op.entry.id)?;
                 let merge = reconcile(base.as_ref().map(SyncedEntry::user_fields).as_ref(), &local.user_fields(), &record.user_fields(), allow);
                 if merge.outcome == MergeOutcome::Locked {
                     summary.quarantined += 1;
@@ -229,6 +237,7 @@ pub(crate) fn complete_push(
             (OpOutcome::Rejected, record) => {
                 summary.quarantined += 1;
                 let code = result.code.clone().unwrap_or_else(|| "rejected".into());
+                let local = local_copy(c, lk, customer, &op.entry.id)?;
                 quarantine(c, now, customer, &local, &code, result.reason.as_deref().unwrap_or(""), &result.failures)?;
                 match record {
                     Some(r) => {
@@ -370,13 +379,13 @@ pub(crate) fn apply_pull(
             continue;
         }
         summary.pulled += 1;
-        let found = local(c, lk, customer, &remote.id)?;
-        let pending = match &found {
-            Some((pk, _)) => store::local_changes(c, *pk)?,
+        let pending = match store::pk_of(c, customer, &remote.id)? {
+            Some(pk) => store::local_changes(c, pk)?,
             None => 0,
         };
-        match found {
-            Some((_, local)) if pending > 0 => {
+        match pending {
+            p if p > 0 => {
+                let local = local_copy(c, lk, customer, &remote.id)?;
                 let merge = reconcile(base.as_ref().map(SyncedEntry::user_fields).as_ref(), &local.user_fields(), &remote.user_fields(), allow);
                 summary.conflicts += u64::try_from(merge.conflicts.len()).unwrap_or(0);
                 if merge.outcome == MergeOutcome::Locked {

@@ -188,7 +188,7 @@ pub(crate) fn changes(c: &Connection, lk: &mut Lookups, customer: &ObjectId, use
 }
 
 /// Applies a device's push batch for `scope`'s user: each operation in its own savepoint, each
-/// operation id at most once (a replay answers the first answer).
+/// operation id at most once (a replay answers the first answer, with the entry's current copy).
 pub(crate) fn apply_push(c: &Connection, lk: &mut Lookups, now: Timestamp, scope: &Scope, batch: &PushBatch, stats: &Stats) -> Result<PushResponse> {
     if batch.ops.len() > MAX_SYNC_BATCH {
         return Err(TenthsError::TooLarge { reason: format!("at most {MAX_SYNC_BATCH} operations per push") });
@@ -206,17 +206,21 @@ pub(crate) fn apply_push(c: &Connection, lk: &mut Lookups, now: Timestamp, scope
             .query_row(params![scope.customer, op.op_id], |r| r.get(0))
             .optional()?;
         if let Some(answer) = replay {
-            results.push(serde_json::from_str(&answer).map_err(storage)?);
+            // The first answer, with the entry's current copy (never older than the first one's).
+            let mut first: OpResult = serde_json::from_str(&answer).map_err(storage)?;
+            first.record = record(c, lk, &scope.customer, &op.entry.id)?.filter(|r| r.user_id == scope.user);
+            results.push(first);
             continue;
         }
-        c.execute_batch("SAVEPOINT op")?;
+        c.prepare_cached("SAVEPOINT op")?.execute([])?;
         let result = match apply_op(c, lk, now, scope, op, stats) {
             Ok(r) => {
-                c.execute_batch("RELEASE op")?;
+                c.prepare_cached("RELEASE op")?.execute([])?;
                 r
             }
             Err(e) => {
-                c.execute_batch("ROLLBACK TO op; RELEASE op")?;
+                c.prepare_cached("ROLLBACK TO op")?.execute([])?;
+                c.prepare_cached("RELEASE op")?.execute([])?;
                 *lk = Lookups::default();
                 if matches!(e, TenthsError::Storage { .. } | TenthsError::Closed) {
                     return Err(e);
@@ -228,7 +232,8 @@ pub(crate) fn apply_push(c: &Connection, lk: &mut Lookups, now: Timestamp, scope
                 rejected(c, lk, scope, op, e.kind().code(), &e.to_string(), failures)?
             }
         };
-        let answer = serde_json::to_string(&result).map_err(storage)?;
+        // Stored without the copy: a replay answers the entry's copy as it is then.
+        let answer = serde_json::to_string(&OpResult { record: None, ..result.clone() }).map_err(storage)?;
         c.prepare_cached("INSERT INTO sync_applied_ops (customer_id, op_id, user_id, answer, at) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(params![
             scope.customer,
             op.op_id,
