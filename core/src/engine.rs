@@ -1245,15 +1245,18 @@ pub(crate) fn unrelease_in_tx(c: &Connection, lk: &mut Lookups, now: Timestamp, 
 }
 
 /// Creates an entry a device made offline, from its pushed copy: the device's id, fields,
-/// sessions (with their ids) and creation time; the server's rules settle it. Returns its pk.
+/// sessions (with their ids) and creation time; the server's rules settle it. Stored through the
+/// batch's `inserter` (its neighbours' overlap is refreshed when the batch finishes). Returns its
+/// pk and the stored entry.
 pub(crate) fn create_synced_in_tx(
     c: &Connection,
     lk: &mut Lookups,
     now: Timestamp,
     scope: &Scope,
     incoming: &crate::sync::SyncedEntry,
+    inserter: &mut store::Inserter<'_>,
     stats: &Stats,
-) -> Result<i64> {
+) -> Result<(i64, Entry)> {
     lk.ensure_user(c, &scope.customer, &scope.user, now)?;
     let new = NewEntry {
         id: Some(incoming.id),
@@ -1274,12 +1277,8 @@ pub(crate) fn create_synced_in_tx(
     e.codes = store::resolve_codes(c, lk, &scope.customer, &code_ids)?;
     e.sources = settle_incoming_sessions(c, lk, now, scope, &incoming.id, &incoming.sources, stats)?;
     store::settle(c, lk, now, &mut e)?;
-    let pk = store::insert(c, &e, None)?;
-    store::insert_codes(c, pk, &e.codes)?;
-    store::replace_sources(c, &scope.customer, &scope.user, pk, &e.sources)?;
-    let touched = store::intervals(&e.sources);
-    store::refresh_overlap(c, &scope.customer, &scope.user, pk, &touched, stats)?;
-    Ok(pk)
+    let pk = inserter.insert_new(&mut e, None, stats)?;
+    Ok((pk, e))
 }
 
 /// Pushed sessions of entry `id` after the running-timer rule ([`crate::sync::resolve_running_timers`]):

@@ -628,11 +628,13 @@ pub(crate) fn create_request(conn: &Connection, pk: i64) -> Result<Option<String
 /// elsewhere, e.g. in the unassigned pool, moves here).
 pub(crate) fn replace_sources(conn: &Connection, customer: &ObjectId, user: &ObjectId, pk: i64, sources: &[Source]) -> Result<()> {
     conn.prepare_cached("DELETE FROM sources WHERE entry_pk = ?1")?.execute(params![pk])?;
-    let mut drop_id = conn.prepare_cached("DELETE FROM sources WHERE customer_id = ?1 AND id = ?2")?;
-    let mut insert = conn.prepare_cached(INSERT_SOURCE)?;
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO sources (customer_id, id, user_id, entry_pk, kind, started_at, ended_at, title) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (customer_id, id) DO UPDATE SET user_id = excluded.user_id, entry_pk = excluded.entry_pk, kind = excluded.kind,
+           started_at = excluded.started_at, ended_at = excluded.ended_at, title = excluded.title",
+    )?;
     for s in sources {
-        drop_id.execute(params![customer, s.id])?;
-        insert_source_with(&mut insert, customer, user, pk, s)?;
+        insert_source_with(&mut upsert, customer, user, pk, s)?;
     }
     Ok(())
 }

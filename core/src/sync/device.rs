@@ -74,6 +74,13 @@ fn set_mirror(c: &Connection, customer: &ObjectId, record: &SyncedEntry) -> Resu
     Ok(())
 }
 
+/// The version of the mirror copy of an entry.
+fn mirror_version(c: &Connection, customer: &ObjectId, id: &ObjectId) -> Result<Option<i64>> {
+    Ok(c.prepare_cached("SELECT version FROM sync_mirror WHERE customer_id = ?1 AND entry_id = ?2")?
+        .query_row(params![customer, id], |r| r.get(0))
+        .optional()?)
+}
+
 /// The local copy of an entry (deleted ones too), with its pk.
 fn local(c: &Connection, lk: &mut Lookups, customer: &ObjectId, id: &ObjectId) -> Result<Option<(i64, SyncedEntry)>> {
     Ok(store::find(c, lk, customer, id)?.map(|(pk, e)| (pk, SyncedEntry::from_entry(&e))))
@@ -186,9 +193,9 @@ pub(crate) fn complete_push(
     for ((op, result), snapshot) in inflight.batch.ops.iter().zip(&response.results).zip(&inflight.snapshots) {
         let Some(pk) = store::pk_of(c, customer, &op.entry.id)? else { continue };
         let remaining = store::local_changes(c, pk)?.saturating_sub(*snapshot).max(0);
-        let mirrored = mirror(c, customer, &op.entry.id)?;
-        if let (Some(m), Some(r)) = (&mirrored, &result.record) {
-            if m.version >= r.version {
+        let mirrored_version = mirror_version(c, customer, &op.entry.id)?;
+        if let (Some(mv), Some(r)) = (mirrored_version, &result.record) {
+            if mv >= r.version {
                 // A replayed answer older than what a pull already brought: the newer copy
                 // stands. The entry stays pending so the next prepare diffs it against the
                 // mirror (sending what is left, or settling with nothing to send).
@@ -200,7 +207,9 @@ pub(crate) fn complete_push(
                         let code = result.code.clone().unwrap_or_else(|| "rejected".into());
                         let local = local_copy(c, lk, customer, &op.entry.id)?;
                         quarantine(c, now, customer, &local, &code, result.reason.as_deref().unwrap_or(""), &result.failures)?;
-                        write_copy(c, lk, now, customer, m, 0, stats)?;
+                        if let Some(m) = mirror(c, customer, &op.entry.id)? {
+                            write_copy(c, lk, now, customer, &m, 0, stats)?;
+                        }
                         continue;
                     }
                 }
@@ -225,7 +234,7 @@ pub(crate) fn complete_push(
             }
             (OpOutcome::Conflict, Some(record)) => {
                 summary.conflicts += 1;
-                let base = mirrored;
+                let base = mirror(c, customer, &op.entry.id)?;
                 let local = local_copy(c, lk, customer, &op.entry.id)?;
                 let merge = reconcile(base.as_ref().map(SyncedEntry::user_fields).as_ref(), &local.user_fields(), &record.user_fields(), allow);
                 if merge.outcome == MergeOutcome::Locked {
@@ -373,8 +382,7 @@ pub(crate) fn apply_pull(
     }
     let allow = lk.settings(c, customer)?.allow_post_release_edit;
     for remote in &page.entries {
-        let base = mirror(c, customer, &remote.id)?;
-        if base.as_ref().is_some_and(|b| b.version >= remote.version) {
+        if mirror_version(c, customer, &remote.id)?.is_some_and(|v| v >= remote.version) {
             summary.skipped += 1;
             continue;
         }
@@ -386,6 +394,7 @@ pub(crate) fn apply_pull(
         match pending {
             p if p > 0 => {
                 let local = local_copy(c, lk, customer, &remote.id)?;
+                let base = mirror(c, customer, &remote.id)?;
                 let merge = reconcile(base.as_ref().map(SyncedEntry::user_fields).as_ref(), &local.user_fields(), &remote.user_fields(), allow);
                 summary.conflicts += u64::try_from(merge.conflicts.len()).unwrap_or(0);
                 if merge.outcome == MergeOutcome::Locked {

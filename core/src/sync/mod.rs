@@ -145,7 +145,12 @@ impl SyncedEntry {
             updated_at: e.updated_at,
             version: e.version,
             codes: e.codes.iter().map(|c| SyncedCode { id: c.id, assigned_by: c.assigned_by }).collect(),
-            sources: e.sources.iter().map(SyncedSource::from_source).collect(),
+            sources: {
+                // One order on every side: by start, then id.
+                let mut sources: Vec<SyncedSource> = e.sources.iter().map(SyncedSource::from_source).collect();
+                sources.sort_by(|a, b| (a.started_at, a.id).cmp(&(b.started_at, b.id)));
+                sources
+            },
         }
     }
 

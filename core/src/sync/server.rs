@@ -200,6 +200,7 @@ pub(crate) fn apply_push(c: &Connection, lk: &mut Lookups, now: Timestamp, scope
         }
     }
     let mut results = Vec::with_capacity(batch.ops.len());
+    let mut inserter = store::Inserter::new(c)?;
     for op in &batch.ops {
         let replay: Option<String> = c
             .prepare_cached("SELECT answer FROM sync_applied_ops WHERE customer_id = ?1 AND op_id = ?2")?
@@ -213,7 +214,7 @@ pub(crate) fn apply_push(c: &Connection, lk: &mut Lookups, now: Timestamp, scope
             continue;
         }
         c.prepare_cached("SAVEPOINT op")?.execute([])?;
-        let result = match apply_op(c, lk, now, scope, op, stats) {
+        let result = match apply_op(c, lk, now, scope, op, &mut inserter, stats) {
             Ok(r) => {
                 c.prepare_cached("RELEASE op")?.execute([])?;
                 r
@@ -243,6 +244,7 @@ pub(crate) fn apply_push(c: &Connection, lk: &mut Lookups, now: Timestamp, scope
         ])?;
         results.push(result);
     }
+    inserter.finish(stats)?;
     Ok(PushResponse { batch_id: batch.batch_id, results })
 }
 
@@ -278,7 +280,15 @@ fn rejected(c: &Connection, lk: &mut Lookups, scope: &Scope, op: &PushOp, code: 
 
 /// Applies one operation. An `Err` rolls the operation back and answers it rejected; a refused
 /// release after applied edits keeps the edits and answers rejected with the failing rules.
-fn apply_op(c: &Connection, lk: &mut Lookups, now: Timestamp, scope: &Scope, op: &PushOp, stats: &Stats) -> Result<OpResult> {
+fn apply_op(
+    c: &Connection,
+    lk: &mut Lookups,
+    now: Timestamp,
+    scope: &Scope,
+    op: &PushOp,
+    inserter: &mut store::Inserter<'_>,
+    stats: &Stats,
+) -> Result<OpResult> {
     let fields = op.entry.user_fields();
     let existing = store::find(c, lk, &scope.customer, &op.entry.id)?;
     let pk = match existing {
@@ -306,7 +316,19 @@ fn apply_op(c: &Connection, lk: &mut Lookups, now: Timestamp, scope: &Scope, op:
             if op.base_version.is_some() {
                 return Err(TenthsError::not_found("entry", op.entry.id));
             }
-            let pk = engine::create_synced_in_tx(c, lk, now, scope, &op.entry, stats)?;
+            let (pk, created) = engine::create_synced_in_tx(c, lk, now, scope, &op.entry, inserter, stats)?;
+            if !fields.is_deleted && !(fields.released && op.changed.contains(&SyncField::Released)) {
+                // A plain create: the stored entry is the answer (no second read).
+                return Ok(OpResult {
+                    op_id: op.op_id,
+                    entry_id: op.entry.id,
+                    outcome: OpOutcome::Applied,
+                    code: None,
+                    reason: None,
+                    failures: Vec::new(),
+                    record: Some(SyncedEntry::from_entry(&created)),
+                });
+            }
             if fields.is_deleted {
                 let (_, e) = store::find_scoped(c, lk, &scope.customer, Some(&scope.user), &op.entry.id)?;
                 engine::delete_in_tx(c, lk, now, scope, pk, e, stats)?;
