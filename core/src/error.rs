@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// One failing validation rule of an entry (domain.md §4.3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RuleFailure {
     /// Stable rule id: `initiative`, `summary`, `codes`, `duration`, `zero-increment`,
     /// `negative-increment` or `future-work`.

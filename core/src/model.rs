@@ -390,7 +390,7 @@ pub struct WorkCode {
 
 /// A PMS rejection kept on a `release-failed` entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReleaseFailure {
     pub original_message: String,
     pub title: String,

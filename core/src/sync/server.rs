@@ -194,6 +194,9 @@ pub(crate) fn apply_push(c: &Connection, lk: &mut Lookups, now: Timestamp, scope
         return Err(TenthsError::TooLarge { reason: format!("at most {MAX_SYNC_BATCH} operations per push") });
     }
     for (i, op) in batch.ops.iter().enumerate() {
+        if op.base_version.is_some_and(|v| v < 1) {
+            return Err(TenthsError::invalid(format!("ops[{i}].baseVersion"), "must be at least 1"));
+        }
         op.entry.check(&format!("ops[{i}].entry"))?;
         if op.entry.user_id != scope.user {
             return Err(TenthsError::invalid(format!("ops[{i}].entry.userId"), "must be the user of the route"));
