@@ -2,6 +2,8 @@
 //! reference data, deterministic inputs, and the raw-SQLite baselines that each engine
 //! benchmark is measured against (same file, same schema, same pragmas, same rows).
 
+pub mod firm;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
