@@ -532,6 +532,11 @@ fn criterion_reads(c: &mut Criterion, ctx: &Ctx) {
     g.finish();
 }
 
+/// The last Friday with work of the data set (its weekend is empty and in the past).
+fn last_friday(ctx: &Ctx) -> Date {
+    ctx.bf.months.iter().flatten().copied().filter(|d| d.weekday_from_monday() == 4).last().expect("a friday")
+}
+
 fn week_of(ctx: &Ctx) -> (Date, Date) {
     let m = &ctx.bf.months[ctx.bf.months.len() / 2];
     let monday = m.iter().copied().find(|d| d.weekday_from_monday() == 0).unwrap_or(m[0]);
@@ -857,9 +862,8 @@ fn engine_export(engine: &Engine, customer: &ObjectId, w: Window, csv: bool) -> 
 fn writes(t: &mut Table, ctx: &mut Ctx, n: usize) {
     let customer = ctx.bf.firm.customer;
     let users = &ctx.bf.firm.users;
-    let (u_engine, u_raw) = (users[0].id, users[users.len().min(2) - 1].id);
-    let last_month = ctx.bf.months.last().cloned().expect("month");
-    let saturday = last_month.iter().copied().find(|d| d.weekday_from_monday() == 4).and_then(|d| d.add_days(1)).expect("a saturday");
+    let u_engine = users[0].id;
+    let saturday = last_friday(ctx).add_days(1).expect("a saturday");
     let code_ids: Vec<ObjectId> = ctx.bf.imported.code_ids.values().copied().take(0).collect();
     let matter = ctx.bf.imported.matter_ids[ctx.bf.firm.users[0].matters[0]];
     let base = Timestamp::parse(&format!("{saturday}T00:00:00Z")).expect("ts").millis();
@@ -876,15 +880,16 @@ fn writes(t: &mut Table, ctx: &mut Ctx, n: usize) {
         creation_method: Some("grouped".into()),
         ..NewEntry::default()
     };
-    // Editable entries of the open month for overrides (engine: user 0's; raw: another user's).
-    let editable = |u: &ObjectId| -> Vec<ObjectId> {
-        let mut st = ctx
-            .raw
-            .prepare("SELECT id FROM entries WHERE customer_id = ?1 AND user_id = ?2 AND is_locked = 0 AND is_deleted = 0 ORDER BY work_date DESC, id LIMIT ?3")
-            .expect("prepare");
-        st.query_map(params![customer, u, n as i64], |r| r.get(0)).expect("q").collect::<rusqlite::Result<_>>().expect("rows")
-    };
-    let (ed_e, ed_r) = (editable(&u_engine), editable(&u_raw));
+    // Editable entries (mostly of the open month) for overrides, alternately to each side.
+    let editable = sample_ids(
+        &ctx.raw,
+        &customer,
+        "SELECT user_id, id FROM entries WHERE customer_id = ?1 AND is_locked = 0 AND is_deleted = 0 ORDER BY (pk * 2654435761) % 1000003 LIMIT ?2",
+        4 * n,
+    );
+    let ed_e: Vec<(ObjectId, ObjectId)> = editable.iter().copied().step_by(2).collect();
+    let ed_r: Vec<(ObjectId, ObjectId)> = editable.iter().copied().skip(1).step_by(2).collect();
+    let mut ed_offset = 0usize;
     let mut offset = 0usize;
     for durability in [Durability::Full, Durability::Normal] {
         let label = if durability == Durability::Full { "FULL" } else { "NORMAL" };
@@ -916,20 +921,23 @@ fn writes(t: &mut Table, ctx: &mut Ctx, n: usize) {
             "≥ 0.90, p50 ≤ +30 µs",
             Some(e / r >= 0.90 && dp <= 30e-6),
         );
-        let m = ed_e.len().min(ed_r.len());
+        let m = (ed_e.len().min(ed_r.len()) / 2).min(n);
         let now = ctx.bf.clock.now().millis();
+        let eo = ed_offset;
         let (te, tr) = interleave(
             m,
             |i| {
+                let (u, id) = ed_e[eo + i];
                 let input = OverrideInput {
                     summary: Some(format!("Revised narrative {i} ({label}).")),
                     unit_increment_count_adjustments: Some(1),
                     ..OverrideInput::default()
                 };
-                std::hint::black_box(engine.override_entry(&scope, &ed_e[i], &input).expect("override"));
+                std::hint::black_box(engine.override_entry(&Scope::new(customer, u), &id, &input).expect("override"));
             },
-            |i| raw_override(raw, &customer, &ed_r[i], &format!("Revised narrative {i} ({label})."), 1, now),
+            |i| raw_override(raw, &customer, &ed_r[eo + i].1, &format!("Revised narrative {i} ({label})."), 1, now),
         );
+        ed_offset += m;
         let (e, r) = (rate(m as f64, total(&te)), rate(m as f64, total(&tr)));
         let dp = p50(&te).as_secs_f64() - p50(&tr).as_secs_f64();
         t.add(
@@ -1028,10 +1036,9 @@ fn overlap(t: &mut Table, ctx: &mut Ctx, n: usize) {
     let customer = ctx.bf.firm.customer;
     let user = ctx.bf.firm.users[0].id;
     let scope = Scope::new(customer, user);
-    let last_month = ctx.bf.months.last().cloned().expect("month");
-    let friday = last_month.iter().copied().rev().find(|d| d.weekday_from_monday() == 4).expect("a friday");
-    let sunday = friday.add_days(2).expect("d");
+    let sunday = last_friday(ctx).add_days(2).expect("d");
     let base = Timestamp::parse(&format!("{sunday}T14:00:00Z")).expect("ts").millis();
+    let sparse_base = base - 7 * 86_400_000;
     let matter = ctx.bf.imported.matter_ids[ctx.bf.firm.users[0].matters[0]];
     let mk = |start: i64, minutes: i64| NewEntry {
         initiative_id: Some(matter),
@@ -1045,7 +1052,7 @@ fn overlap(t: &mut Table, ctx: &mut Ctx, n: usize) {
         ..NewEntry::default()
     };
     let dense: Vec<NewEntry> = (0..40).map(|i| mk(base + i * 60_000, 120)).collect();
-    let sparse: Vec<NewEntry> = (0..40).map(|i| mk(base + 3 * 86_400_000 + i * 20 * 60_000, 10)).collect();
+    let sparse: Vec<NewEntry> = (0..40).map(|i| mk(sparse_base + i * 20 * 60_000, 10)).collect();
     let dense_ids = ctx.engine.import_entries(&scope, &dense).expect("dense");
     let sparse_ids = ctx.engine.import_entries(&scope, &sparse).expect("sparse");
     let visited0 = tenths::engine::overlap_rows_visited(&ctx.engine);

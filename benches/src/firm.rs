@@ -113,7 +113,11 @@ pub fn data_dir() -> PathBuf {
     target.join("bench-data")
 }
 
-/// The work days of the firm grouped by calendar month.
+/// Version of the build procedure, part of the cache key.
+const BUILD_VERSION: u32 = 2;
+
+/// The work days of the firm grouped by calendar month (a short last month joins the one before,
+/// so the open month always has a few weeks of editable entries).
 pub fn months(firm: &Firm) -> Vec<Vec<Date>> {
     let mut out: Vec<Vec<Date>> = Vec::new();
     for d in firm.work_days() {
@@ -121,6 +125,13 @@ pub fn months(firm: &Firm) -> Vec<Vec<Date>> {
         match out.last_mut() {
             Some(m) if m.first().is_some_and(|f| &f.to_string()[..7] == key) => m.push(d),
             _ => out.push(vec![d]),
+        }
+    }
+    if out.len() > 1 && out.last().is_some_and(|m| m.len() < 10) {
+        if let Some(short) = out.pop() {
+            if let Some(m) = out.last_mut() {
+                m.extend(short);
+            }
         }
     }
     out
@@ -139,7 +150,7 @@ pub fn prepare(entries: usize) -> BenchFirm {
     let firm = data.firms.into_iter().next().expect("one firm");
     let dir = data_dir();
     std::fs::create_dir_all(&dir).expect("create target/bench-data");
-    let key = format!("firm-{}-seed{}-schema{}", scale.entries(firm.start), SEED, SCHEMA_VERSION);
+    let key = format!("firm-{}-seed{}-schema{}-build{}", scale.entries(firm.start), SEED, SCHEMA_VERSION, BUILD_VERSION);
     let pristine_engine = dir.join(format!("{key}.sqlite"));
     let pristine_raw = dir.join(format!("{key}-raw.sqlite"));
     let report_path = dir.join(format!("{key}.build"));
