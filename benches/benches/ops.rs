@@ -142,7 +142,7 @@ fn raw_get(conn: &Connection, customer: &ObjectId, user: &ObjectId, id: &ObjectI
     let sql = format!(
         "SELECT {E_COLS}, {M_COLS},
            (SELECT json_group_array(json_array(co.id, co.external_id, co.code_type_external_id, co.name, ec.assigned_by))
-              FROM entry_codes ec JOIN codes co ON co.customer_id = e.customer_id AND co.id = ec.code_id WHERE ec.entry_pk = e.pk),
+              FROM entry_codes ec CROSS JOIN codes co ON co.customer_id = e.customer_id AND co.id = ec.code_id WHERE ec.entry_pk = e.pk),
            (SELECT json_group_array(json_array(s.id, s.kind, s.started_at, s.ended_at, s.title)) FROM sources s WHERE s.entry_pk = e.pk)
          FROM entries e {MATTER_JOIN} WHERE e.customer_id = ?1 AND e.id = ?2 AND e.user_id = ?3 AND e.is_deleted = 0"
     );
@@ -170,7 +170,7 @@ fn raw_page(conn: &Connection, customer: &ObjectId, w: Window, after: &str, limi
     let mut codes = conn
         .prepare_cached(
             "SELECT ec.entry_pk, co.id, co.external_id, co.code_type_external_id, co.name, ec.assigned_by FROM entry_codes ec
-             JOIN codes co ON co.customer_id = ?1 AND co.id = ec.code_id WHERE ec.entry_pk IN (SELECT value FROM json_each(?2)) ORDER BY ec.entry_pk, ec.position",
+             CROSS JOIN codes co ON co.customer_id = ?1 AND co.id = ec.code_id WHERE ec.entry_pk IN (SELECT value FROM json_each(?2)) ORDER BY ec.entry_pk, ec.position",
         )
         .expect("prepare");
     let c: Vec<Vec<Value>> = codes.query_map(params![customer, pk_json], |r| values(r, 6)).expect("codes").collect::<rusqlite::Result<_>>().expect("rows");
@@ -222,7 +222,7 @@ fn raw_export(conn: &Connection, customer: &ObjectId, w: Window, csv: bool, out:
         "SELECT e.id, e.customer_id, e.user_id, e.work_date, e.summary, e.units_from_sources + e.units_adjustments, e.unit_increments, e.external_id,
            e.notes, e.release_count, e.last_synced_at, {M_COLS},
            (SELECT group_concat(co.code_type_external_id || ':' || co.external_id, ';') FROM entry_codes ec
-              JOIN codes co ON co.customer_id = e.customer_id AND co.id = ec.code_id WHERE ec.entry_pk = e.pk)
+              CROSS JOIN codes co ON co.customer_id = e.customer_id AND co.id = ec.code_id WHERE ec.entry_pk = e.pk)
          FROM entries e {MATTER_JOIN}
          WHERE e.customer_id = ?1 AND e.last_release_pending_at > ?2 AND e.last_release_pending_at <= ?3 AND e.is_deleted = 0
            AND e.status IN ('release-pending', 'release-succeeded') ORDER BY e.id"
@@ -407,8 +407,15 @@ const TOTALS_SQL: &str = "SELECT user_id, work_date, initiative_id, count(*), su
      FROM entries WHERE customer_id = ?1 AND (?2 IS NULL OR user_id = ?2) AND work_date >= ?3 AND work_date <= ?4 AND is_deleted = 0
      GROUP BY user_id, work_date, initiative_id ORDER BY user_id, work_date, initiative_id";
 
+/// The raw aggregate: the same SQL as the engine's, with the user's equality when one is given
+/// (so the (customer, user, work date) index serves it).
 fn raw_totals(conn: &Connection, customer: &ObjectId, user: Option<&ObjectId>, from: Date, to: Date) -> usize {
-    let mut st = conn.prepare_cached(TOTALS_SQL).expect("prepare");
+    let sql = if user.is_some() {
+        TOTALS_SQL.replace("(?2 IS NULL OR user_id = ?2)", "user_id = ?2")
+    } else {
+        TOTALS_SQL.replace("(?2 IS NULL OR user_id = ?2)", "?2 IS NULL")
+    };
+    let mut st = conn.prepare_cached(&sql).expect("prepare");
     let rows: Vec<Vec<Value>> = st
         .query_map(params![customer, user, from.to_string(), to.to_string()], |r| values(r, 6))
         .expect("totals")
@@ -1036,7 +1043,8 @@ fn overlap(t: &mut Table, ctx: &mut Ctx, n: usize) {
     let customer = ctx.bf.firm.customer;
     let user = ctx.bf.firm.users[0].id;
     let scope = Scope::new(customer, user);
-    let sunday = last_friday(ctx).add_days(2).expect("d");
+    // Sundays one and two weeks back: away from the creates of the Saturday after the last Friday.
+    let sunday = last_friday(ctx).add_days(-5).expect("d");
     let base = Timestamp::parse(&format!("{sunday}T14:00:00Z")).expect("ts").millis();
     let sparse_base = base - 7 * 86_400_000;
     let matter = ctx.bf.imported.matter_ids[ctx.bf.firm.users[0].matters[0]];

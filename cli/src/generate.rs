@@ -145,13 +145,13 @@ impl Scale {
     }
 
     /// A firm of about `entries` entries (at least one user-day's worth), four per user and work
-    /// day: at one million, 500 timekeepers over two years (522 work days, 1,044,000 entries), 20
+    /// day, 2,000 per user: at one million, 500 timekeepers over 100 weeks (500 work days), 20
     /// clients and 2,000 matters. Smaller targets shrink the users first (to one), then the days;
     /// matters stay at four per user (at least the eight hand-written ones), clients at one per 25
     /// users (at least three).
     pub fn large(entries: usize) -> Scale {
         let per_day = 4;
-        let users = (entries / (522 * per_day)).clamp(1, 500);
+        let users = (entries / 2_000).clamp(1, 500);
         let work_days = (entries / (users * per_day)).clamp(1, 522);
         let days = (work_days * 7).div_ceil(5);
         Scale {
@@ -1087,7 +1087,7 @@ mod tests {
     fn a_large_firm_keeps_the_hand_written_one_and_numbers_the_rest() {
         let scale = Scale::large(1_000_000);
         assert_eq!((scale.users, scale.clients, scale.matters, scale.entries_per_user_day), (500, 20, 2_000, 4));
-        assert_eq!(scale.entries(default_start()), 1_044_000);
+        assert_eq!(scale.entries(default_start()), 1_000_000);
         let big = Firm::generate(3, 0, Scale { users: 2, ..scale }, default_start());
         let small = Firm::generate(3, 0, Scale::firm(1, 2, 730, 4), default_start());
         assert_eq!(big.clients.len(), 20);

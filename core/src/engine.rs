@@ -246,9 +246,10 @@ impl Engine {
             }
         };
         let out = (|| {
-            conn.execute_batch("BEGIN DEFERRED")?;
+            // Cached statements: `execute_batch` would parse the SQL again on every read.
+            conn.prepare_cached("BEGIN DEFERRED")?.execute([])?;
             let r = f(&conn, now);
-            let _ = conn.execute_batch("COMMIT");
+            let _ = conn.prepare_cached("COMMIT").and_then(|mut s| s.execute([]));
             r
         })();
         if !self.is_closed() {
@@ -380,7 +381,7 @@ impl Engine {
         self.write(|c, now| {
             let mut lk = Lookups::default();
             let mut inserter = store::Inserter::new(c)?;
-            let (pk, id, created) = create_in_tx(c, &mut lk, &mut inserter, now, scope, input, &self.stats)?;
+            let (pk, id, created) = create_in_tx(c, &mut lk, &mut inserter, now, scope, input, false, &self.stats)?;
             inserter.finish(&self.stats)?;
             let (_, e) = store::find(c, &mut lk, &scope.customer, &id)?.ok_or_else(|| TenthsError::not_found("entry", pk))?;
             if !created && e.user_id != scope.user {
@@ -399,10 +400,22 @@ impl Engine {
         self.write(|c, now| {
             let mut lk = Lookups::default();
             let mut inserter = store::Inserter::new(c)?;
+            // One read for the batch: which device ids exist already, and the stored intervals
+            // the new ones may meet.
+            let given: Vec<ObjectId> = inputs.iter().filter_map(|i| i.id).collect();
+            let existing = store::existing_ids(c, &scope.customer, &given)?;
+            let mut seen = std::collections::HashSet::with_capacity(given.len());
+            let new_intervals: Vec<crate::overlap::Interval> = inputs
+                .iter()
+                .flat_map(|i| i.sources.iter())
+                .map(|s| crate::overlap::Interval { start: s.started_at.millis(), end: s.ended_at.millis() })
+                .collect();
+            inserter.prefetch(&scope.customer, &scope.user, &new_intervals, &self.stats)?;
             let mut ids = Vec::with_capacity(inputs.len());
             for (i, input) in inputs.iter().enumerate() {
+                let fresh = input.id.is_some_and(|id| !existing.contains(&id) && seen.insert(id));
                 let (_, id, _) =
-                    create_in_tx(c, &mut lk, &mut inserter, now, scope, input, &self.stats).map_err(|e| prefix_field(e, &format!("entries[{i}]")))?;
+                    create_in_tx(c, &mut lk, &mut inserter, now, scope, input, fresh, &self.stats).map_err(|e| prefix_field(e, &format!("entries[{i}]")))?;
                 ids.push(id);
             }
             inserter.finish(&self.stats)?;
@@ -780,11 +793,17 @@ impl Engine {
             return Err(TenthsError::invalid("workDateTo", "is before workDateFrom"));
         }
         self.read(|c, _| {
-            let mut stmt = c.prepare_cached(
+            // Two statements: `(?2 IS NULL OR user_id = ?2)` in one would keep the planner from
+            // the (customer, user, work date) index, so one user's totals scanned the customer.
+            let mut stmt = c.prepare_cached(if user.is_some() {
                 "SELECT user_id, work_date, initiative_id, count(*), sum(units_from_sources + units_adjustments), sum((units_from_sources + units_adjustments) * unit_increments)
-                 FROM entries WHERE customer_id = ?1 AND (?2 IS NULL OR user_id = ?2) AND work_date >= ?3 AND work_date <= ?4 AND is_deleted = 0
-                 GROUP BY user_id, work_date, initiative_id ORDER BY user_id, work_date, initiative_id",
-            )?;
+                 FROM entries WHERE customer_id = ?1 AND user_id = ?2 AND work_date >= ?3 AND work_date <= ?4 AND is_deleted = 0
+                 GROUP BY user_id, work_date, initiative_id ORDER BY user_id, work_date, initiative_id"
+            } else {
+                "SELECT user_id, work_date, initiative_id, count(*), sum(units_from_sources + units_adjustments), sum((units_from_sources + units_adjustments) * unit_increments)
+                 FROM entries WHERE customer_id = ?1 AND ?2 IS NULL AND work_date >= ?3 AND work_date <= ?4 AND is_deleted = 0
+                 GROUP BY user_id, work_date, initiative_id ORDER BY user_id, work_date, initiative_id"
+            })?;
             let rows = stmt.query_map(params![customer, user, from.to_string(), to.to_string()], |r| {
                 Ok((r.get::<_, ObjectId>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<ObjectId>>(2)?, r.get::<_, i64>(3)?, r.get::<_, i64>(4)?, r.get::<_, i64>(5)?))
             })?;
@@ -1067,11 +1086,13 @@ fn blank_entry(scope: &Scope, input: &NewEntry, now: Timestamp, work_date: Date)
 }
 
 /// Creates one entry inside a transaction; returns (pk, id, created). A repeated create with
-/// the same device id and body returns the stored entry with `created = false`.
+/// the same device id and body returns the stored entry with `created = false`. `fresh` says
+/// the caller already knows the device id is not stored (a batch checks its ids at once).
 ///
 /// The entry is settled in memory and stored once, settled, with its overlap. The create body
 /// is kept only when it carries a device id: a repeat is recognised by that id alone, so a body
 /// without one can never be compared again.
+#[allow(clippy::too_many_arguments)]
 fn create_in_tx(
     c: &Connection,
     lk: &mut Lookups,
@@ -1079,13 +1100,14 @@ fn create_in_tx(
     now: Timestamp,
     scope: &Scope,
     input: &NewEntry,
+    fresh: bool,
     stats: &Stats,
 ) -> Result<(i64, ObjectId, bool)> {
     let request = match &input.id {
         None => None,
         Some(id) => {
             let request = serde_json::to_string(input).map_err(|e| TenthsError::Storage { reason: e.to_string() })?;
-            if let Some(pk) = store::pk_of(c, &scope.customer, id)? {
+            if let Some(pk) = if fresh { None } else { store::pk_of(c, &scope.customer, id)? } {
                 return if store::create_request(c, pk)?.as_deref() == Some(request.as_str()) {
                     Ok((pk, *id, false))
                 } else {

@@ -96,9 +96,12 @@ impl Lookups {
         if let Some(hit) = self.initiative_refs.get(&(*customer, *id)) {
             return Ok(hit.clone());
         }
-        let found = match self.initiative(conn, customer, id)? {
-            None => None,
-            Some(i) => Some(to_ref(conn, customer, &i)?),
+        // A matter already read in full (a write settling entries) gives its display form with
+        // one more read (the client); otherwise one joined statement reads both.
+        let found = match self.initiatives.get(&(*customer, *id)) {
+            Some(None) => None,
+            Some(Some(i)) => Some(to_ref(conn, customer, &Rc::clone(i))?),
+            None => reference::initiative_ref(conn, customer, id)?,
         };
         self.initiative_refs.insert((*customer, *id), found.clone());
         Ok(found)
