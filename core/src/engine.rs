@@ -764,26 +764,38 @@ impl Engine {
     }
 
     /// The export window as CSV (header row, one row per entry, RFC 4180), written page by page
-    /// so memory stays flat however large the window.
+    /// so memory stays flat however large the window. The whole window is read in one snapshot,
+    /// and each matter is read once for the whole export.
     pub fn export_csv(&self, customer: &ObjectId, window: Window, out: &mut dyn std::io::Write) -> Result<u64> {
         let io = |e: std::io::Error| TenthsError::Storage { reason: format!("cannot write the export: {e}") };
         out.write_all(wire::csv_header().as_bytes()).map_err(io)?;
-        let mut cursor = None;
-        let mut rows = 0u64;
-        loop {
-            let page = self.export_released_page(customer, window, MAX_PAGE_SIZE, cursor.as_ref())?;
+        self.read(|c, _| {
+            let sql = format!(
+                "SELECT {} FROM entries WHERE customer_id = ?1 AND last_release_pending_at > ?2 AND last_release_pending_at <= ?3 AND id > ?4 AND is_deleted = 0
+                   AND status IN ('release-pending', 'release-succeeded') ORDER BY id LIMIT ?5",
+                store::ENTRY_COLUMNS
+            );
+            let mut lk = Lookups::default();
+            let page_size = i64::try_from(MAX_PAGE_SIZE).unwrap_or(100);
+            let mut cursor = String::new();
+            let mut rows = 0u64;
             let mut buf = String::new();
-            for e in &page.items {
-                wire::push_csv_row(&mut buf, e);
-                rows += 1;
+            loop {
+                let page =
+                    store::query_entries_with_pk(c, &mut lk, &sql, params![customer, window.after.millis(), window.on_or_before.millis(), cursor, page_size])?;
+                buf.clear();
+                for (_, e) in &page {
+                    wire::push_csv_row(&mut buf, e);
+                    rows += 1;
+                }
+                out.write_all(buf.as_bytes()).map_err(io)?;
+                match page.last() {
+                    Some((_, e)) if page.len() == MAX_PAGE_SIZE => cursor = e.id.to_string(),
+                    _ => break,
+                }
             }
-            out.write_all(buf.as_bytes()).map_err(io)?;
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
-        Ok(rows)
+            Ok(rows)
+        })
     }
 
     /// Totals per user, work date and matter of live entries with a work date in `from..=to`,

@@ -216,6 +216,8 @@ pub(crate) fn complete_all(conn: &Connection, lk: &mut Lookups, rows: &mut [(i64
         }
         return Ok(());
     }
+    let matters: Vec<ObjectId> = rows.iter().filter_map(|(_, e)| e.initiative_id).collect();
+    lk.preload_initiative_refs(conn, &customer, &matters)?;
     for (_, e) in rows.iter_mut() {
         e.initiative = match &e.initiative_id {
             Some(id) => lk.initiative_ref(conn, &customer, id)?,

@@ -107,6 +107,22 @@ impl Lookups {
         Ok(found)
     }
 
+    /// Reads, with one statement, the display forms of the matters among `ids` not cached yet.
+    pub(crate) fn preload_initiative_refs(&mut self, conn: &Connection, customer: &ObjectId, ids: &[ObjectId]) -> Result<()> {
+        let mut missing: Vec<ObjectId> = ids.iter().copied().filter(|id| !self.initiative_refs.contains_key(&(*customer, *id))).collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if missing.len() < 2 {
+            return Ok(());
+        }
+        let found = reference::initiative_refs(conn, customer, &missing)?;
+        for id in missing {
+            let r = found.get(&id).cloned();
+            self.initiative_refs.insert((*customer, id), r);
+        }
+        Ok(())
+    }
+
     /// A code by id, if stored.
     pub(crate) fn code(&mut self, conn: &Connection, customer: &ObjectId, id: &ObjectId) -> Result<Option<Rc<Code>>> {
         if let Some(hit) = self.codes.get(&(*customer, *id)) {
