@@ -754,12 +754,26 @@ impl Engine {
     pub fn export_released_page(&self, customer: &ObjectId, window: Window, page_size: usize, cursor: Option<&ObjectId>) -> Result<Page<Entry>> {
         check_page_size(page_size)?;
         self.read(|c, _| {
-            let sql = format!(
-                "SELECT {} FROM entries WHERE customer_id = ?1 AND last_release_pending_at > ?2 AND last_release_pending_at <= ?3 AND id > ?4 AND is_deleted = 0
-                   AND status IN ('release-pending', 'release-succeeded') ORDER BY id LIMIT ?5",
-                store::ENTRY_COLUMNS
-            );
-            page(c, &sql, customer, window, page_size, cursor)
+            // The first page starts at the window's smallest id (not at the customer's first),
+            // and stops at its largest.
+            let (low, high) = match cursor {
+                Some(_) => (String::new(), ID_CEILING.to_string()),
+                None => match export_bounds(c, customer, window)? {
+                    Some(b) => b,
+                    None => return Ok(Page { items: Vec::new(), next_cursor: None }),
+                },
+            };
+            let limit = i64::try_from(page_size).unwrap_or(100).saturating_add(1);
+            let after = cursor.map(|c| c.to_string()).unwrap_or_default();
+            let mut items =
+                store::query_entries(c, &export_page_sql(), params![customer, window.after.millis(), window.on_or_before.millis(), after, limit, low, high])?;
+            let next_cursor = if items.len() > page_size {
+                items.truncate(page_size);
+                items.last().map(|e| e.id)
+            } else {
+                None
+            };
+            Ok(Page { items, next_cursor })
         })
     }
 
@@ -770,19 +784,20 @@ impl Engine {
         let io = |e: std::io::Error| TenthsError::Storage { reason: format!("cannot write the export: {e}") };
         out.write_all(wire::csv_header().as_bytes()).map_err(io)?;
         self.read(|c, _| {
-            let sql = format!(
-                "SELECT {} FROM entries WHERE customer_id = ?1 AND last_release_pending_at > ?2 AND last_release_pending_at <= ?3 AND id > ?4 AND is_deleted = 0
-                   AND status IN ('release-pending', 'release-succeeded') ORDER BY id LIMIT ?5",
-                store::ENTRY_COLUMNS
-            );
+            let Some((low, high)) = export_bounds(c, customer, window)? else { return Ok(0) };
+            let sql = export_page_sql();
             let mut lk = Lookups::default();
             let page_size = i64::try_from(MAX_PAGE_SIZE).unwrap_or(100);
             let mut cursor = String::new();
             let mut rows = 0u64;
             let mut buf = String::new();
             loop {
-                let page =
-                    store::query_entries_with_pk(c, &mut lk, &sql, params![customer, window.after.millis(), window.on_or_before.millis(), cursor, page_size])?;
+                let page = store::query_entries_with_pk(
+                    c,
+                    &mut lk,
+                    &sql,
+                    params![customer, window.after.millis(), window.on_or_before.millis(), cursor, page_size, low, high],
+                )?;
                 buf.clear();
                 for (_, e) in &page {
                     wire::push_csv_row(&mut buf, e);
@@ -856,6 +871,33 @@ fn page(c: &Connection, sql: &str, customer: &ObjectId, window: Window, page_siz
         None
     };
     Ok(Page { items, next_cursor })
+}
+
+/// Greater than every id (ids are lower-case hexadecimal).
+const ID_CEILING: &str = "g";
+
+/// A page of the export window by id after `?4`, inside the id bounds `?6..=?7`.
+fn export_page_sql() -> String {
+    format!(
+        "SELECT {} FROM entries WHERE customer_id = ?1 AND last_release_pending_at > ?2 AND last_release_pending_at <= ?3 AND id > ?4 AND id >= ?6 AND id <= ?7
+           AND is_deleted = 0 AND status IN ('release-pending', 'release-succeeded') ORDER BY id LIMIT ?5",
+        store::ENTRY_COLUMNS
+    )
+}
+
+/// The smallest and largest id of the export window (`None` when it is empty), read through the
+/// release-time index: the pages by id then walk only the window's id range, not the customer's.
+fn export_bounds(c: &Connection, customer: &ObjectId, window: Window) -> Result<Option<(String, String)>> {
+    let row: (Option<String>, Option<String>) = c
+        .prepare_cached(
+            "SELECT min(id), max(id) FROM entries INDEXED BY entries_by_release WHERE customer_id = ?1 AND last_release_pending_at > ?2
+               AND last_release_pending_at <= ?3 AND is_deleted = 0 AND status IN ('release-pending', 'release-succeeded')",
+        )?
+        .query_row(params![customer, window.after.millis(), window.on_or_before.millis()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(match row {
+        (Some(low), Some(high)) => Some((low, high)),
+        _ => None,
+    })
 }
 
 fn entry_id_of(c: &Connection, pk: i64) -> Result<ObjectId> {
