@@ -792,7 +792,7 @@ impl Engine {
             let mut rows = 0u64;
             let mut buf = String::new();
             loop {
-                let page = store::query_entries_with_pk(
+                let page = store::query_entries_without_sources(
                     c,
                     &mut lk,
                     &sql,

@@ -197,7 +197,16 @@ pub(crate) fn query_entries(conn: &Connection, sql: &str, p: impl rusqlite::Para
 pub(crate) fn query_entries_with_pk(conn: &Connection, lk: &mut Lookups, sql: &str, p: impl rusqlite::Params) -> Result<Vec<(i64, Entry)>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let mut rows: Vec<(i64, Entry)> = stmt.query_map(p, entry_from_row)?.collect::<rusqlite::Result<_>>()?;
-    complete_all(conn, lk, &mut rows)?;
+    complete_all(conn, lk, &mut rows, true)?;
+    Ok(rows)
+}
+
+/// [`query_entries_with_pk`] for a reader that never looks at sources (the CSV export): the
+/// entries come without them.
+pub(crate) fn query_entries_without_sources(conn: &Connection, lk: &mut Lookups, sql: &str, p: impl rusqlite::Params) -> Result<Vec<(i64, Entry)>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows: Vec<(i64, Entry)> = stmt.query_map(p, entry_from_row)?.collect::<rusqlite::Result<_>>()?;
+    complete_all(conn, lk, &mut rows, false)?;
     Ok(rows)
 }
 
@@ -206,9 +215,10 @@ const COMPLETE_CHUNK: usize = 500;
 
 /// [`complete`] for many entries of one customer: their matters through `lk`, then the codes
 /// and the sources of up to [`COMPLETE_CHUNK`] entries with one statement each (the pks bound
-/// as one JSON array), assembled in memory. A page of 100 runs 3 statements instead of 201.
+/// as one JSON array), assembled in memory (sources only `with_sources`). A page of 100 runs
+/// 3 statements instead of 201.
 /// Rows of several customers (never produced by the engine's queries) are completed one by one.
-pub(crate) fn complete_all(conn: &Connection, lk: &mut Lookups, rows: &mut [(i64, Entry)]) -> Result<()> {
+pub(crate) fn complete_all(conn: &Connection, lk: &mut Lookups, rows: &mut [(i64, Entry)], with_sources: bool) -> Result<()> {
     let Some(customer) = rows.first().map(|(_, e)| e.customer_id) else { return Ok(()) };
     if rows.iter().any(|(_, e)| e.customer_id != customer) {
         for (pk, e) in rows.iter_mut() {
@@ -256,6 +266,9 @@ pub(crate) fn complete_all(conn: &Connection, lk: &mut Lookups, rows: &mut [(i64
             if let Some((_, e)) = at.get(&pk).and_then(|i| chunk.get_mut(*i)) {
                 e.codes.push(code);
             }
+        }
+        if !with_sources {
+            continue;
         }
         let mut sources = conn.prepare_cached(
             "SELECT entry_pk, id, kind, started_at, ended_at, title FROM sources
