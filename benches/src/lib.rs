@@ -2,6 +2,8 @@
 //! reference data, deterministic inputs, and the raw-SQLite baselines that each engine
 //! benchmark is measured against (same file, same schema, same pragmas, same rows).
 
+pub mod firm;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -180,11 +182,15 @@ fn create_request_of(input: &NewEntry) -> Option<String> {
     input.id.map(|_| serde_json::to_string(input).expect("serialisable"))
 }
 
-/// Opens a raw connection to an existing database file with the engine's pragmas.
+/// Opens a raw connection to an existing database file with the engine's pragmas and its
+/// query-planner stability setting (without it SQLite re-prepares a statement whenever a bound
+/// value could change its plan, which is a cost of the baseline, not of the I/O).
 pub fn open_raw(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.execute_batch(PRAGMAS)?;
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
 

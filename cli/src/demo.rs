@@ -351,7 +351,7 @@ pub fn run(opts: &DemoOptions, out: &mut dyn Write) -> Result<DemoSummary, DemoE
         return Err("--entries-per-day must be between 1 and 40".into());
     }
     let mut summary = DemoSummary::default();
-    let data = Dataset::generate(opts.seed, Scale { customers: 1, users: opts.users, days: opts.days, entries_per_user_day: opts.entries_per_day });
+    let data = Dataset::generate(opts.seed, Scale::firm(1, opts.users, opts.days, opts.entries_per_day));
     let firm = &data.firms[0];
     let customer = firm.customer;
     let dates = firm.dates();

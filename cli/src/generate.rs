@@ -124,11 +124,50 @@ pub struct Scale {
     pub days: usize,
     /// Entries per user and work day.
     pub entries_per_user_day: usize,
+    /// Clients per firm. The first three are the hand-written ones; more are numbered copies of
+    /// them (`C-1004` …).
+    pub clients: usize,
+    /// Matters per firm. The first eight are the hand-written ones; more are numbered copies of
+    /// them (same increments, rules and narratives), spread over the clients.
+    pub matters: usize,
 }
 
 impl Default for Scale {
     fn default() -> Self {
-        Scale { customers: 1, users: 5, days: 30, entries_per_user_day: 6 }
+        Scale { customers: 1, users: 5, days: 30, entries_per_user_day: 6, clients: CLIENTS.len(), matters: MATTERS.len() }
+    }
+}
+
+impl Scale {
+    /// The hand-written firm (3 clients, 8 matters) with the given users, days and entries.
+    pub fn firm(customers: usize, users: usize, days: usize, entries_per_user_day: usize) -> Scale {
+        Scale { customers, users, days, entries_per_user_day, ..Scale::default() }
+    }
+
+    /// A firm of about `entries` entries (at least one user-day's worth), four per user and work
+    /// day, 2,000 per user: at one million, 500 timekeepers over 100 weeks (500 work days), 20
+    /// clients and 2,000 matters. Smaller targets shrink the users first (to one), then the days;
+    /// matters stay at four per user (at least the eight hand-written ones), clients at one per 25
+    /// users (at least three).
+    pub fn large(entries: usize) -> Scale {
+        let per_day = 4;
+        let users = (entries / 2_000).clamp(1, 500);
+        let work_days = (entries / (users * per_day)).clamp(1, 522);
+        let days = (work_days * 7).div_ceil(5);
+        Scale {
+            customers: 1,
+            users,
+            days,
+            entries_per_user_day: per_day,
+            clients: (users / 25).clamp(CLIENTS.len(), 20),
+            matters: (users * 4).clamp(MATTERS.len(), 2_000),
+        }
+    }
+
+    /// Entries this scale generates (weekdays only).
+    pub fn entries(&self, start: Date) -> usize {
+        let work_days = (0..self.days).filter_map(|i| start.add_days(i as i64)).filter(|d| d.weekday_from_monday() < 5).count();
+        self.customers * self.users * work_days * self.entries_per_user_day
     }
 }
 
@@ -543,13 +582,21 @@ impl Firm {
     pub fn generate(seed: u64, index: usize, scale: Scale, start: Date) -> Firm {
         let mut rng = Rng::derive(seed, &[index as u64, u64::MAX]);
         let customer = rng.object_id(unix_seconds(start) - 86_400 * 365);
-        let clients = CLIENTS
-            .iter()
-            .map(|c| ClientInput {
-                external_id: c.ext.into(),
-                name: c.name.into(),
-                call_sign: Some(c.call_sign.into()),
-                description: Some(c.description.into()),
+        let n_clients = scale.clients.max(1);
+        let clients: Vec<ClientInput> = (0..n_clients)
+            .map(|j| {
+                let c = &CLIENTS[j % CLIENTS.len()];
+                let copy = j / CLIENTS.len();
+                if copy == 0 {
+                    ClientInput { external_id: c.ext.into(), name: c.name.into(), call_sign: Some(c.call_sign.into()), description: Some(c.description.into()) }
+                } else {
+                    ClientInput {
+                        external_id: format!("C-{}", 1001 + j),
+                        name: format!("{} ({})", c.name, copy + 1),
+                        call_sign: Some(format!("{}{}", c.call_sign, copy + 1)),
+                        description: Some(c.description.into()),
+                    }
+                }
             })
             .collect();
         let code_types = vec![
@@ -580,22 +627,27 @@ impl Firm {
             code_type_external_id: ACTIVITY.into(),
             is_disabled: None,
         }));
-        let matters: Vec<Matter> = MATTERS
-            .iter()
-            .enumerate()
-            .map(|(i, m)| Matter {
+        let matters: Vec<Matter> = (0..scale.matters.max(1))
+            .map(|i| {
+                let template = i % MATTERS.len();
+                let m = &MATTERS[template];
+                let copy = i / MATTERS.len();
+                let client = if copy == 0 && m.client < n_clients { m.client } else { i % n_clients };
+                (i, template, m, copy, client)
+            })
+            .map(|(i, template, m, copy, client)| Matter {
                 input: InitiativeInput {
-                    external_id: m.ext.into(),
-                    name: m.name.into(),
+                    external_id: if copy == 0 { m.ext.into() } else { format!("M-{}-{i:04}", 1001 + client) },
+                    name: if copy == 0 { m.name.into() } else { format!("{} [{}]", m.name, copy + 1) },
                     description: None,
-                    call_sign: Some(m.call_sign.into()),
-                    client_external_id: Some(CLIENTS[m.client].ext.into()),
+                    call_sign: Some(if copy == 0 { m.call_sign.into() } else { format!("{}-{}", m.call_sign, copy + 1) }),
+                    client_external_id: clients.get(client).map(|c| c.external_id.clone()),
                     billing_type: m.billing,
                     unit_increments: m.increment,
                     status: None,
                     kind: None,
                 },
-                client: m.client,
+                client,
                 family: m.family,
                 rules: (!m.required.is_empty()).then(|| ValidationRulesInput {
                     required_code_type_external_ids: m.required.iter().map(|s| s.to_string()).collect(),
@@ -608,7 +660,7 @@ impl Firm {
                     .allowed_tasks
                     .map(|tasks| tasks.iter().map(|s| s.to_string()).chain(ACTIVITY_CODES.iter().map(|(ext, _)| ext.to_string())).collect()),
                 weight: m.weight,
-                template: i,
+                template,
             })
             .collect();
         let users = (0..scale.users)
@@ -975,6 +1027,17 @@ pub fn import_day(engine: &Engine, firm: &Firm, imported: &Imported, day: &UserD
     engine.import_entries(&Scope::new(imported.customer, user.id), &imported.new_entries(day))
 }
 
+/// Creates one user's entries of several days in one transaction (a bulk load: fewer, larger
+/// transactions than [`import_day`]); returns their ids in day order.
+pub fn import_user_days(engine: &Engine, firm: &Firm, imported: &Imported, user: usize, dates: &[Date]) -> Result<Vec<ObjectId>> {
+    let u = firm.users.get(user).ok_or_else(|| TenthsError::InvalidArgument { field: "user".into(), reason: "no such user in the firm".into() })?;
+    let inputs: Vec<NewEntry> = dates.iter().flat_map(|d| imported.new_entries(&firm.user_day(user, *d))).collect();
+    if inputs.is_empty() {
+        return Ok(Vec::new());
+    }
+    engine.import_entries(&Scope::new(imported.customer, u.id), &inputs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -982,7 +1045,7 @@ mod tests {
     use tenths::{FixedClock, Status};
 
     fn small() -> Scale {
-        Scale { customers: 2, users: 3, days: 14, entries_per_user_day: 6 }
+        Scale::firm(2, 3, 14, 6)
     }
 
     #[test]
@@ -1021,6 +1084,27 @@ mod tests {
     }
 
     #[test]
+    fn a_large_firm_keeps_the_hand_written_one_and_numbers_the_rest() {
+        let scale = Scale::large(1_000_000);
+        assert_eq!((scale.users, scale.clients, scale.matters, scale.entries_per_user_day), (500, 20, 2_000, 4));
+        assert_eq!(scale.entries(default_start()), 1_000_000);
+        let big = Firm::generate(3, 0, Scale { users: 2, ..scale }, default_start());
+        let small = Firm::generate(3, 0, Scale::firm(1, 2, 730, 4), default_start());
+        assert_eq!(big.clients.len(), 20);
+        assert_eq!(big.matters.len(), 2_000);
+        assert_eq!(big.clients[..3], small.clients[..]);
+        assert_eq!(big.matters[..8], small.matters[..]);
+        let exts: std::collections::HashSet<&str> = big.matters.iter().map(|m| m.input.external_id.as_str()).collect();
+        assert_eq!(exts.len(), 2_000);
+        let clients: std::collections::HashSet<&str> = big.clients.iter().map(|c| c.external_id.as_str()).collect();
+        assert_eq!(clients.len(), 20);
+        assert!(big.matters.iter().all(|m| m.input.client_external_id.as_deref().is_some_and(|c| clients.contains(c))));
+        let tiny = Scale::large(100);
+        assert_eq!((tiny.users, tiny.entries_per_user_day, tiny.matters), (1, 4, 8));
+        assert!(tiny.entries(default_start()) >= 100);
+    }
+
+    #[test]
     fn days_are_realistic() {
         let data = Dataset::generate(9, small());
         let firm = &data.firms[0];
@@ -1056,7 +1140,7 @@ mod tests {
 
     #[test]
     fn loads_into_an_engine_with_overlap_and_statuses() {
-        let data = Dataset::generate(5, Scale { customers: 1, users: 2, days: 7, entries_per_user_day: 8 });
+        let data = Dataset::generate(5, Scale::firm(1, 2, 7, 8));
         let firm = &data.firms[0];
         let clock = Arc::new(FixedClock::new(Timestamp::parse("2026-03-20T12:00:00Z").unwrap()));
         let engine = Engine::open_in_memory_with(clock).unwrap();

@@ -256,9 +256,10 @@ impl Engine {
             }
         };
         let out = (|| {
-            conn.execute_batch("BEGIN DEFERRED")?;
+            // Cached statements: `execute_batch` would parse the SQL again on every read.
+            conn.prepare_cached("BEGIN DEFERRED")?.execute([])?;
             let r = f(&conn, now);
-            let _ = conn.execute_batch("COMMIT");
+            let _ = conn.prepare_cached("COMMIT").and_then(|mut s| s.execute([]));
             r
         })();
         if !self.is_closed() {
@@ -390,7 +391,7 @@ impl Engine {
         self.write(|c, now| {
             let mut lk = Lookups::default();
             let mut inserter = store::Inserter::new(c)?;
-            let (pk, id, created) = create_in_tx(c, &mut lk, &mut inserter, now, scope, input, &self.stats)?;
+            let (pk, id, created) = create_in_tx(c, &mut lk, &mut inserter, now, scope, input, false, &self.stats)?;
             inserter.finish(&self.stats)?;
             let (_, e) = store::find(c, &mut lk, &scope.customer, &id)?.ok_or_else(|| TenthsError::not_found("entry", pk))?;
             if !created && e.user_id != scope.user {
@@ -409,10 +410,22 @@ impl Engine {
         self.write(|c, now| {
             let mut lk = Lookups::default();
             let mut inserter = store::Inserter::new(c)?;
+            // One read for the batch: which device ids exist already, and the stored intervals
+            // the new ones may meet.
+            let given: Vec<ObjectId> = inputs.iter().filter_map(|i| i.id).collect();
+            let existing = store::existing_ids(c, &scope.customer, &given)?;
+            let mut seen = std::collections::HashSet::with_capacity(given.len());
+            let new_intervals: Vec<crate::overlap::Interval> = inputs
+                .iter()
+                .flat_map(|i| i.sources.iter())
+                .map(|s| crate::overlap::Interval { start: s.started_at.millis(), end: s.ended_at.millis() })
+                .collect();
+            inserter.prefetch(&scope.customer, &scope.user, &new_intervals, &self.stats)?;
             let mut ids = Vec::with_capacity(inputs.len());
             for (i, input) in inputs.iter().enumerate() {
+                let fresh = input.id.is_some_and(|id| !existing.contains(&id) && seen.insert(id));
                 let (_, id, _) =
-                    create_in_tx(c, &mut lk, &mut inserter, now, scope, input, &self.stats).map_err(|e| prefix_field(e, &format!("entries[{i}]")))?;
+                    create_in_tx(c, &mut lk, &mut inserter, now, scope, input, fresh, &self.stats).map_err(|e| prefix_field(e, &format!("entries[{i}]")))?;
                 ids.push(id);
             }
             inserter.finish(&self.stats)?;
@@ -802,36 +815,63 @@ impl Engine {
     pub fn export_released_page(&self, customer: &ObjectId, window: Window, page_size: usize, cursor: Option<&ObjectId>) -> Result<Page<Entry>> {
         check_page_size(page_size)?;
         self.read(|c, _| {
-            let sql = format!(
-                "SELECT {} FROM entries WHERE customer_id = ?1 AND last_release_pending_at > ?2 AND last_release_pending_at <= ?3 AND id > ?4 AND is_deleted = 0
-                   AND status IN ('release-pending', 'release-succeeded') ORDER BY id LIMIT ?5",
-                store::ENTRY_COLUMNS
-            );
-            page(c, &sql, customer, window, page_size, cursor)
+            // The first page starts at the window's smallest id (not at the customer's first),
+            // and stops at its largest.
+            let (low, high) = match cursor {
+                Some(_) => (String::new(), ID_CEILING.to_string()),
+                None => match export_bounds(c, customer, window)? {
+                    Some(b) => b,
+                    None => return Ok(Page { items: Vec::new(), next_cursor: None }),
+                },
+            };
+            let limit = i64::try_from(page_size).unwrap_or(100).saturating_add(1);
+            let after = cursor.map(|c| c.to_string()).unwrap_or_default();
+            let mut items =
+                store::query_entries(c, &export_page_sql(), params![customer, window.after.millis(), window.on_or_before.millis(), after, limit, low, high])?;
+            let next_cursor = if items.len() > page_size {
+                items.truncate(page_size);
+                items.last().map(|e| e.id)
+            } else {
+                None
+            };
+            Ok(Page { items, next_cursor })
         })
     }
 
     /// The export window as CSV (header row, one row per entry, RFC 4180), written page by page
-    /// so memory stays flat however large the window.
+    /// so memory stays flat however large the window. The whole window is read in one snapshot,
+    /// and each matter is read once for the whole export.
     pub fn export_csv(&self, customer: &ObjectId, window: Window, out: &mut dyn std::io::Write) -> Result<u64> {
         let io = |e: std::io::Error| TenthsError::Storage { reason: format!("cannot write the export: {e}") };
         out.write_all(wire::csv_header().as_bytes()).map_err(io)?;
-        let mut cursor = None;
-        let mut rows = 0u64;
-        loop {
-            let page = self.export_released_page(customer, window, MAX_PAGE_SIZE, cursor.as_ref())?;
+        self.read(|c, _| {
+            let Some((low, high)) = export_bounds(c, customer, window)? else { return Ok(0) };
+            let sql = export_page_sql();
+            let mut lk = Lookups::default();
+            let page_size = i64::try_from(MAX_PAGE_SIZE).unwrap_or(100);
+            let mut cursor = String::new();
+            let mut rows = 0u64;
             let mut buf = String::new();
-            for e in &page.items {
-                wire::push_csv_row(&mut buf, e);
-                rows += 1;
+            loop {
+                let page = store::query_entries_without_sources(
+                    c,
+                    &mut lk,
+                    &sql,
+                    params![customer, window.after.millis(), window.on_or_before.millis(), cursor, page_size, low, high],
+                )?;
+                buf.clear();
+                for (_, e) in &page {
+                    wire::push_csv_row(&mut buf, e);
+                    rows += 1;
+                }
+                out.write_all(buf.as_bytes()).map_err(io)?;
+                match page.last() {
+                    Some((_, e)) if page.len() == MAX_PAGE_SIZE => cursor = e.id.to_string(),
+                    _ => break,
+                }
             }
-            out.write_all(buf.as_bytes()).map_err(io)?;
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
-        Ok(rows)
+            Ok(rows)
+        })
     }
 
     /// Totals per user, work date and matter of live entries with a work date in `from..=to`,
@@ -841,11 +881,17 @@ impl Engine {
             return Err(TenthsError::invalid("workDateTo", "is before workDateFrom"));
         }
         self.read(|c, _| {
-            let mut stmt = c.prepare_cached(
+            // Two statements: `(?2 IS NULL OR user_id = ?2)` in one would keep the planner from
+            // the (customer, user, work date) index, so one user's totals scanned the customer.
+            let mut stmt = c.prepare_cached(if user.is_some() {
                 "SELECT user_id, work_date, initiative_id, count(*), sum(units_from_sources + units_adjustments), sum((units_from_sources + units_adjustments) * unit_increments)
-                 FROM entries WHERE customer_id = ?1 AND (?2 IS NULL OR user_id = ?2) AND work_date >= ?3 AND work_date <= ?4 AND is_deleted = 0
-                 GROUP BY user_id, work_date, initiative_id ORDER BY user_id, work_date, initiative_id",
-            )?;
+                 FROM entries WHERE customer_id = ?1 AND user_id = ?2 AND work_date >= ?3 AND work_date <= ?4 AND is_deleted = 0
+                 GROUP BY user_id, work_date, initiative_id ORDER BY user_id, work_date, initiative_id"
+            } else {
+                "SELECT user_id, work_date, initiative_id, count(*), sum(units_from_sources + units_adjustments), sum((units_from_sources + units_adjustments) * unit_increments)
+                 FROM entries WHERE customer_id = ?1 AND ?2 IS NULL AND work_date >= ?3 AND work_date <= ?4 AND is_deleted = 0
+                 GROUP BY user_id, work_date, initiative_id ORDER BY user_id, work_date, initiative_id"
+            })?;
             let rows = stmt.query_map(params![customer, user, from.to_string(), to.to_string()], |r| {
                 Ok((r.get::<_, ObjectId>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<ObjectId>>(2)?, r.get::<_, i64>(3)?, r.get::<_, i64>(4)?, r.get::<_, i64>(5)?))
             })?;
@@ -886,6 +932,33 @@ fn page(c: &Connection, sql: &str, customer: &ObjectId, window: Window, page_siz
         None
     };
     Ok(Page { items, next_cursor })
+}
+
+/// Greater than every id (ids are lower-case hexadecimal).
+const ID_CEILING: &str = "g";
+
+/// A page of the export window by id after `?4`, inside the id bounds `?6..=?7`.
+fn export_page_sql() -> String {
+    format!(
+        "SELECT {} FROM entries WHERE customer_id = ?1 AND last_release_pending_at > ?2 AND last_release_pending_at <= ?3 AND id > ?4 AND id >= ?6 AND id <= ?7
+           AND is_deleted = 0 AND status IN ('release-pending', 'release-succeeded') ORDER BY id LIMIT ?5",
+        store::ENTRY_COLUMNS
+    )
+}
+
+/// The smallest and largest id of the export window (`None` when it is empty), read through the
+/// release-time index: the pages by id then walk only the window's id range, not the customer's.
+fn export_bounds(c: &Connection, customer: &ObjectId, window: Window) -> Result<Option<(String, String)>> {
+    let row: (Option<String>, Option<String>) = c
+        .prepare_cached(
+            "SELECT min(id), max(id) FROM entries INDEXED BY entries_by_release WHERE customer_id = ?1 AND last_release_pending_at > ?2
+               AND last_release_pending_at <= ?3 AND is_deleted = 0 AND status IN ('release-pending', 'release-succeeded')",
+        )?
+        .query_row(params![customer, window.after.millis(), window.on_or_before.millis()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(match row {
+        (Some(low), Some(high)) => Some((low, high)),
+        _ => None,
+    })
 }
 
 fn entry_id_of(c: &Connection, pk: i64) -> Result<ObjectId> {
@@ -1128,11 +1201,13 @@ fn blank_entry(scope: &Scope, input: &NewEntry, now: Timestamp, work_date: Date)
 }
 
 /// Creates one entry inside a transaction; returns (pk, id, created). A repeated create with
-/// the same device id and body returns the stored entry with `created = false`.
+/// the same device id and body returns the stored entry with `created = false`. `fresh` says
+/// the caller already knows the device id is not stored (a batch checks its ids at once).
 ///
 /// The entry is settled in memory and stored once, settled, with its overlap. The create body
 /// is kept only when it carries a device id: a repeat is recognised by that id alone, so a body
 /// without one can never be compared again.
+#[allow(clippy::too_many_arguments)]
 fn create_in_tx(
     c: &Connection,
     lk: &mut Lookups,
@@ -1140,13 +1215,14 @@ fn create_in_tx(
     now: Timestamp,
     scope: &Scope,
     input: &NewEntry,
+    fresh: bool,
     stats: &Stats,
 ) -> Result<(i64, ObjectId, bool)> {
     let request = match &input.id {
         None => None,
         Some(id) => {
             let request = serde_json::to_string(input).map_err(|e| TenthsError::Storage { reason: e.to_string() })?;
-            if let Some(pk) = store::pk_of(c, &scope.customer, id)? {
+            if let Some(pk) = if fresh { None } else { store::pk_of(c, &scope.customer, id)? } {
                 return if store::create_request(c, pk)?.as_deref() == Some(request.as_str()) {
                     Ok((pk, *id, false))
                 } else {

@@ -96,12 +96,31 @@ impl Lookups {
         if let Some(hit) = self.initiative_refs.get(&(*customer, *id)) {
             return Ok(hit.clone());
         }
-        let found = match self.initiative(conn, customer, id)? {
-            None => None,
-            Some(i) => Some(to_ref(conn, customer, &i)?),
+        // A matter already read in full (a write settling entries) gives its display form with
+        // one more read (the client); otherwise one joined statement reads both.
+        let found = match self.initiatives.get(&(*customer, *id)) {
+            Some(None) => None,
+            Some(Some(i)) => Some(to_ref(conn, customer, &Rc::clone(i))?),
+            None => reference::initiative_ref(conn, customer, id)?,
         };
         self.initiative_refs.insert((*customer, *id), found.clone());
         Ok(found)
+    }
+
+    /// Reads, with one statement, the display forms of the matters among `ids` not cached yet.
+    pub(crate) fn preload_initiative_refs(&mut self, conn: &Connection, customer: &ObjectId, ids: &[ObjectId]) -> Result<()> {
+        let mut missing: Vec<ObjectId> = ids.iter().copied().filter(|id| !self.initiative_refs.contains_key(&(*customer, *id))).collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if missing.len() < 2 {
+            return Ok(());
+        }
+        let found = reference::initiative_refs(conn, customer, &missing)?;
+        for id in missing {
+            let r = found.get(&id).cloned();
+            self.initiative_refs.insert((*customer, id), r);
+        }
+        Ok(())
     }
 
     /// A code by id, if stored.

@@ -423,6 +423,57 @@ pub(crate) fn list_clients(conn: &Connection, customer: &ObjectId) -> Result<Vec
     Ok(rows)
 }
 
+/// The display forms of several matters with their clients, in one statement (ids bound as
+/// one JSON array); matters not stored are absent from the map.
+pub(crate) fn initiative_refs(conn: &Connection, customer: &ObjectId, ids: &[ObjectId]) -> Result<std::collections::HashMap<ObjectId, InitiativeRef>> {
+    let list = serde_json::to_string(&ids.iter().map(|i| i.as_str()).collect::<Vec<_>>()).map_err(|e| TenthsError::Storage { reason: e.to_string() })?;
+    let sql = format!(
+        "SELECT {}, c.id, c.external_id, c.name, c.description, c.call_sign FROM initiatives i
+         LEFT JOIN clients c ON c.customer_id = i.customer_id AND c.external_id = i.client_external_id
+         WHERE i.customer_id = ?1 AND i.id IN (SELECT value FROM json_each(?2))",
+        INITIATIVE_COLUMNS.split(", ").map(|c| format!("i.{c}")).collect::<Vec<_>>().join(", ")
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![customer, list], initiative_ref_from_row)?;
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for r in rows {
+        let r = r?;
+        out.insert(r.id, r);
+    }
+    Ok(out)
+}
+
+fn initiative_ref_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InitiativeRef> {
+    let (i, _) = initiative_from_row(r)?;
+    let client = match r.get::<_, Option<ObjectId>>(11)? {
+        Some(cid) => Some(ClientRef { id: cid, external_id: r.get(12)?, name: r.get(13)?, description: r.get(14)?, call_sign: r.get(15)? }),
+        None => None,
+    };
+    Ok(InitiativeRef {
+        id: i.id,
+        kind: i.kind,
+        billing_type: i.billing_type,
+        call_sign: i.call_sign,
+        unit_increments: i.unit_increments,
+        external_id: i.external_id,
+        name: i.name,
+        description: i.description,
+        client,
+    })
+}
+
+/// The display form of a matter with its client, in one statement (a read that needs neither
+/// the access lists nor the allowed codes).
+pub(crate) fn initiative_ref(conn: &Connection, customer: &ObjectId, id: &ObjectId) -> Result<Option<InitiativeRef>> {
+    let sql = format!(
+        "SELECT {}, c.id, c.external_id, c.name, c.description, c.call_sign FROM initiatives i
+         LEFT JOIN clients c ON c.customer_id = i.customer_id AND c.external_id = i.client_external_id
+         WHERE i.customer_id = ?1 AND i.id = ?2",
+        INITIATIVE_COLUMNS.split(", ").map(|c| format!("i.{c}")).collect::<Vec<_>>().join(", ")
+    );
+    Ok(conn.prepare_cached(&sql)?.query_row(params![customer, id], initiative_ref_from_row).optional()?)
+}
+
 /// A client by external id.
 pub(crate) fn client_by_external(conn: &Connection, customer: &ObjectId, external_id: &str) -> Result<Option<ClientRef>> {
     Ok(conn
