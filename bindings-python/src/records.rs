@@ -451,6 +451,11 @@ pub fn page(py: Python<'_>, p: tenths::Page<tenths::Entry>) -> PyResult<Py<PyAny
     Ok(Py::new(py, Page { entries: entries(py, p.items)?, next_cursor: next })?.into_any())
 }
 
+/// A Python `Page` of already converted entries.
+pub fn page_of(py: Python<'_>, entries: Py<PyAny>, next_cursor: Py<PyAny>) -> PyResult<Py<PyAny>> {
+    Ok(Py::new(py, Page { entries, next_cursor })?.into_any())
+}
+
 // ----- the response of `Engine.request` ---------------------------------------------------------
 
 /// An HTTP response of the in-process router.
