@@ -915,6 +915,33 @@ impl Engine {
         run(py, || crate::bench::list_all_ns(&self.inner, &c, w, export))
     }
 
+    /// `get_entry` with its result dropped in Rust (arguments converted, GIL released, no
+    /// record built): splits the overhead into the call and the record.
+    fn _bench_get_entry_discard(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        user_id: &Bound<'_, PyAny>,
+        entry_id: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let (s, id) = (scope(customer_id, user_id, None)?, object_id(entry_id, "entryId")?);
+        run(py, || self.inner.get_entry(&s, &id)).map(drop)
+    }
+
+    /// `list_updated_page` (first page) with its result dropped in Rust.
+    fn _bench_updated_page_discard(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        after: &Bound<'_, PyAny>,
+        on_or_before: &Bound<'_, PyAny>,
+        page_size: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let c = object_id(customer_id, "customerId")?;
+        let (w, size) = (window(after, on_or_before, ("updatedAfter", "updatedOnOrBefore"))?, self::page_size(Some(page_size))?);
+        run(py, || self.inner.list_updated_page(&c, w, size, None)).map(drop)
+    }
+
     /// The raw floor of `get_entry`: the same signature, no engine, a `_RawRecord` of the same shape.
     #[pyo3(signature = (customer_id, user_id, entry_id, *, actor_id = None))]
     fn _raw_get_entry(
@@ -971,7 +998,7 @@ pub struct EntryIterator {
     page_size: usize,
     export: bool,
     cursor: Option<ObjectId>,
-    buffer: VecDeque<tenths::Entry>,
+    buffer: VecDeque<Py<PyAny>>,
     done: bool,
 }
 
@@ -993,11 +1020,9 @@ impl EntryIterator {
             let p = run(py, || if export { engine.export_released_page(c, w, n, cur.as_ref()) } else { engine.list_updated_page(c, w, n, cur.as_ref()) })?;
             self.done = p.next_cursor.is_none();
             self.cursor = p.next_cursor;
-            self.buffer.extend(p.items);
+            let mut conv = records::Converter::new(py);
+            self.buffer = p.items.into_iter().map(|e| conv.entry(e)).collect::<PyResult<_>>()?;
         }
-        match self.buffer.pop_front() {
-            Some(e) => entry(py, e).map(Some),
-            None => Ok(None),
-        }
+        Ok(self.buffer.pop_front())
     }
 }

@@ -8,6 +8,8 @@ mod bench;
 mod convert;
 mod engine;
 mod errors;
+mod fxhash;
+mod pyser;
 mod records;
 
 use convert::{count, object_id, text, timestamp};
