@@ -11,7 +11,8 @@ use pyo3::types::PyList;
 /// Attributes of an `Entry` record (the shape the raw calls imitate).
 pub const ENTRY_FIELDS: usize = 42;
 
-/// A record of the same shape as `Entry` (as many object slots), every slot `None`.
+/// A record of the same shape as `Entry` (as many object slots), every slot `None`. Not added
+/// to the module (so not in its `__all__` nor the stubs): only `_raw_*` calls make it.
 #[pyclass(frozen, module = "tenths._native", name = "_RawRecord")]
 pub struct RawRecord {
     #[allow(dead_code)]

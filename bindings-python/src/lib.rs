@@ -89,7 +89,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<records::SourceInput>()?;
     m.add_class::<records::ReleaseSucceededItem>()?;
     m.add_class::<records::Principal>()?;
-    m.add_class::<bench::RawRecord>()?;
     m.add_function(wrap_pyfunction!(units_from_raw, m)?)?;
     m.add_function(wrap_pyfunction!(mint_token, m)?)?;
     m.add_function(wrap_pyfunction!(new_object_id, m)?)?;
