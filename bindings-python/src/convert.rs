@@ -181,32 +181,30 @@ pub fn json_to_py(py: Python<'_>, v: &Value) -> PyResult<Py<PyAny>> {
     })
 }
 
+/// `datetime.datetime`, `datetime.date` and `datetime.timezone.utc`, looked up once (the
+/// limited API has no C constructors for them: each value is one call of the type).
+fn datetime_types(py: Python<'_>) -> PyResult<&(Py<PyAny>, Py<PyAny>, Py<PyAny>)> {
+    static TYPES: PyOnceLock<(Py<PyAny>, Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
+    TYPES.get_or_try_init(py, || {
+        let m = py.import("datetime")?;
+        Ok((m.getattr("datetime")?.unbind(), m.getattr("date")?.unbind(), PyTzInfo::utc(py)?.to_owned().into_any().unbind()))
+    })
+}
+
 /// A timestamp as a UTC `datetime`.
 pub fn py_datetime(py: Python<'_>, t: Timestamp) -> PyResult<Py<PyAny>> {
     let dt = chrono::DateTime::from_timestamp_millis(t.millis()).unwrap_or(chrono::DateTime::UNIX_EPOCH);
-    let utc = PyTzInfo::utc(py)?;
-    let month = u8::try_from(dt.month()).unwrap_or(1);
-    let day = u8::try_from(dt.day()).unwrap_or(1);
-    let hour = u8::try_from(dt.hour()).unwrap_or(0);
-    let minute = u8::try_from(dt.minute()).unwrap_or(0);
-    let second = u8::try_from(dt.second()).unwrap_or(0);
-    let micro = dt.timestamp_subsec_micros();
-    Ok(PyDateTime::new(py, dt.year(), month, day, hour, minute, second, micro, Some(&utc))?.into_any().unbind())
-}
-
-/// An optional timestamp (`None` when absent).
-pub fn py_opt_datetime(py: Python<'_>, t: Option<Timestamp>) -> PyResult<Py<PyAny>> {
-    t.map_or_else(|| Ok(py.None()), |t| py_datetime(py, t))
+    let (datetime, _, utc) = datetime_types(py)?;
+    let args = (dt.year(), dt.month(), dt.day(), dt.hour(), dt.minute(), dt.second(), dt.timestamp_subsec_micros(), utc.clone_ref(py));
+    Ok(datetime.bind(py).call1(args)?.unbind())
 }
 
 /// A date as a `datetime.date`.
 pub fn py_date(py: Python<'_>, d: Date) -> PyResult<Py<PyAny>> {
-    // The core prints dates as `YYYY-MM-DD` with years 1970..9999.
-    let s = d.to_string();
-    let part = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<i32>().ok()).unwrap_or(1);
-    let month = u8::try_from(part(5..7)).unwrap_or(1);
-    let day = u8::try_from(part(8..10)).unwrap_or(1);
-    Ok(PyDate::new(py, part(0..4), month, day)?.into_any().unbind())
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    let n = Date::from_ymd(1970, 1, 1).map(|e| e.days_until(d)).unwrap_or(0);
+    let nd = epoch.checked_add_signed(chrono::TimeDelta::days(n)).unwrap_or(epoch);
+    Ok(datetime_types(py)?.1.bind(py).call1((nd.year(), nd.month(), nd.day()))?.unbind())
 }
 
 /// A date given as wire text (`YYYY-MM-DD`) as a `datetime.date`; other values unchanged.

@@ -869,6 +869,109 @@ impl Engine {
         let (from, to, u) = (date(work_date_from, "workDateFrom")?, date(work_date_to, "workDateTo")?, opt_object_id(user_id, "userId")?);
         run(py, || self.inner.totals(&c, u.as_ref(), from, to))?.iter().map(|t| to_record::<_, records::Total>(py, t)).collect()
     }
+
+    // ----- benchmark hooks (private; benches/python/bench_binding.py) --------------------------
+
+    /// Nanoseconds the core takes for `n` `get_entry` calls, timed in Rust (GIL released).
+    fn _bench_get_entry_ns(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        user_id: &Bound<'_, PyAny>,
+        entry_id: &Bound<'_, PyAny>,
+        n: u64,
+    ) -> PyResult<u64> {
+        let (s, id) = (scope(customer_id, user_id, None)?, object_id(entry_id, "entryId")?);
+        run(py, || crate::bench::time_ns(n, || self.inner.get_entry(&s, &id)))
+    }
+
+    /// Nanoseconds the core takes for `n` `list_updated_page` calls (first page), timed in Rust.
+    fn _bench_updated_page_ns(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        after: &Bound<'_, PyAny>,
+        on_or_before: &Bound<'_, PyAny>,
+        page_size: &Bound<'_, PyAny>,
+        n: u64,
+    ) -> PyResult<u64> {
+        let c = object_id(customer_id, "customerId")?;
+        let (w, size) = (window(after, on_or_before, ("updatedAfter", "updatedOnOrBefore"))?, self::page_size(Some(page_size))?);
+        run(py, || crate::bench::time_ns(n, || self.inner.list_updated_page(&c, w, size, None)))
+    }
+
+    /// Nanoseconds the core takes to read every v2 page of the window (`export`: the export
+    /// window), timed in Rust, and the number of entries read.
+    fn _bench_list_all_ns(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        after: &Bound<'_, PyAny>,
+        on_or_before: &Bound<'_, PyAny>,
+        export: bool,
+    ) -> PyResult<(u64, usize)> {
+        let c = object_id(customer_id, "customerId")?;
+        let w = window(after, on_or_before, ("after", "onOrBefore"))?;
+        run(py, || crate::bench::list_all_ns(&self.inner, &c, w, export))
+    }
+
+    /// `get_entry` with its result dropped in Rust (arguments converted, GIL released, no
+    /// record built): splits the overhead into the call and the record.
+    fn _bench_get_entry_discard(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        user_id: &Bound<'_, PyAny>,
+        entry_id: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let (s, id) = (scope(customer_id, user_id, None)?, object_id(entry_id, "entryId")?);
+        run(py, || self.inner.get_entry(&s, &id)).map(drop)
+    }
+
+    /// `list_updated_page` (first page) with its result dropped in Rust.
+    fn _bench_updated_page_discard(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        after: &Bound<'_, PyAny>,
+        on_or_before: &Bound<'_, PyAny>,
+        page_size: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let c = object_id(customer_id, "customerId")?;
+        let (w, size) = (window(after, on_or_before, ("updatedAfter", "updatedOnOrBefore"))?, self::page_size(Some(page_size))?);
+        run(py, || self.inner.list_updated_page(&c, w, size, None)).map(drop)
+    }
+
+    /// The raw floor of `get_entry`: the same signature, no engine, a `_RawRecord` of the same shape.
+    #[pyo3(signature = (customer_id, user_id, entry_id, *, actor_id = None))]
+    fn _raw_get_entry(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        user_id: &Bound<'_, PyAny>,
+        entry_id: &Bound<'_, PyAny>,
+        actor_id: Arg<'_, '_>,
+    ) -> PyResult<Py<PyAny>> {
+        let _ = (customer_id, user_id, entry_id, actor_id);
+        crate::bench::raw_record(py)
+    }
+
+    /// The raw floor of `list_updated_page`: the same signature, no engine, a `Page` of
+    /// `page_size` `_RawRecord`s.
+    #[pyo3(signature = (customer_id, after, on_or_before, page_size = None, cursor = None))]
+    fn _raw_updated_page(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        after: &Bound<'_, PyAny>,
+        on_or_before: &Bound<'_, PyAny>,
+        page_size: Arg<'_, '_>,
+        cursor: Arg<'_, '_>,
+    ) -> PyResult<Py<PyAny>> {
+        let _ = (customer_id, after, on_or_before, cursor);
+        let n = page_size.and_then(|p| p.extract::<usize>().ok()).unwrap_or(tenths::engine::MAX_PAGE_SIZE);
+        records::page_of(py, crate::bench::raw_records(py, n)?, py.None())
+    }
 }
 
 impl Engine {
@@ -895,7 +998,7 @@ pub struct EntryIterator {
     page_size: usize,
     export: bool,
     cursor: Option<ObjectId>,
-    buffer: VecDeque<tenths::Entry>,
+    buffer: VecDeque<Py<PyAny>>,
     done: bool,
 }
 
@@ -917,11 +1020,9 @@ impl EntryIterator {
             let p = run(py, || if export { engine.export_released_page(c, w, n, cur.as_ref()) } else { engine.list_updated_page(c, w, n, cur.as_ref()) })?;
             self.done = p.next_cursor.is_none();
             self.cursor = p.next_cursor;
-            self.buffer.extend(p.items);
+            let mut conv = records::Converter::new(py);
+            self.buffer = p.items.into_iter().map(|e| conv.entry(e)).collect::<PyResult<_>>()?;
         }
-        match self.buffer.pop_front() {
-            Some(e) => entry(py, e).map(Some),
-            None => Ok(None),
-        }
+        Ok(self.buffer.pop_front())
     }
 }

@@ -4,9 +4,12 @@
 
 use pyo3::prelude::*;
 
+mod bench;
 mod convert;
 mod engine;
 mod errors;
+mod fxhash;
+mod pyser;
 mod records;
 
 use convert::{count, object_id, text, timestamp};

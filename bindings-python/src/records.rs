@@ -5,14 +5,15 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
+use std::sync::Mutex;
 
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
 use serde_json::{json, Value};
 
-use crate::convert::{json_to_py, py_date, py_date_str, py_datetime, py_datetime_str, py_frozen, py_opt_datetime};
+use crate::convert::{json_to_py, py_date, py_date_str, py_datetime, py_datetime_str, py_frozen};
+use crate::fxhash::FxMap;
 
 fn hash_json(v: &Value) -> u64 {
     let mut h = DefaultHasher::new();
@@ -256,61 +257,251 @@ where
 
 // ----- the entry -------------------------------------------------------------------------------
 
+/// Converts core entries to Python `Entry` records, one batch (a page, a list) at a time: values
+/// repeated across the batch (customer and user ids, statuses, timestamps) become one Python
+/// object each, shared by the records; matters, work codes and dates come from `Refs`.
+pub struct Converter<'py> {
+    py: Python<'py>,
+    /// Whether more than one entry is converted (sharing strings only pays across entries).
+    batch: bool,
+    strings: FxMap<String, Py<PyAny>>,
+    times: FxMap<i64, Py<PyAny>>,
+}
+
+/// Matter and work-code records and `datetime.date` values kept across calls, process-wide: a
+/// record is reused only while the core value it was made from is equal (so a changed matter
+/// gets a new record), and the cache is emptied when it holds more than `REFS_MAX` values.
+#[derive(Default)]
+struct Refs {
+    matters: FxMap<tenths::ObjectId, (tenths::InitiativeRef, Py<PyAny>)>,
+    codes: FxMap<tenths::ObjectId, (tenths::WorkCode, Py<PyAny>)>,
+    /// `datetime.date` values are immutable: one per work date.
+    dates: FxMap<tenths::Date, Py<PyAny>>,
+}
+
+const REFS_MAX: usize = 4096;
+static REFS: Mutex<Option<Refs>> = Mutex::new(None);
+
+impl Refs {
+    /// Runs `f` on the cache, or answers `None` when another thread holds it. `f` never runs
+    /// Python code (only reference counts and drops of this module's records), so the lock is
+    /// never held across anything that could re-enter.
+    fn with<T>(f: impl FnOnce(&mut Refs) -> T) -> Option<T> {
+        let mut guard = match REFS.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        let refs = guard.get_or_insert_with(Refs::default);
+        if refs.matters.len() + refs.codes.len() + refs.dates.len() > REFS_MAX {
+            *refs = Refs::default();
+        }
+        Some(f(refs))
+    }
+}
+
+impl<'py> Converter<'py> {
+    /// A converter for a batch of entries.
+    pub fn new(py: Python<'py>) -> Self {
+        Converter { py, batch: true, strings: FxMap::default(), times: FxMap::default() }
+    }
+
+    /// A converter for one entry.
+    pub fn single(py: Python<'py>) -> Self {
+        Converter { batch: false, ..Converter::new(py) }
+    }
+
+    /// A Python `Entry` for a core entry.
+    pub fn entry(&mut self, e: tenths::Entry) -> PyResult<Py<PyAny>> {
+        Ok(Py::new(self.py, Entry::build(self, e)?)?.into_any())
+    }
+
+    /// A `str` for a value that repeats across the batch.
+    fn shared(&mut self, v: &str) -> PyResult<Py<PyAny>> {
+        if !self.batch {
+            return v.into_py_any(self.py);
+        }
+        if let Some(o) = self.strings.get(v) {
+            return Ok(o.clone_ref(self.py));
+        }
+        let o = v.into_py_any(self.py)?;
+        self.strings.insert(v.to_string(), o.clone_ref(self.py));
+        Ok(o)
+    }
+
+    fn opt_shared(&mut self, v: Option<&str>) -> PyResult<Py<PyAny>> {
+        match v {
+            Some(v) => self.shared(v),
+            None => Ok(self.py.None()),
+        }
+    }
+
+    fn date(&mut self, d: tenths::Date) -> PyResult<Py<PyAny>> {
+        let py = self.py;
+        if let Some(o) = Refs::with(|r| r.dates.get(&d).map(|o| o.clone_ref(py))).flatten() {
+            return Ok(o);
+        }
+        let o = py_date(py, d)?;
+        Refs::with(|r| r.dates.insert(d, o.clone_ref(py)));
+        Ok(o)
+    }
+
+    fn time(&mut self, t: tenths::Timestamp) -> PyResult<Py<PyAny>> {
+        if let Some(o) = self.times.get(&t.millis()) {
+            return Ok(o.clone_ref(self.py));
+        }
+        let o = py_datetime(self.py, t)?;
+        self.times.insert(t.millis(), o.clone_ref(self.py));
+        Ok(o)
+    }
+
+    fn opt_time(&mut self, t: Option<tenths::Timestamp>) -> PyResult<Py<PyAny>> {
+        match t {
+            Some(t) => self.time(t),
+            None => Ok(self.py.None()),
+        }
+    }
+
+    fn matter(&mut self, m: Option<&tenths::InitiativeRef>) -> PyResult<Py<PyAny>> {
+        let Some(m) = m else { return Ok(self.py.None()) };
+        let py = self.py;
+        let known = Refs::with(|r| r.matters.get(&m.id).filter(|(k, _)| k == m).map(|(_, o)| o.clone_ref(py))).flatten();
+        if let Some(o) = known {
+            return Ok(o);
+        }
+        let o = InitiativeRef::py(py, initiative_json(m))?;
+        Refs::with(|r| r.matters.insert(m.id, (m.clone(), o.clone_ref(py))));
+        Ok(o)
+    }
+
+    fn codes(&mut self, codes: &[tenths::WorkCode]) -> PyResult<Py<PyAny>> {
+        let py = self.py;
+        let mut items = Vec::with_capacity(codes.len());
+        for c in codes {
+            let known = Refs::with(|r| r.codes.get(&c.id).filter(|(k, _)| k == c).map(|(_, o)| o.clone_ref(py))).flatten();
+            let o = match known {
+                Some(o) => o,
+                None => {
+                    let o = to_record::<_, WorkCode>(py, c)?;
+                    Refs::with(|r| r.codes.insert(c.id, (c.clone(), o.clone_ref(py))));
+                    o
+                }
+            };
+            items.push(o);
+        }
+        Ok(PyTuple::new(py, items)?.into_any().unbind())
+    }
+
+    fn sources(&mut self, sources: &[tenths::Source]) -> PyResult<Py<PyAny>> {
+        let items = sources.iter().map(|x| to_record::<_, Source>(self.py, x)).collect::<PyResult<Vec<_>>>()?;
+        Ok(PyTuple::new(self.py, items)?.into_any().unbind())
+    }
+}
+
 macro_rules! entry_class {
-    ($( $(#[$doc:meta])* $name:ident => |$py:ident, $e:ident| $body:expr ; )*) => {
-        struct EntryCache {
-            $( $name: PyOnceLock<Py<PyAny>>, )*
-        }
-
-        impl EntryCache {
-            fn new() -> Self {
-                EntryCache { $( $name: PyOnceLock::new(), )* }
-            }
-        }
-
-        /// A time entry. Attributes are made on first access and kept; `to_dict()`,
-        /// `to_flat_dict()` and `to_export_dict()` give the three wire shapes.
+    ($( $(#[$doc:meta])* $name:ident => |$cv:ident, $e:ident| $body:expr ; )*) => {
+        /// A time entry. Attributes are Python objects made once, when the record is built (a
+        /// read is a slot read); `to_dict()`, `to_flat_dict()` and `to_export_dict()` give the
+        /// three wire shapes.
         #[pyclass(frozen, module = "tenths._native")]
         pub struct Entry {
             inner: tenths::Entry,
-            cache: EntryCache,
+            $( $(#[$doc])* #[pyo3(get)] $name: Py<PyAny>, )*
         }
 
-        #[pymethods]
         impl Entry {
-            $(
-                $(#[$doc])*
-                #[getter]
-                fn $name(&self, $py: Python<'_>) -> PyResult<Py<PyAny>> {
-                    let $e = &self.inner;
-                    self.cache.$name.get_or_try_init($py, || -> PyResult<Py<PyAny>> { $body }).map(|v| v.clone_ref($py))
-                }
-            )*
-
-            /// The full wire shape (single-entry reads; with `sources`).
-            fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-                json_to_py(py, &self.inner.to_full_json())
-            }
-            /// The flat wire shape (override answer, v1/v2 list items).
-            fn to_flat_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-                json_to_py(py, &self.inner.to_flat_json())
-            }
-            /// The export item wire shape.
-            fn to_export_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-                json_to_py(py, &self.inner.to_export_json())
-            }
-            fn __repr__(&self) -> String {
-                let e = &self.inner;
-                format!("Entry(id={:?}, user_id={:?}, work_date={}, status={:?}, units={}, summary={:?})", e.id.as_str(), e.user_id.as_str(), e.work_date, e.status.as_str(), e.unit_increment_count(), e.summary)
-            }
-            fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-                other.cast::<Entry>().map(|o| o.get().inner == self.inner).unwrap_or(false)
-            }
-            fn __hash__(&self) -> u64 {
-                hash_json(&self.inner.to_full_json())
+            fn build(conv: &mut Converter<'_>, inner: tenths::Entry) -> PyResult<Self> {
+                $( let $name = { let $cv = &mut *conv; let $e = &inner; $body }?; )*
+                Ok(Entry { inner, $( $name, )* })
             }
         }
     };
+}
+
+#[pymethods]
+impl Entry {
+    /// The full wire shape (single-entry reads; with `sources`).
+    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        crate::pyser::to_py(py, &self.inner.full())
+    }
+    /// The flat wire shape (override answer, v1/v2 list items).
+    fn to_flat_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.flat_dict(py)
+    }
+    /// The export item wire shape.
+    fn to_export_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        crate::pyser::to_py(py, &self.inner.export_item())
+    }
+    fn __repr__(&self) -> String {
+        let e = &self.inner;
+        format!(
+            "Entry(id={:?}, user_id={:?}, work_date={}, status={:?}, units={}, summary={:?})",
+            e.id.as_str(),
+            e.user_id.as_str(),
+            e.work_date,
+            e.status.as_str(),
+            e.unit_increment_count(),
+            e.summary
+        )
+    }
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other.cast::<Entry>().map(|o| o.get().inner == self.inner).unwrap_or(false)
+    }
+    fn __hash__(&self) -> u64 {
+        hash_json(&self.inner.to_full_json())
+    }
+}
+
+impl Entry {
+    /// The flat wire shape (`tenths::wire::FlatEntry`, the connector's listing item) built
+    /// straight from this record's Python values: interned keys, the id, summary and other
+    /// strings shared with the attributes, only the wire texts of dates and times made here.
+    fn flat_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        use pyo3::intern;
+        let e = &self.inner;
+        let d = PyDict::new(py);
+        let text = |t: tenths::Timestamp| t.to_rfc3339();
+        let opt = |k: &Bound<'_, PyString>, v: &Py<PyAny>| if v.is_none(py) { Ok(()) } else { d.set_item(k, v) };
+        d.set_item(intern!(py, "entryId"), &self.id)?;
+        opt(intern!(py, "externalId"), &self.external_id)?;
+        d.set_item(intern!(py, "customerId"), &self.customer_id)?;
+        d.set_item(intern!(py, "userId"), &self.user_id)?;
+        d.set_item(intern!(py, "creationMethod"), &self.creation_method)?;
+        opt(intern!(py, "releasedBy"), &self.released_by)?;
+        opt(intern!(py, "createdBy"), &self.created_by)?;
+        d.set_item(intern!(py, "workDate"), e.work_date.to_string())?;
+        d.set_item(intern!(py, "createdAt"), text(e.created_at))?;
+        d.set_item(intern!(py, "updatedAt"), text(e.updated_at))?;
+        opt(intern!(py, "initiativeExternalId"), &self.initiative_external_id)?;
+        opt(intern!(py, "clientExternalId"), &self.client_external_id)?;
+        d.set_item(intern!(py, "summary"), &self.summary)?;
+        d.set_item(intern!(py, "unitIncrementCount"), &self.unit_increment_count)?;
+        d.set_item(intern!(py, "incrementDurationInSeconds"), &self.increment_duration_in_seconds)?;
+        for (k, t) in [
+            (intern!(py, "lastReleasePendingAt"), e.last_release_pending_at),
+            (intern!(py, "lastReleaseFailedAt"), e.last_release_failed_at),
+            (intern!(py, "releaseSuccessAt"), e.release_success_at),
+        ] {
+            if let Some(t) = t {
+                d.set_item(k, text(t))?;
+            }
+        }
+        d.set_item(intern!(py, "isDeleted"), &self.is_deleted)?;
+        opt(intern!(py, "notes"), &self.notes)?;
+        d.set_item(intern!(py, "releaseCount"), &self.release_count)?;
+        if let Some(t) = e.last_synced_at {
+            d.set_item(intern!(py, "lastSyncedAt"), text(t))?;
+        }
+        let codes = PyList::empty(py);
+        for c in &e.codes {
+            let cd = PyDict::new(py);
+            cd.set_item(intern!(py, "codeExternalId"), &c.external_id)?;
+            cd.set_item(intern!(py, "codeTypeExternalId"), &c.code_type_external_id)?;
+            codes.append(cd)?;
+        }
+        d.set_item(intern!(py, "codes"), codes)?;
+        Ok(d.into_any().unbind())
+    }
 }
 
 fn s(py: Python<'_>, v: &str) -> PyResult<Py<PyAny>> {
@@ -362,67 +553,68 @@ fn initiative_json(i: &tenths::InitiativeRef) -> Value {
 
 entry_class! {
     /// `_id`.
-    id => |py, e| s(py, e.id.as_str());
-    customer_id => |py, e| s(py, e.customer_id.as_str());
-    user_id => |py, e| s(py, e.user_id.as_str());
-    created_by => |py, e| opt_s(py, e.created_by.as_ref().map(|x| x.as_str()));
-    released_by => |py, e| opt_s(py, e.released_by.as_ref().map(|x| x.as_str()));
+    id => |c, e| s(c.py, e.id.as_str());
+    customer_id => |c, e| c.shared(e.customer_id.as_str());
+    user_id => |c, e| c.shared(e.user_id.as_str());
+    created_by => |c, e| c.opt_shared(e.created_by.as_ref().map(|x| x.as_str()));
+    released_by => |c, e| c.opt_shared(e.released_by.as_ref().map(|x| x.as_str()));
     /// The PMS id, set by a successful release.
-    external_id => |py, e| opt_s(py, e.external_id.as_deref());
-    enrichment_correlation_id => |py, e| opt_s(py, e.enrichment_correlation_id.as_deref());
-    summary => |py, e| s(py, &e.summary);
-    notes => |py, e| opt_s(py, e.notes.as_deref());
-    work_date => |py, e| py_date(py, e.work_date);
-    initiative_id => |py, e| opt_s(py, e.initiative_id.as_ref().map(|x| x.as_str()));
+    external_id => |c, e| opt_s(c.py, e.external_id.as_deref());
+    enrichment_correlation_id => |c, e| opt_s(c.py, e.enrichment_correlation_id.as_deref());
+    summary => |c, e| s(c.py, &e.summary);
+    notes => |c, e| opt_s(c.py, e.notes.as_deref());
+    work_date => |c, e| c.date(e.work_date);
+    initiative_id => |c, e| c.opt_shared(e.initiative_id.as_ref().map(|x| x.as_str()));
     /// The matter, when this store knows it.
-    initiative => |py, e| match &e.initiative { Some(i) => InitiativeRef::py(py, initiative_json(i)), None => Ok(py.None()) };
-    initiative_external_id => |py, e| opt_s(py, e.initiative.as_ref().map(|i| i.external_id.as_str()));
-    client_external_id => |py, e| opt_s(py, e.initiative.as_ref().and_then(|i| i.client.as_ref()).map(|c| c.external_id.as_str()));
-    codes => |py, e| json_tuple::<WorkCode>(py, &e.codes);
-    creation_method => |py, e| s(py, &e.creation_method);
-    created_as_timer => |py, e| b(py, e.created_as_timer);
-    timer_duration_adjustment_in_seconds => |py, e| i(py, e.timer_duration_adjustment_in_seconds);
+    initiative => |c, e| c.matter(e.initiative.as_ref());
+    initiative_external_id => |c, e| c.opt_shared(e.initiative.as_ref().map(|i| i.external_id.as_str()));
+    client_external_id => |c, e| c.opt_shared(e.initiative.as_ref().and_then(|i| i.client.as_ref()).map(|x| x.external_id.as_str()));
+    codes => |c, e| c.codes(&e.codes);
+    creation_method => |c, e| c.shared(&e.creation_method);
+    created_as_timer => |c, e| b(c.py, e.created_as_timer);
+    timer_duration_adjustment_in_seconds => |c, e| i(c.py, e.timer_duration_adjustment_in_seconds);
     /// Seconds of the closed sources plus the timer adjustment (or the entered duration).
-    raw_seconds => |py, e| i(py, e.raw_seconds);
+    raw_seconds => |c, e| i(c.py, e.raw_seconds);
     /// Seconds per unit of the entry's matter (or the customer default).
-    unit_increments => |py, e| i(py, e.unit_increments);
-    unit_increment_count_from_sources => |py, e| i(py, e.unit_increment_count_from_sources);
-    unit_increment_count_adjustments => |py, e| i(py, e.unit_increment_count_adjustments);
-    unit_increment_count => |py, e| i(py, e.unit_increment_count());
+    unit_increments => |c, e| i(c.py, e.unit_increments);
+    unit_increment_count_from_sources => |c, e| i(c.py, e.unit_increment_count_from_sources);
+    unit_increment_count_adjustments => |c, e| i(c.py, e.unit_increment_count_adjustments);
+    unit_increment_count => |c, e| i(c.py, e.unit_increment_count());
     /// The billed duration: `unit_increment_count * unit_increments`.
-    increment_duration_in_seconds => |py, e| i(py, e.increment_duration_in_seconds());
-    has_overlap => |py, e| b(py, e.has_overlap());
-    overlap_time_in_seconds => |py, e| i(py, e.overlap_time_in_seconds);
+    increment_duration_in_seconds => |c, e| i(c.py, e.increment_duration_in_seconds());
+    has_overlap => |c, e| b(c.py, e.has_overlap());
+    overlap_time_in_seconds => |c, e| i(c.py, e.overlap_time_in_seconds);
     /// `validation-pending`, `validation-failed`, `validation-succeeded`, `release-pending`,
     /// `release-succeeded` or `release-failed`.
-    status => |py, e| s(py, e.status.as_str());
-    validation_failed_errors => |py, e| json_tuple::<RuleFailure>(py, &e.validation_failed_errors);
-    release_failed_errors => |py, e| json_tuple::<ReleaseFailure>(py, &e.release_failed_errors);
-    re_release_failed_messages => |py, e| Ok(PyTuple::new(py, e.re_release_failed_messages.iter())?.into_any().unbind());
-    is_locked => |py, e| b(py, e.is_locked);
-    is_deleted => |py, e| b(py, e.is_deleted);
-    release_count => |py, e| i(py, e.release_count);
-    last_release_pending_at => |py, e| py_opt_datetime(py, e.last_release_pending_at);
-    last_release_failed_at => |py, e| py_opt_datetime(py, e.last_release_failed_at);
-    release_success_at => |py, e| py_opt_datetime(py, e.release_success_at);
-    last_synced_at => |py, e| py_opt_datetime(py, e.last_synced_at);
-    created_at => |py, e| py_datetime(py, e.created_at);
-    updated_at => |py, e| py_datetime(py, e.updated_at);
+    status => |c, e| c.shared(e.status.as_str());
+    validation_failed_errors => |c, e| json_tuple::<RuleFailure>(c.py, &e.validation_failed_errors);
+    release_failed_errors => |c, e| json_tuple::<ReleaseFailure>(c.py, &e.release_failed_errors);
+    re_release_failed_messages => |c, e| PyTuple::new(c.py, e.re_release_failed_messages.iter()).map(|t| t.into_any().unbind());
+    is_locked => |c, e| b(c.py, e.is_locked);
+    is_deleted => |c, e| b(c.py, e.is_deleted);
+    release_count => |c, e| i(c.py, e.release_count);
+    last_release_pending_at => |c, e| c.opt_time(e.last_release_pending_at);
+    last_release_failed_at => |c, e| c.opt_time(e.last_release_failed_at);
+    release_success_at => |c, e| c.opt_time(e.release_success_at);
+    last_synced_at => |c, e| c.opt_time(e.last_synced_at);
+    created_at => |c, e| c.time(e.created_at);
+    updated_at => |c, e| c.time(e.updated_at);
     /// Bumped on every write of the entry.
-    version => |py, e| i(py, e.version);
-    sources => |py, e| json_tuple::<Source>(py, &e.sources);
+    version => |c, e| i(c.py, e.version);
+    sources => |c, e| c.sources(&e.sources);
     /// Whether a timer session of this entry is running.
-    timer_running => |py, e| b(py, e.timer_running());
+    timer_running => |c, e| b(c.py, e.timer_running());
 }
 
 /// A Python `Entry` for a core entry.
 pub fn entry(py: Python<'_>, e: tenths::Entry) -> PyResult<Py<PyAny>> {
-    Ok(Py::new(py, Entry { inner: e, cache: EntryCache::new() })?.into_any())
+    Converter::single(py).entry(e)
 }
 
 /// A list of Python entries.
 pub fn entries(py: Python<'_>, list: Vec<tenths::Entry>) -> PyResult<Py<PyAny>> {
-    let items = list.into_iter().map(|e| entry(py, e)).collect::<PyResult<Vec<_>>>()?;
+    let mut conv = Converter::new(py);
+    let items = list.into_iter().map(|e| conv.entry(e)).collect::<PyResult<Vec<_>>>()?;
     Ok(pyo3::types::PyList::new(py, items)?.into_any().unbind())
 }
 
@@ -449,6 +641,11 @@ impl Page {
 pub fn page(py: Python<'_>, p: tenths::Page<tenths::Entry>) -> PyResult<Py<PyAny>> {
     let next = opt_s(py, p.next_cursor.as_ref().map(|c| c.as_str()))?;
     Ok(Py::new(py, Page { entries: entries(py, p.items)?, next_cursor: next })?.into_any())
+}
+
+/// A Python `Page` of already converted entries.
+pub fn page_of(py: Python<'_>, entries: Py<PyAny>, next_cursor: Py<PyAny>) -> PyResult<Py<PyAny>> {
+    Ok(Py::new(py, Page { entries, next_cursor })?.into_any())
 }
 
 // ----- the response of `Engine.request` ---------------------------------------------------------
