@@ -8,6 +8,7 @@ mod convert;
 mod engine;
 mod errors;
 mod records;
+mod sync;
 
 use convert::{count, object_id, text, timestamp};
 
