@@ -112,7 +112,7 @@ def test_two_devices_converge_through_tenths_serve_over_http(server: Server, tmp
         assert_clean(a)
         status, on_server = server.call("GET", f"/api/v1/public/customers/{CUSTOMER}/users/{ALICE}/entries/{e1}", token(ALICE))
         assert status == 200, on_server
-        assert (on_server["summary"], on_server["unitIncrementCount"]) == ("Drafted motion", 2)
+        assert (on_server["summary"], on_server["incrementDurationInSeconds"]) == ("Drafted motion", 720)
 
         # B pulls it.
         pulled = b.sync(http, CUSTOMER, ALICE)
@@ -133,7 +133,7 @@ def test_two_devices_converge_through_tenths_serve_over_http(server: Server, tmp
             assert copy["summary"] == "Drafted motion to dismiss"
             assert copy["notes"] == "Filed on ECF"
             assert copy["unitIncrementCountAdjustments"] == 1
-            assert copy["unitIncrementCount"] == 3
+            assert copy["incrementDurationInSeconds"] == 1080
         assert got_a.version == got_b.version
         assert got_a.to_dict() == got_b.to_dict()
         for device in (a, b):

@@ -144,7 +144,7 @@ fn two_devices_sync_through_tenths_serve() {
     let (status, on_server) = call(&server.base, "GET", &format!("{cu}/entries/{e1}"), &user_token, None);
     assert_eq!(status, 200, "{on_server}");
     assert_eq!(on_server["summary"], "Drafted the complaint");
-    assert_eq!(on_server["unitIncrementCount"], 3, "1000 s in 360 s units: {on_server}");
+    assert_eq!(on_server["incrementDurationInSeconds"], 1080, "1000 s in 360 s units: {on_server}");
     assert_eq!(call(&server.base, "GET", &format!("{cu}/entries/{e2}"), &user_token, None).0, 200);
 
     // A change on the server (the user's web app) comes back to device A.
