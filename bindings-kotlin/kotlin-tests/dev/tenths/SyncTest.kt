@@ -54,7 +54,7 @@ class SyncTest {
 
             // Offline: an entry made on the device (its id is kept by the server).
             val made = device.createEntry(alice, NewEntry(id = Ids.entry(1), initiativeId = matter, summary = "Drafted motion", durationInSeconds = 420)).entry
-            assertEquals(Status.VALIDATION_SUCCEEDED, made.status)
+            assertEquals(EntryStatus.VALIDATION_SUCCEEDED, made.status)
             val pending = device.syncStatus(Ids.CUSTOMER, Ids.ALICE)
             assertEquals(1UL, pending.pending)
             assertNotNull(pending.oldestPendingAt)
