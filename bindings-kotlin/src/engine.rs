@@ -52,8 +52,13 @@ fn entries(list: Vec<tenths::Entry>) -> Vec<Entry> {
 }
 
 impl Engine {
+    /// The core engine (for the sync methods in [`crate::sync`]).
+    pub(crate) fn core(&self) -> &tenths::Engine {
+        &self.inner
+    }
+
     /// Tells the observer about a committed change. No lock is held while it runs.
-    fn notify(&self, kind: ChangeKind, operation: &str, customer: Option<&ObjectId>, user: Option<&ObjectId>, entry_ids: Vec<String>) {
+    pub(crate) fn notify(&self, kind: ChangeKind, operation: &str, customer: Option<&ObjectId>, user: Option<&ObjectId>, entry_ids: Vec<String>) {
         let observer = self.observer.read().unwrap_or_else(|p| p.into_inner()).clone();
         let Some(observer) = observer else { return };
         let change =

@@ -4,8 +4,9 @@
 //! The surface is one long-lived [`engine::Engine`] object (every engine operation and
 //! `request` for the in-process HTTP router), value types for records and enums (mirrors of the
 //! core's, with `From` conversions: the core knows nothing of UniFFI), one error enum
-//! ([`error::TenthsError`], `TenthsException` in Kotlin), and one host callback, the
-//! [`observer::ChangeObserver`]. Lists come back whole or as pages, one crossing per call.
+//! ([`error::TenthsError`], `TenthsException` in Kotlin), and two host callbacks, the
+//! [`observer::ChangeObserver`] and the [`sync::SyncTransport`] (the app's HTTP stack for
+//! offline-first sync). Lists come back whole or as pages, one crossing per call.
 //!
 //! Every method converts its arguments, calls one core method, and maps the result or the error;
 //! the rules all live in the `tenths` crate. See `bindings-kotlin/README.md`.
@@ -17,6 +18,7 @@ pub mod error;
 pub mod inputs;
 pub mod observer;
 pub mod records;
+pub mod sync;
 
 pub use engine::Engine;
 pub use error::TenthsError;

@@ -248,6 +248,53 @@ impl Engine {
         records::response(py, resp)
     }
 
+    // ----- offline-first sync (the conversions live in crate::sync) ---------------------------
+
+    /// Syncs this device's copy of `user_id`'s entries with the server of record through
+    /// `transport` (a `tenths.Transport`, e.g. `tenths.HttpTransport`): pushes pending changes
+    /// until none is left, then pulls the server's changes until the feed is exhausted. A
+    /// transport exception or a refused request raises (`StorageError` naming the transport,
+    /// or the server's error kind) and is kept in `sync_status().last_error`; nothing is lost.
+    fn sync(&self, py: Python<'_>, transport: &Bound<'_, PyAny>, customer_id: &Bound<'_, PyAny>, user_id: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let (c, u) = (object_id(customer_id, "customerId")?, object_id(user_id, "userId")?);
+        let transport = crate::sync::PyTransport::new(transport)?;
+        let report = run(py, || self.inner.sync(&transport, &c, &u))?;
+        crate::sync::report(py, &report)
+    }
+
+    /// The device's sync state for `user_id`: pending changes, quarantine, conflicts, last error.
+    fn sync_status(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, user_id: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let (c, u) = (object_id(customer_id, "customerId")?, object_id(user_id, "userId")?);
+        let status = run(py, || self.inner.sync_status(&c, &u))?;
+        crate::sync::status(py, &status)
+    }
+
+    /// The local changes the server refused, oldest first.
+    fn sync_quarantined(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>) -> PyResult<Vec<Py<PyAny>>> {
+        let c = object_id(customer_id, "customerId")?;
+        let list = run(py, || self.inner.sync_quarantined(&c))?;
+        crate::sync::quarantined(py, &list)
+    }
+
+    /// Puts the entry's quarantined change back in the push queue (after the user fixed it).
+    fn sync_retry(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, entry_id: &Bound<'_, PyAny>) -> PyResult<()> {
+        let (c, e) = (object_id(customer_id, "customerId")?, object_id(entry_id, "entryId")?);
+        run(py, || self.inner.sync_retry(&c, &e))
+    }
+
+    /// Drops the entry's unsent and quarantined changes; the server's copy is restored.
+    fn sync_discard_local_changes(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, entry_id: &Bound<'_, PyAny>) -> PyResult<()> {
+        let (c, e) = (object_id(customer_id, "customerId")?, object_id(entry_id, "entryId")?);
+        run(py, || self.inner.sync_discard_local_changes(&c, &e))
+    }
+
+    /// The conflict log: local values that lost to the server's, oldest first.
+    fn sync_conflicts(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>) -> PyResult<Vec<Py<PyAny>>> {
+        let c = object_id(customer_id, "customerId")?;
+        let list = run(py, || self.inner.sync_conflicts(&c))?;
+        crate::sync::conflicts(py, &list)
+    }
+
     // ----- settings and reference data -----------------------------------------------------
 
     /// The customer's settings (defaults for a customer not seen yet).

@@ -11,6 +11,7 @@ mod errors;
 mod fxhash;
 mod pyser;
 mod records;
+mod sync;
 
 use convert::{count, object_id, text, timestamp};
 

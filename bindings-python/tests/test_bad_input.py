@@ -120,6 +120,30 @@ CALLS: Dict[str, Dict[str, Any]] = {
     "request": {"method": "GET", "path": "/healthz", "headers": {"X": "y"}, "body": b"", "principal": tenths.Principal(CUSTOMER, ALICE)},
 }
 
+
+
+class ServerTransport:
+    """A `tenths.Transport` over a server engine in this process (for the sync methods)."""
+
+    def __init__(self) -> None:
+        self.server = tenths.Engine(":memory:", now=NOW)
+
+    def send(self, method: str, path: str, headers: list[tuple[str, str]], body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        r = self.server.request(method, path, headers, body, principal=tenths.Principal(CUSTOMER, ALICE))
+        return r.status, r.headers, r.body
+
+
+CALLS.update(
+    {
+        "sync": {"transport": ServerTransport(), "customer_id": CUSTOMER, "user_id": ALICE},
+        "sync_status": {"customer_id": CUSTOMER, "user_id": ALICE},
+        "sync_quarantined": {"customer_id": CUSTOMER},
+        "sync_retry": {"customer_id": CUSTOMER, "entry_id": E1},
+        "sync_discard_local_changes": {"customer_id": CUSTOMER, "entry_id": E1},
+        "sync_conflicts": {"customer_id": CUSTOMER},
+    }
+)
+
 NOT_ENGINE_OPERATIONS = {"close", "now", "path", "closed"}
 
 

@@ -91,6 +91,36 @@ enum Command {
         #[arg(long, default_value = "1h")]
         ttl: String,
     },
+    /// Sync a device database with a `tenths serve` over HTTP (offline-first sync).
+    ///
+    /// Pushes the device's pending changes until none is left, then pulls the server's changes
+    /// (entries and reference data) until the feed is exhausted, with `Authorization: Bearer
+    /// TOKEN` on every request. Prints the run's report and the device's sync status (pending,
+    /// quarantined, conflicts logged, last error). Exits non-zero when the sync failed; the next
+    /// run takes up where it stopped.
+    Sync {
+        /// The device database (created if missing).
+        #[arg(long, value_name = "PATH")]
+        db: PathBuf,
+        /// The server's base URL, e.g. http://127.0.0.1:8080.
+        #[arg(long, value_name = "URL")]
+        server: String,
+        /// Bearer token of the user (see `tenths token`).
+        #[arg(long, env = "TENTHS_TOKEN", hide_env_values = true)]
+        token: String,
+        /// Customer (tenant) id.
+        #[arg(long, value_name = "ID")]
+        customer: String,
+        /// The user whose entries this device syncs.
+        #[arg(long, value_name = "ID")]
+        user: String,
+        /// Per-request timeout: 90s, 30m, 1h.
+        #[arg(long, default_value = "60s")]
+        timeout: String,
+        /// Print the report and status as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn token(secret: &str, customer: &str, user: &str, role: &str, delegators: &[String], ttl: &str) -> Result<String, String> {
@@ -137,6 +167,33 @@ fn main() -> ExitCode {
             init_logging(log_json);
             match tenths_cli::serve::run(tenths_cli::serve::ServeConfig { db, addr, jwt_secret, fault_injection: test_faults }) {
                 Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Sync { db, server, token, customer, user, timeout, json } => {
+            let timeout = match tenths_cli::serve::parse_ttl(&timeout) {
+                Ok(t) => std::time::Duration::from_secs(t.unsigned_abs()),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match tenths_cli::sync::run(&tenths_cli::sync::SyncConfig { db, server, token, customer, user, timeout }) {
+                Ok(outcome) => {
+                    if json {
+                        println!("{}", outcome.to_json());
+                    } else {
+                        print!("{}", outcome.to_text());
+                    }
+                    if outcome.error.is_some() {
+                        ExitCode::FAILURE
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
                 Err(e) => {
                     eprintln!("error: {e}");
                     ExitCode::FAILURE

@@ -125,3 +125,24 @@ __all__ = [
     "parse_object_id",
     "units_from_raw",
 ]
+
+# Offline-first sync: the transport protocol, the stdlib HTTP transport, the records.
+from tenths._sync import (  # noqa: E402
+    HttpTransport,
+    QuarantinedChange,
+    SyncConflict,
+    SyncCursor,
+    SyncReport,
+    SyncStatus,
+    Transport,
+)
+
+__all__ += [
+    "HttpTransport",
+    "QuarantinedChange",
+    "SyncConflict",
+    "SyncCursor",
+    "SyncReport",
+    "SyncStatus",
+    "Transport",
+]

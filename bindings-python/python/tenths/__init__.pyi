@@ -114,3 +114,23 @@ __all__ = [
     "parse_object_id",
     "units_from_raw",
 ]
+
+from tenths._sync import (
+    HttpTransport as HttpTransport,
+    QuarantinedChange as QuarantinedChange,
+    SyncConflict as SyncConflict,
+    SyncCursor as SyncCursor,
+    SyncReport as SyncReport,
+    SyncStatus as SyncStatus,
+    Transport as Transport,
+)
+
+__all__ += [
+    "HttpTransport",
+    "QuarantinedChange",
+    "SyncConflict",
+    "SyncCursor",
+    "SyncReport",
+    "SyncStatus",
+    "Transport",
+]

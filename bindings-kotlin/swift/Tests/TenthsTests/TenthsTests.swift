@@ -70,6 +70,22 @@ private struct HostFailure: Error, CustomStringConvertible {
     let description: String
 }
 
+/// The app's sync transport: here a server engine in the same process, signed in as Alice.
+private final class InProcessTransport: SyncTransport, @unchecked Sendable {
+    let server: Engine
+
+    init(server: Engine) {
+        self.server = server
+    }
+
+    func send(request: HttpRequest) throws -> HttpResponse {
+        let principal = Principal(customerId: customer, userId: aliceId, role: .user)
+        return try server.request(
+            request: HttpRequest(method: request.method, path: request.path, headers: request.headers, body: request.body, principal: principal)
+        )
+    }
+}
+
 final class TenthsTests: XCTestCase {
     func testEntryIsATypedValueWithTheCoresDerivedFields() throws {
         let engine = try memoryEngine()
@@ -323,5 +339,24 @@ final class TenthsTests: XCTestCase {
         XCTAssertEqual(id.count, 24)
         XCTAssertEqual(try parseObjectId(value: id.uppercased()), id)
         XCTAssertFalse(engineVersion().isEmpty)
+    }
+
+    func testSyncMovesAnEntryToTheServerAndAChangeBack() throws {
+        let server = try memoryEngine()
+        let device = try memoryEngine()
+        let matter = try seedMatter(server)
+        let transport = InProcessTransport(server: server)
+        _ = try device.sync(transport: transport, customerId: customer, userId: aliceId)
+        try readyEntry(device, matter, 1)
+        XCTAssertEqual(try device.syncStatus(customerId: customer, userId: aliceId).pending, 1)
+        let report = try device.sync(transport: transport, customerId: customer, userId: aliceId)
+        XCTAssertEqual(report.applied, 1)
+        XCTAssertEqual(try server.getEntry(scope: alice, entryId: entryId(1)).summary, "Drafted motion 1")
+        _ = try server.editEntry(scope: alice, entryId: entryId(1), patch: EntryPatch(notes: "From the web"))
+        _ = try device.sync(transport: transport, customerId: customer, userId: aliceId)
+        XCTAssertEqual(try device.getEntry(scope: alice, entryId: entryId(1)).notes, "From the web")
+        XCTAssertNil(try device.syncStatus(customerId: customer, userId: aliceId).lastError)
+        XCTAssertEqual(try device.syncConflicts(customerId: customer), [])
+        XCTAssertEqual(try device.syncQuarantined(customerId: customer), [])
     }
 }
