@@ -803,11 +803,17 @@ fn answer_of<T: serde::de::DeserializeOwned>(response: &crate::api::Response, wh
     if response.status != 200 {
         let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap_or(serde_json::Value::Null);
         let reason = body.pointer("/error/message").and_then(|m| m.as_str()).unwrap_or("no error body").to_string();
+        // The kinds follow the router's mapping back, so a host can tell a retryable failure
+        // (storage: the server failed or is busy) from a refusal it must act on.
         return Err(match response.status {
+            400 => TenthsError::invalid(what, reason),
             401 => TenthsError::Unauthenticated { reason },
             403 => TenthsError::PermissionDenied { reason },
             404 => TenthsError::NotFound { what: what.into(), id: reason },
-            _ => TenthsError::conflict(format!("the server answered {} to the {what}: {reason}", response.status)),
+            409 => TenthsError::conflict(reason),
+            413 => TenthsError::TooLarge { reason },
+            423 => TenthsError::locked(reason),
+            s => TenthsError::Storage { reason: format!("the server answered {s} to the {what}: {reason}") },
         });
     }
     serde_json::from_slice(&response.body).map_err(|e| TenthsError::invalid(what, format!("the server's answer is not a {what}: {e}")))
