@@ -89,8 +89,11 @@ impl BuildReport {
 
 /// The benchmark firm, built (or found) and copied for this run.
 pub struct BenchFirm {
+    /// The scale it was generated at.
     pub scale: Scale,
+    /// The firm's description (reference data, users, days on demand).
     pub firm: Firm,
+    /// The engine ids of its matters and codes.
     pub imported: Imported,
     /// The engine's database (a fresh copy of the pristine one, for this run).
     pub engine_path: PathBuf,
@@ -98,6 +101,7 @@ pub struct BenchFirm {
     pub pristine_engine: PathBuf,
     /// The raw copy of the same rows (for its size).
     pub pristine_raw: PathBuf,
+    /// What the build measured (now, or when the pristine files were built).
     pub build: BuildReport,
     /// Whether this run built the files (false: found from an earlier run).
     pub built_now: bool,
@@ -143,8 +147,9 @@ pub fn day_after_noon(d: Date) -> Timestamp {
     Timestamp::parse(&format!("{next}T12:00:00Z")).expect("valid")
 }
 
-/// Builds (or finds) the firm of `entries` entries and copies it for this run.
-pub fn prepare(entries: usize) -> BenchFirm {
+/// Builds (or finds) the firm of `entries` entries and copies it for this run. `rebuild` (or
+/// `TENTHS_BENCH_REBUILD=1`) builds it even when found.
+pub fn prepare(entries: usize, rebuild: bool) -> BenchFirm {
     let scale = Scale::large(entries);
     let data = Dataset::generate(SEED, scale);
     let firm = data.firms.into_iter().next().expect("one firm");
@@ -154,7 +159,7 @@ pub fn prepare(entries: usize) -> BenchFirm {
     let pristine_engine = dir.join(format!("{key}.sqlite"));
     let pristine_raw = dir.join(format!("{key}-raw.sqlite"));
     let report_path = dir.join(format!("{key}.build"));
-    let rebuild = std::env::var("TENTHS_BENCH_REBUILD").is_ok_and(|v| v == "1");
+    let rebuild = rebuild || std::env::var("TENTHS_BENCH_REBUILD").is_ok_and(|v| v == "1");
     let found = (!rebuild && pristine_engine.exists() && pristine_raw.exists())
         .then(|| std::fs::read_to_string(&report_path).ok().and_then(|s| BuildReport::from_line(&s)))
         .flatten();
@@ -250,10 +255,15 @@ fn build(firm: &Firm, months: &[Vec<Date>], engine_path: &Path, raw_path: &Path)
 
 /// Rows of `entries`, `sources` and `entry_codes` after given pks, every column as stored.
 pub struct RawBatch {
+    /// `entries` rows, every column.
     pub entries: Vec<Vec<Value>>,
+    /// `sources` rows, every column.
     pub sources: Vec<Vec<Value>>,
+    /// `entry_codes` rows, every column.
     pub codes: Vec<Vec<Value>>,
+    /// The largest entry pk read.
     pub max_entry: Option<i64>,
+    /// The largest source pk read.
     pub max_source: Option<i64>,
 }
 

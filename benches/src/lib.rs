@@ -1,6 +1,7 @@
 //! Shared helpers of the tenths benchmarks: temporary directories, fresh databases with a little
 //! reference data, deterministic inputs, and the raw-SQLite baselines that each engine
-//! benchmark is measured against (same file, same schema, same pragmas, same rows).
+//! benchmark is measured against (same file, same schema, same pragmas, same rows). [`firm`] is
+//! the benchmark firm at scale (one million entries), built once per run.
 
 pub mod firm;
 

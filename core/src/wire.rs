@@ -397,35 +397,46 @@ pub fn csv_header() -> String {
     out
 }
 
-/// Appends one entry as a CSV row (CRLF-terminated).
+/// Appends one entry as a CSV row (CRLF-terminated). Fields go straight into `out` (numbers and
+/// dates need no quoting), one small string for the codes: an export writes one row per entry.
 pub fn push_csv_row(out: &mut String, e: &Entry) {
-    let codes = e.codes.iter().map(|c| format!("{}:{}", c.code_type_external_id, c.external_id)).collect::<Vec<_>>().join(";");
-    let client = e.initiative.as_ref().and_then(|i| i.client.as_ref()).map(|c| c.external_id.as_str()).unwrap_or("");
-    let fields: [String; 16] = [
-        e.id.to_string(),
-        e.customer_id.to_string(),
-        e.user_id.to_string(),
-        e.work_date.to_string(),
-        client.to_string(),
-        e.initiative.as_ref().map(|i| i.external_id.clone()).unwrap_or_default(),
-        e.initiative.as_ref().map(|i| i.name.clone()).unwrap_or_default(),
-        e.summary.clone(),
-        e.notes.clone().unwrap_or_default(),
-        codes,
-        e.unit_increment_count().to_string(),
-        e.unit_increments.to_string(),
-        e.increment_duration_in_seconds().to_string(),
-        hours_string(e.increment_duration_in_seconds()),
-        e.external_id.clone().unwrap_or_default(),
-        e.release_count.to_string(),
-    ];
-    for (i, f) in fields.iter().enumerate() {
+    use std::fmt::Write as _;
+    let initiative = e.initiative.as_ref();
+    let client = initiative.and_then(|i| i.client.as_ref()).map(|c| c.external_id.as_str()).unwrap_or("");
+    let mut codes = String::new();
+    for (i, c) in e.codes.iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            codes.push(';');
         }
-        push_csv_field(out, f);
+        codes.push_str(&c.code_type_external_id);
+        codes.push(':');
+        codes.push_str(&c.external_id);
     }
-    out.push_str("\r\n");
+    let text: [&str; 9] = [
+        e.id.as_str(),
+        e.customer_id.as_str(),
+        e.user_id.as_str(),
+        "",
+        client,
+        initiative.map(|i| i.external_id.as_str()).unwrap_or(""),
+        initiative.map(|i| i.name.as_str()).unwrap_or(""),
+        &e.summary,
+        e.notes.as_deref().unwrap_or(""),
+    ];
+    for (i, f) in text.iter().enumerate() {
+        if i == 3 {
+            let _ = write!(out, "{}", e.work_date);
+        } else {
+            push_csv_field(out, f);
+        }
+        out.push(',');
+    }
+    push_csv_field(out, &codes);
+    let _ = write!(out, ",{},{},{},", e.unit_increment_count(), e.unit_increments, e.increment_duration_in_seconds());
+    push_csv_field(out, &hours_string(e.increment_duration_in_seconds()));
+    out.push(',');
+    push_csv_field(out, e.external_id.as_deref().unwrap_or(""));
+    let _ = write!(out, ",{}\r\n", e.release_count);
 }
 
 #[cfg(test)]

@@ -100,7 +100,7 @@ impl Lookups {
         // one more read (the client); otherwise one joined statement reads both.
         let found = match self.initiatives.get(&(*customer, *id)) {
             Some(None) => None,
-            Some(Some(i)) => Some(to_ref(conn, customer, &Rc::clone(i))?),
+            Some(Some(i)) => Some(to_ref(conn, customer, i)?),
             None => reference::initiative_ref(conn, customer, id)?,
         };
         self.initiative_refs.insert((*customer, *id), found.clone());
