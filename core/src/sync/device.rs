@@ -381,17 +381,28 @@ pub(crate) fn apply_pull(
         }
     }
     let allow = lk.settings(c, customer)?.allow_post_release_edit;
+    // Entries new to this device are stored as an import stores them: neighbours read once per
+    // interval, the entries they meet refreshed once at the end of the page.
+    let mut inserter = store::Inserter::new(c)?;
     for remote in &page.entries {
         if mirror_version(c, customer, &remote.id)?.is_some_and(|v| v >= remote.version) {
             summary.skipped += 1;
             continue;
         }
         summary.pulled += 1;
-        let pending = match store::pk_of(c, customer, &remote.id)? {
+        let found = store::pk_of(c, customer, &remote.id)?;
+        let pending = match found {
             Some(pk) => store::local_changes(c, pk)?,
             None => 0,
         };
+        let runs = remote.sources.iter().any(|s| s.ended_at.is_none());
         match pending {
+            _ if found.is_none() && !runs => {
+                let mut e = remote.to_entry(*customer);
+                let pk = inserter.insert_new(&mut e, None, stats)?;
+                // The insert counted it as a local change of a registered device: it is not.
+                store::set_local_changes(c, pk, 0)?;
+            }
             p if p > 0 => {
                 let local = local_copy(c, lk, customer, &remote.id)?;
                 let base = mirror(c, customer, &remote.id)?;
@@ -408,6 +419,7 @@ pub(crate) fn apply_pull(
         }
         set_mirror(c, customer, remote)?;
     }
+    inserter.finish(stats)?;
     if page.after.entry_seq <= at.entry_seq {
         at.entry_seq = at.entry_seq.max(page.next.entry_seq);
     }
