@@ -809,8 +809,13 @@ pub(crate) fn replace_sources(conn: &Connection, customer: &ObjectId, user: &Obj
 /// Writes a copy of an entry that came through sync, as it is (no rule runs), with its codes
 /// and sources, and `local_changes` as given; when its sessions changed, refreshes the overlap
 /// around their old and new intervals. Returns its pk.
-pub(crate) fn write_synced(conn: &Connection, e: &Entry, local_changes: i64, stats: &Stats) -> Result<i64> {
-    let Some(pk) = pk_of(conn, &e.customer_id, &e.id)? else {
+/// `known_pk` skips the lookup when the caller has it.
+pub(crate) fn write_synced(conn: &Connection, known_pk: Option<i64>, e: &Entry, local_changes: i64, stats: &Stats) -> Result<i64> {
+    let found = match known_pk {
+        Some(pk) => Some(pk),
+        None => pk_of(conn, &e.customer_id, &e.id)?,
+    };
+    let Some(pk) = found else {
         let pk = insert(conn, e, None)?;
         set_local_changes(conn, pk, local_changes)?;
         insert_codes(conn, pk, &e.codes)?;

@@ -221,7 +221,7 @@ pub(crate) fn complete_push(
             (OpOutcome::Applied, Some(record)) => {
                 summary.applied += 1;
                 if remaining == 0 {
-                    write_copy(c, lk, now, customer, record, 0, stats)?;
+                    write_copy_at(c, lk, now, customer, Some(pk), record, 0, stats)?;
                 } else {
                     // Edited while the batch was out: the server has the batch's copy, so only
                     // the edits since then stay pending.
@@ -438,6 +438,21 @@ pub(crate) fn apply_pull(
 /// that instant (a stop made here is a local change, sent with the next push). Returns the pk.
 #[allow(clippy::too_many_arguments)]
 fn write_copy(c: &Connection, lk: &mut Lookups, now: Timestamp, customer: &ObjectId, copy: &SyncedEntry, counter: i64, stats: &Stats) -> Result<i64> {
+    write_copy_at(c, lk, now, customer, None, copy, counter, stats)
+}
+
+/// [`write_copy`] of an entry whose pk is known (`Some`), or to be looked up.
+#[allow(clippy::too_many_arguments)]
+fn write_copy_at(
+    c: &Connection,
+    lk: &mut Lookups,
+    now: Timestamp,
+    customer: &ObjectId,
+    pk: Option<i64>,
+    copy: &SyncedEntry,
+    counter: i64,
+    stats: &Stats,
+) -> Result<i64> {
     let user = copy.user_id;
     let mut copy = std::borrow::Cow::Borrowed(copy);
     let mut counter = counter;
@@ -461,7 +476,7 @@ fn write_copy(c: &Connection, lk: &mut Lookups, now: Timestamp, customer: &Objec
             }
         }
     }
-    store::write_synced(c, &copy.to_entry(*customer), counter, stats)
+    store::write_synced(c, pk, &copy.to_entry(*customer), counter, stats)
 }
 
 /// The device's sync state.

@@ -21,7 +21,7 @@ CREATE TABLE sync_devices (
     last_error      TEXT,
     last_success_at INTEGER,
     PRIMARY KEY (customer_id, user_id)
-) STRICT, WITHOUT ROWID;
+) STRICT;
 
 -- Device side: the last server-acknowledged copy of each entry (the merge base).
 CREATE TABLE sync_mirror (
@@ -30,7 +30,7 @@ CREATE TABLE sync_mirror (
     version     INTEGER NOT NULL,
     record      TEXT    NOT NULL, -- JSON SyncedEntry
     PRIMARY KEY (customer_id, entry_id)
-) STRICT, WITHOUT ROWID;
+) STRICT; -- a rowid table: rows of ~1 KB are too wide for WITHOUT ROWID
 
 -- Device side: local changes the server refused, kept for the user to retry or discard.
 CREATE TABLE sync_quarantine (
@@ -42,7 +42,7 @@ CREATE TABLE sync_quarantine (
     local       TEXT    NOT NULL, -- JSON SyncedEntry: the refused local copy
     at          INTEGER NOT NULL,
     PRIMARY KEY (customer_id, entry_id)
-) STRICT, WITHOUT ROWID;
+) STRICT;
 
 -- Device side: local values that lost a conflict to the server's.
 CREATE TABLE sync_conflicts (
