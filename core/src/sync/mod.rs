@@ -148,7 +148,7 @@ impl SyncedEntry {
             sources: {
                 // One order on every side: by start, then id.
                 let mut sources: Vec<SyncedSource> = e.sources.iter().map(SyncedSource::from_source).collect();
-                sources.sort_by(|a, b| (a.started_at, a.id).cmp(&(b.started_at, b.id)));
+                sources.sort_by_key(|s| (s.started_at, s.id));
                 sources
             },
         }
@@ -836,12 +836,12 @@ pub(crate) fn run(engine: &crate::Engine, transport: &dyn Transport, customer: &
         // once, plus a few rounds for entries a conflict answer leaves pending again.
         let limit = match max_rounds {
             Some(l) => l,
-            None => *max_rounds.insert(engine.sync_status(customer, user)?.pending / (SYNC_PAGE as u64) + 8),
+            None => *max_rounds.insert(engine.sync_status(customer, user)?.pending / u64::try_from(SYNC_PAGE).unwrap_or(1).max(1) + 8),
         };
         if round >= limit {
             break;
         }
-        report.pushed += batch.ops.len() as u64;
+        report.pushed += u64::try_from(batch.ops.len()).unwrap_or(0);
         let body = serde_json::to_vec(&batch).map_err(|e| TenthsError::Storage { reason: e.to_string() })?;
         let request = crate::api::Request::new("POST", &push_path(customer, user), body).header("content-type", "application/json");
         let response = transport.send(request).map_err(|reason| TenthsError::Storage { reason: format!("transport: {reason}") })?;

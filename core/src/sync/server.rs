@@ -320,7 +320,8 @@ fn apply_op(
                 return Err(TenthsError::not_found("entry", op.entry.id));
             }
             let (pk, created) = engine::create_synced_in_tx(c, lk, now, scope, &op.entry, inserter, stats)?;
-            if !fields.is_deleted && !(fields.released && op.changed.contains(&SyncField::Released)) {
+            let releases = fields.released && op.changed.contains(&SyncField::Released);
+            if !fields.is_deleted && !releases {
                 // A plain create: the stored entry is the answer (no second read).
                 return Ok(OpResult {
                     op_id: op.op_id,

@@ -264,7 +264,8 @@ fn a_copy_from_the_other_side_is_checked() {
         sources: Vec::new(),
     };
     assert!(e.check("e").is_ok());
-    let bad: Vec<(&str, Box<dyn Fn(&mut SyncedEntry)>)> = vec![
+    type Breaks = Box<dyn Fn(&mut SyncedEntry)>;
+    let bad: Vec<(&str, Breaks)> = vec![
         ("e.unitIncrements", Box::new(|e| e.unit_increments = 0)),
         ("e.version", Box::new(|e| e.version = 0)),
         ("e.summary", Box::new(|e| e.summary = "x".repeat(10_001))),
