@@ -338,7 +338,12 @@ impl<'py> Converter<'py> {
     }
 
     /// A Python `Entry` for a core entry.
-    pub fn entry(&mut self, e: tenths::Entry) -> PyResult<Py<PyAny>> {
+    pub fn entry(&mut self, mut e: tenths::Entry) -> PyResult<Py<PyAny>> {
+        self.entry_mut(&mut e)
+    }
+
+    /// A Python `Entry` for a core entry, taking its lists and matter (no copy of the entry).
+    pub fn entry_mut(&mut self, e: &mut tenths::Entry) -> PyResult<Py<PyAny>> {
         Ok(Py::new(self.py, Entry::build(self, e)?)?.into_any())
     }
 
@@ -539,8 +544,8 @@ macro_rules! entry_class {
         }
 
         impl Entry {
-            fn build(conv: &mut Converter<'_>, inner: tenths::Entry) -> PyResult<Self> {
-                $( let $name = { let $cv = &mut *conv; let $e = &inner; $body }?; )*
+            fn build(conv: &mut Converter<'_>, inner: &mut tenths::Entry) -> PyResult<Self> {
+                $( let $name = { let $cv = &mut *conv; let $e = &*inner; $body }?; )*
                 let wire = Wire::new(conv, inner);
                 Ok(Entry { wire, $( $name, )* })
             }
@@ -573,19 +578,22 @@ struct Lists {
 }
 
 impl Wire {
-    fn new(conv: &mut Converter<'_>, e: tenths::Entry) -> Wire {
+    /// Takes the lists and the matter out of `e` (the rest is copied; `e` is dropped by the
+    /// caller, as the page or list it belongs to).
+    fn new(conv: &mut Converter<'_>, e: &mut tenths::Entry) -> Wire {
+        use std::mem::take;
         let empty = e.codes.is_empty() && e.sources.is_empty() && e.validation_failed_errors.is_empty() && e.release_failed_errors.is_empty();
         let lists = (!empty).then(|| {
             Box::new(Lists {
-                codes: e.codes,
-                sources: e.sources,
-                validation_failed_errors: e.validation_failed_errors,
-                release_failed_errors: e.release_failed_errors,
+                codes: take(&mut e.codes),
+                sources: take(&mut e.sources),
+                validation_failed_errors: take(&mut e.validation_failed_errors),
+                release_failed_errors: take(&mut e.release_failed_errors),
             })
         });
-        let initiative = match (conv.matter_core.take(), e.initiative) {
-            (Some(m), _) => Some(m),
-            (None, m) => m.map(Arc::new),
+        let initiative = match conv.matter_core.take() {
+            Some(m) => Some(m),
+            None => e.initiative.take().map(Arc::new),
         };
         Wire {
             status: e.status,
@@ -882,9 +890,9 @@ pub fn entry(py: Python<'_>, e: tenths::Entry) -> PyResult<Py<PyAny>> {
 }
 
 /// A list of Python entries.
-pub fn entries(py: Python<'_>, list: Vec<tenths::Entry>) -> PyResult<Py<PyAny>> {
+pub fn entries(py: Python<'_>, mut list: Vec<tenths::Entry>) -> PyResult<Py<PyAny>> {
     let mut conv = Converter::new(py);
-    let items = list.into_iter().map(|e| conv.entry(e)).collect::<PyResult<Vec<_>>>()?;
+    let items = list.iter_mut().map(|e| conv.entry_mut(e)).collect::<PyResult<Vec<_>>>()?;
     Ok(pyo3::types::PyList::new(py, items)?.into_any().unbind())
 }
 
