@@ -32,7 +32,35 @@ pub fn text(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<String> {
 
 /// An ObjectId given as a `str`.
 pub fn object_id(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<ObjectId> {
+    if let Some(id) = ascii_object_id(obj) {
+        return Ok(id);
+    }
     ObjectId::parse_field(&text(obj, field)?, field).map_err(to_py_err)
+}
+
+/// A well-formed id read without allocating (the limited API has no borrowed UTF-8 view before
+/// Python 3.10: `text` encodes a `bytes` copy, then a `String`): 24 code points copied into a
+/// stack buffer. `None` for anything else, which `object_id` then checks the slow way, with its
+/// error message.
+fn ascii_object_id(obj: &Bound<'_, PyAny>) -> Option<ObjectId> {
+    let s = obj.cast::<PyString>().ok()?;
+    let mut buf: [pyo3::ffi::Py_UCS4; 25] = [0; 25];
+    // SAFETY: `s` is a live `str` (the GIL is held); `buf` has room for 24 code points and the
+    // terminating zero (buflen 25).
+    unsafe {
+        if pyo3::ffi::PyUnicode_GetLength(s.as_ptr()) != 24 {
+            return None;
+        }
+        if pyo3::ffi::PyUnicode_AsUCS4(s.as_ptr(), buf.as_mut_ptr(), 25, 1).is_null() {
+            pyo3::ffi::PyErr_Clear();
+            return None;
+        }
+    }
+    let mut b = [0u8; 24];
+    for (o, c) in b.iter_mut().zip(buf) {
+        *o = u8::try_from(c).ok().filter(u8::is_ascii_hexdigit)?;
+    }
+    ObjectId::parse(std::str::from_utf8(&b).ok()?).ok()
 }
 
 /// An optional ObjectId (`None` = absent).

@@ -1067,8 +1067,8 @@ impl EntryIterator {
             let p = run(py, || if export { engine.export_released_page(c, w, n, cur.as_ref()) } else { engine.list_updated_page(c, w, n, cur.as_ref()) })?;
             self.done = p.next_cursor.is_none();
             self.cursor = p.next_cursor;
-            let mut conv = records::Converter::new(py);
-            self.buffer = p.items.into_iter().map(|e| conv.entry(e)).collect::<PyResult<_>>()?;
+            let (mut items, mut conv) = (p.items, records::Converter::new(py));
+            self.buffer = items.iter_mut().map(|e| conv.entry_mut(e)).collect::<PyResult<_>>()?;
         }
         Ok(self.buffer.pop_front())
     }

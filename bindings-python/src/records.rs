@@ -5,7 +5,7 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
@@ -257,101 +257,194 @@ where
 
 // ----- the entry -------------------------------------------------------------------------------
 
-/// Converts core entries to Python `Entry` records, one batch (a page, a list) at a time: values
-/// repeated across the batch (customer and user ids, statuses, timestamps) become one Python
-/// object each, shared by the records; matters, work codes and dates come from `Refs`.
+/// Converts core entries to Python `Entry` records. Values that repeat across entries and calls
+/// (customer, user and matter ids, statuses, creation methods, `datetime` and `date` values,
+/// matter and work-code records) come from one process-wide cache (`Cache`), locked once per
+/// conversion (a page, a list, one entry): a record shares them instead of making its own.
 pub struct Converter<'py> {
     py: Python<'py>,
-    /// Whether more than one entry is converted (sharing strings only pays across entries).
-    batch: bool,
-    strings: FxMap<String, Py<PyAny>>,
-    times: FxMap<i64, Py<PyAny>>,
+    /// The cache, or `None` while another thread converts (values are then made afresh).
+    cache: Option<MutexGuard<'static, Option<Cache>>>,
+    /// The matter of the entry being built (for its `Wire`).
+    matter_core: Option<Arc<tenths::InitiativeRef>>,
 }
 
-/// Matter and work-code records and `datetime.date` values kept across calls, process-wide: a
-/// record is reused only while the core value it was made from is equal (so a changed matter
-/// gets a new record), and the cache is emptied when it holds more than `REFS_MAX` values.
+/// Python values kept across calls, process-wide. Every value is immutable (`str`, `int`,
+/// `datetime`, `date`, frozen records); a record is reused only while the core value it was
+/// made from is equal (so a changed matter gets a new record). Each map is emptied when it holds
+/// more than `CACHE_MAX` values (records made from it keep theirs). The `last_*` and `recent_*`
+/// values are the last ones made or found, compared before hashing: a page repeats its
+/// customer, user and matter ids, statuses, units and often timestamps from one entry to the
+/// next, and repeated reads repeat them from one call to the next.
 #[derive(Default)]
-struct Refs {
-    matters: FxMap<tenths::ObjectId, (tenths::InitiativeRef, Py<PyAny>)>,
+struct Cache {
+    matters: FxMap<tenths::ObjectId, (Arc<tenths::InitiativeRef>, Py<PyAny>)>,
     codes: FxMap<tenths::ObjectId, (tenths::WorkCode, Py<PyAny>)>,
-    /// `datetime.date` values are immutable: one per work date.
     dates: FxMap<tenths::Date, Py<PyAny>>,
+    /// UTC `datetime` values by millisecond.
+    times: FxMap<i64, Py<PyAny>>,
+    /// `str` of customer, user and matter ids (never of entry ids: one each, no reuse).
+    ids: FxMap<tenths::ObjectId, Py<PyAny>>,
+    /// `str` of enum-like texts (statuses, creation methods).
+    texts: FxMap<String, Py<PyAny>>,
+    recent_ids: [Option<(tenths::ObjectId, Py<PyAny>)>; 4],
+    next_id: usize,
+    /// `int` values outside CPython's own small-int cache (-5..=256): units, seconds.
+    recent_ints: [Option<(i64, Py<PyAny>)>; 4],
+    next_int: usize,
+    last_time: Option<(i64, Py<PyAny>)>,
+    last_date: Option<(tenths::Date, Py<PyAny>)>,
+    /// By kind: 0 creation method, 1 status.
+    last_texts: [Option<(String, Py<PyAny>)>; 2],
+    last_matter: Option<(Arc<tenths::InitiativeRef>, Py<PyAny>)>,
 }
 
-const REFS_MAX: usize = 4096;
-static REFS: Mutex<Option<Refs>> = Mutex::new(None);
+const CACHE_MAX: usize = 4096;
+static CACHE: Mutex<Option<Cache>> = Mutex::new(None);
 
-impl Refs {
-    /// Runs `f` on the cache, or answers `None` when another thread holds it. `f` never runs
-    /// Python code (only reference counts and drops of this module's records), so the lock is
-    /// never held across anything that could re-enter.
-    fn with<T>(f: impl FnOnce(&mut Refs) -> T) -> Option<T> {
-        let mut guard = match REFS.try_lock() {
-            Ok(g) => g,
-            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => return None,
-        };
-        let refs = guard.get_or_insert_with(Refs::default);
-        if refs.matters.len() + refs.codes.len() + refs.dates.len() > REFS_MAX {
-            *refs = Refs::default();
-        }
-        Some(f(refs))
+/// Inserts into a cache map, emptying it first when full.
+fn put<K: std::hash::Hash + Eq, V>(map: &mut FxMap<K, V>, k: K, v: V) {
+    if map.len() >= CACHE_MAX {
+        map.clear();
     }
+    map.insert(k, v);
 }
 
 impl<'py> Converter<'py> {
-    /// A converter for a batch of entries.
+    /// A converter for a batch of entries. It holds the cache lock (taken with `try_lock`, so a
+    /// re-entrant or concurrent conversion never waits: it makes its values afresh) until dropped;
+    /// nothing run under it calls back into this module's conversions except through Python
+    /// finalizers, which then find the lock taken.
     pub fn new(py: Python<'py>) -> Self {
-        Converter { py, batch: true, strings: FxMap::default(), times: FxMap::default() }
+        let cache = match CACHE.try_lock() {
+            Ok(g) => Some(g),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        };
+        let mut c = Converter { py, cache, matter_core: None };
+        if let Some(g) = c.cache.as_mut() {
+            g.get_or_insert_with(Cache::default);
+        }
+        c
     }
 
     /// A converter for one entry.
     pub fn single(py: Python<'py>) -> Self {
-        Converter { batch: false, ..Converter::new(py) }
+        Converter::new(py)
+    }
+
+    fn cache(&mut self) -> Option<&mut Cache> {
+        self.cache.as_mut().and_then(|g| g.as_mut())
     }
 
     /// A Python `Entry` for a core entry.
-    pub fn entry(&mut self, e: tenths::Entry) -> PyResult<Py<PyAny>> {
+    pub fn entry(&mut self, mut e: tenths::Entry) -> PyResult<Py<PyAny>> {
+        self.entry_mut(&mut e)
+    }
+
+    /// A Python `Entry` for a core entry, taking its lists and matter (no copy of the entry).
+    pub fn entry_mut(&mut self, e: &mut tenths::Entry) -> PyResult<Py<PyAny>> {
         Ok(Py::new(self.py, Entry::build(self, e)?)?.into_any())
     }
 
-    /// A `str` for a value that repeats across the batch.
-    fn shared(&mut self, v: &str) -> PyResult<Py<PyAny>> {
-        if !self.batch {
-            return v.into_py_any(self.py);
+    /// A `str` for an id that repeats across entries.
+    fn id(&mut self, v: &tenths::ObjectId) -> PyResult<Py<PyAny>> {
+        let py = self.py;
+        let Some(c) = self.cache() else { return v.as_str().into_py_any(py) };
+        if let Some((_, o)) = c.recent_ids.iter().flatten().find(|(k, _)| k == v) {
+            return Ok(o.clone_ref(py));
         }
-        if let Some(o) = self.strings.get(v) {
-            return Ok(o.clone_ref(self.py));
-        }
-        let o = v.into_py_any(self.py)?;
-        self.strings.insert(v.to_string(), o.clone_ref(self.py));
+        let o = match c.ids.get(v) {
+            Some(o) => o.clone_ref(py),
+            None => {
+                let o = v.as_str().into_py_any(py)?;
+                put(&mut c.ids, *v, o.clone_ref(py));
+                o
+            }
+        };
+        c.recent_ids[c.next_id % 4] = Some((*v, o.clone_ref(py)));
+        c.next_id = c.next_id.wrapping_add(1);
         Ok(o)
     }
 
-    fn opt_shared(&mut self, v: Option<&str>) -> PyResult<Py<PyAny>> {
+    /// An `int`, shared with the last ones made when outside CPython's small-int range.
+    fn int(&mut self, v: i64) -> PyResult<Py<PyAny>> {
+        let py = self.py;
+        if (-5..=256).contains(&v) {
+            return v.into_py_any(py);
+        }
+        let Some(c) = self.cache() else { return v.into_py_any(py) };
+        if let Some((_, o)) = c.recent_ints.iter().flatten().find(|(k, _)| *k == v) {
+            return Ok(o.clone_ref(py));
+        }
+        let o = v.into_py_any(py)?;
+        c.recent_ints[c.next_int % 4] = Some((v, o.clone_ref(py)));
+        c.next_int = c.next_int.wrapping_add(1);
+        Ok(o)
+    }
+
+    fn opt_id(&mut self, v: Option<&tenths::ObjectId>) -> PyResult<Py<PyAny>> {
         match v {
-            Some(v) => self.shared(v),
+            Some(v) => self.id(v),
             None => Ok(self.py.None()),
         }
     }
 
+    /// A `str` for an enum-like text (`slot` 0: a creation method, 1: a status).
+    fn text(&mut self, v: &str, slot: usize) -> PyResult<Py<PyAny>> {
+        let py = self.py;
+        let Some(c) = self.cache() else { return v.into_py_any(py) };
+        if let Some((k, o)) = &c.last_texts[slot] {
+            if k == v {
+                return Ok(o.clone_ref(py));
+            }
+        }
+        let o = match c.texts.get(v) {
+            Some(o) => o.clone_ref(py),
+            None => {
+                let o = v.into_py_any(py)?;
+                put(&mut c.texts, v.to_string(), o.clone_ref(py));
+                o
+            }
+        };
+        c.last_texts[slot] = Some((v.to_string(), o.clone_ref(py)));
+        Ok(o)
+    }
+
     fn date(&mut self, d: tenths::Date) -> PyResult<Py<PyAny>> {
         let py = self.py;
-        if let Some(o) = Refs::with(|r| r.dates.get(&d).map(|o| o.clone_ref(py))).flatten() {
-            return Ok(o);
+        let Some(c) = self.cache() else { return py_date(py, d) };
+        if let Some((_, o)) = c.last_date.as_ref().filter(|(k, _)| *k == d) {
+            return Ok(o.clone_ref(py));
         }
-        let o = py_date(py, d)?;
-        Refs::with(|r| r.dates.insert(d, o.clone_ref(py)));
+        let o = match c.dates.get(&d) {
+            Some(o) => o.clone_ref(py),
+            None => {
+                let o = py_date(py, d)?;
+                put(&mut c.dates, d, o.clone_ref(py));
+                o
+            }
+        };
+        c.last_date = Some((d, o.clone_ref(py)));
         Ok(o)
     }
 
     fn time(&mut self, t: tenths::Timestamp) -> PyResult<Py<PyAny>> {
-        if let Some(o) = self.times.get(&t.millis()) {
-            return Ok(o.clone_ref(self.py));
+        let py = self.py;
+        let ms = t.millis();
+        let Some(c) = self.cache() else { return py_datetime(py, t) };
+        if let Some((_, o)) = c.last_time.as_ref().filter(|(k, _)| *k == ms) {
+            return Ok(o.clone_ref(py));
         }
-        let o = py_datetime(self.py, t)?;
-        self.times.insert(t.millis(), o.clone_ref(self.py));
+        let o = match c.times.get(&ms) {
+            Some(o) => o.clone_ref(py),
+            None => {
+                let o = py_datetime(py, t)?;
+                put(&mut c.times, ms, o.clone_ref(py));
+                o
+            }
+        };
+        c.last_time = Some((ms, o.clone_ref(py)));
         Ok(o)
     }
 
@@ -363,27 +456,65 @@ impl<'py> Converter<'py> {
     }
 
     fn matter(&mut self, m: Option<&tenths::InitiativeRef>) -> PyResult<Py<PyAny>> {
+        self.matter_core = None;
         let Some(m) = m else { return Ok(self.py.None()) };
         let py = self.py;
-        let known = Refs::with(|r| r.matters.get(&m.id).filter(|(k, _)| k == m).map(|(_, o)| o.clone_ref(py))).flatten();
-        if let Some(o) = known {
-            return Ok(o);
+        let found = match self.cache() {
+            Some(c) => match c.last_matter.as_ref().filter(|(k, _)| **k == *m) {
+                Some((k, o)) => Some((k.clone(), o.clone_ref(py))),
+                None => c.matters.get(&m.id).filter(|(k, _)| **k == *m).map(|(k, o)| (k.clone(), o.clone_ref(py))),
+            },
+            None => None,
+        };
+        let (k, o) = match found {
+            Some(x) => x,
+            None => {
+                let o = InitiativeRef::py(py, initiative_json(m))?;
+                let k = Arc::new(m.clone());
+                if let Some(c) = self.cache() {
+                    put(&mut c.matters, m.id, (k.clone(), o.clone_ref(py)));
+                }
+                (k, o)
+            }
+        };
+        if let Some(c) = self.cache() {
+            c.last_matter = Some((k.clone(), o.clone_ref(py)));
         }
-        let o = InitiativeRef::py(py, initiative_json(m))?;
-        Refs::with(|r| r.matters.insert(m.id, (m.clone(), o.clone_ref(py))));
+        self.matter_core = Some(k);
         Ok(o)
+    }
+
+    /// The matter's `externalId` and its client's, shared with the matter record's attributes.
+    fn matter_ids(&self, matter: &Py<PyAny>) -> PyResult<(Py<PyAny>, Py<PyAny>)> {
+        let py = self.py;
+        match matter.bind(py).cast::<InitiativeRef>() {
+            Ok(m) => {
+                let m = m.get();
+                let client = match m.client.bind(py).cast::<ClientRef>() {
+                    Ok(c) => c.get().external_id.clone_ref(py),
+                    Err(_) => py.None(),
+                };
+                Ok((m.external_id.clone_ref(py), client))
+            }
+            Err(_) => Ok((py.None(), py.None())),
+        }
     }
 
     fn codes(&mut self, codes: &[tenths::WorkCode]) -> PyResult<Py<PyAny>> {
         let py = self.py;
+        if codes.is_empty() {
+            return Ok(PyTuple::empty(py).into_any().unbind());
+        }
         let mut items = Vec::with_capacity(codes.len());
         for c in codes {
-            let known = Refs::with(|r| r.codes.get(&c.id).filter(|(k, _)| k == c).map(|(_, o)| o.clone_ref(py))).flatten();
+            let known = self.cache().and_then(|r| r.codes.get(&c.id)).filter(|(k, _)| k == c).map(|(_, o)| o.clone_ref(py));
             let o = match known {
                 Some(o) => o,
                 None => {
                     let o = to_record::<_, WorkCode>(py, c)?;
-                    Refs::with(|r| r.codes.insert(c.id, (c.clone(), o.clone_ref(py))));
+                    if let Some(r) = self.cache() {
+                        put(&mut r.codes, c.id, (c.clone(), o.clone_ref(py)));
+                    }
                     o
                 }
             };
@@ -393,6 +524,9 @@ impl<'py> Converter<'py> {
     }
 
     fn sources(&mut self, sources: &[tenths::Source]) -> PyResult<Py<PyAny>> {
+        if sources.is_empty() {
+            return Ok(PyTuple::empty(self.py).into_any().unbind());
+        }
         let items = sources.iter().map(|x| to_record::<_, Source>(self.py, x)).collect::<PyResult<Vec<_>>>()?;
         Ok(PyTuple::new(self.py, items)?.into_any().unbind())
     }
@@ -405,24 +539,166 @@ macro_rules! entry_class {
         /// three wire shapes.
         #[pyclass(frozen, module = "tenths._native")]
         pub struct Entry {
-            inner: tenths::Entry,
+            wire: Wire,
             $( $(#[$doc])* #[pyo3(get)] $name: Py<PyAny>, )*
         }
 
         impl Entry {
-            fn build(conv: &mut Converter<'_>, inner: tenths::Entry) -> PyResult<Self> {
-                $( let $name = { let $cv = &mut *conv; let $e = &inner; $body }?; )*
-                Ok(Entry { inner, $( $name, )* })
+            fn build(conv: &mut Converter<'_>, inner: &mut tenths::Entry) -> PyResult<Self> {
+                $( let $name = { let $cv = &mut *conv; let $e = &*inner; $body }?; )*
+                let wire = Wire::new(conv, inner);
+                Ok(Entry { wire, $( $name, )* })
             }
         }
     };
+}
+
+/// What an `Entry` record keeps of the core entry besides its Python attributes, for the wire
+/// shapes: plain values (no allocation: the record stays a small-object allocation), the matter
+/// shared with the converter's cache, and the lists only when one is not empty.
+struct Wire {
+    status: tenths::Status,
+    work_date: tenths::Date,
+    created_at: tenths::Timestamp,
+    updated_at: tenths::Timestamp,
+    last_release_pending_at: Option<tenths::Timestamp>,
+    last_release_failed_at: Option<tenths::Timestamp>,
+    release_success_at: Option<tenths::Timestamp>,
+    last_synced_at: Option<tenths::Timestamp>,
+    initiative: Option<Arc<tenths::InitiativeRef>>,
+    lists: Option<Box<Lists>>,
+}
+
+/// The lists of an entry, kept only when one is not empty.
+struct Lists {
+    codes: Vec<tenths::WorkCode>,
+    sources: Vec<tenths::Source>,
+    validation_failed_errors: Vec<tenths::RuleFailure>,
+    release_failed_errors: Vec<tenths::ReleaseFailure>,
+}
+
+impl Wire {
+    /// Takes the lists and the matter out of `e` (the rest is copied; `e` is dropped by the
+    /// caller, as the page or list it belongs to).
+    fn new(conv: &mut Converter<'_>, e: &mut tenths::Entry) -> Wire {
+        use std::mem::take;
+        let empty = e.codes.is_empty() && e.sources.is_empty() && e.validation_failed_errors.is_empty() && e.release_failed_errors.is_empty();
+        let lists = (!empty).then(|| {
+            Box::new(Lists {
+                codes: take(&mut e.codes),
+                sources: take(&mut e.sources),
+                validation_failed_errors: take(&mut e.validation_failed_errors),
+                release_failed_errors: take(&mut e.release_failed_errors),
+            })
+        });
+        let initiative = match conv.matter_core.take() {
+            Some(m) => Some(m),
+            None => e.initiative.take().map(Arc::new),
+        };
+        Wire {
+            status: e.status,
+            work_date: e.work_date,
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+            last_release_pending_at: e.last_release_pending_at,
+            last_release_failed_at: e.last_release_failed_at,
+            release_success_at: e.release_success_at,
+            last_synced_at: e.last_synced_at,
+            initiative,
+            lists,
+        }
+    }
+
+    fn codes(&self) -> &[tenths::WorkCode] {
+        self.lists.as_ref().map(|l| l.codes.as_slice()).unwrap_or(&[])
+    }
+}
+
+fn py_text(py: Python<'_>, o: &Py<PyAny>, field: &str) -> PyResult<String> {
+    crate::convert::text(o.bind(py), field)
+}
+
+fn py_opt_text(py: Python<'_>, o: &Py<PyAny>, field: &str) -> PyResult<Option<String>> {
+    if o.is_none(py) {
+        return Ok(None);
+    }
+    py_text(py, o, field).map(Some)
+}
+
+fn py_id(py: Python<'_>, o: &Py<PyAny>, field: &str) -> PyResult<tenths::ObjectId> {
+    crate::convert::object_id(o.bind(py), field)
+}
+
+fn py_opt_id(py: Python<'_>, o: &Py<PyAny>, field: &str) -> PyResult<Option<tenths::ObjectId>> {
+    crate::convert::opt_object_id(Some(o.bind(py)), field)
+}
+
+fn py_i64(py: Python<'_>, o: &Py<PyAny>) -> PyResult<i64> {
+    o.bind(py).extract()
+}
+
+fn py_bool(py: Python<'_>, o: &Py<PyAny>) -> PyResult<bool> {
+    o.bind(py).extract()
+}
+
+impl Entry {
+    /// The core entry again, from the attributes (strings, ids, counts) and the `Wire` part,
+    /// for the wire shapes built by the core's own serde views (`full()`, `export_item()`).
+    /// `entered_duration_in_seconds` is in no wire shape and not kept.
+    fn core(&self, py: Python<'_>) -> PyResult<tenths::Entry> {
+        let w = &self.wire;
+        let lists = w.lists.as_deref();
+        let mut messages = Vec::new();
+        for m in self.re_release_failed_messages.bind(py).try_iter()? {
+            messages.push(crate::convert::text(&m?, "reReleaseFailedMessages")?);
+        }
+        Ok(tenths::Entry {
+            id: py_id(py, &self.id, "_id")?,
+            customer_id: py_id(py, &self.customer_id, "customerId")?,
+            user_id: py_id(py, &self.user_id, "userId")?,
+            created_by: py_opt_id(py, &self.created_by, "createdBy")?,
+            released_by: py_opt_id(py, &self.released_by, "releasedBy")?,
+            external_id: py_opt_text(py, &self.external_id, "externalId")?,
+            enrichment_correlation_id: py_opt_text(py, &self.enrichment_correlation_id, "enrichmentCorrelationId")?,
+            summary: py_text(py, &self.summary, "summary")?,
+            notes: py_opt_text(py, &self.notes, "notes")?,
+            work_date: w.work_date,
+            initiative_id: py_opt_id(py, &self.initiative_id, "initiativeId")?,
+            initiative: w.initiative.as_deref().cloned(),
+            codes: lists.map(|l| l.codes.clone()).unwrap_or_default(),
+            creation_method: py_text(py, &self.creation_method, "creationMethod")?,
+            created_as_timer: py_bool(py, &self.created_as_timer)?,
+            timer_duration_adjustment_in_seconds: py_i64(py, &self.timer_duration_adjustment_in_seconds)?,
+            entered_duration_in_seconds: None,
+            raw_seconds: py_i64(py, &self.raw_seconds)?,
+            unit_increments: py_i64(py, &self.unit_increments)?,
+            unit_increment_count_from_sources: py_i64(py, &self.unit_increment_count_from_sources)?,
+            unit_increment_count_adjustments: py_i64(py, &self.unit_increment_count_adjustments)?,
+            overlap_time_in_seconds: py_i64(py, &self.overlap_time_in_seconds)?,
+            status: w.status,
+            validation_failed_errors: lists.map(|l| l.validation_failed_errors.clone()).unwrap_or_default(),
+            release_failed_errors: lists.map(|l| l.release_failed_errors.clone()).unwrap_or_default(),
+            re_release_failed_messages: messages,
+            is_locked: py_bool(py, &self.is_locked)?,
+            is_deleted: py_bool(py, &self.is_deleted)?,
+            release_count: py_i64(py, &self.release_count)?,
+            last_release_pending_at: w.last_release_pending_at,
+            last_release_failed_at: w.last_release_failed_at,
+            release_success_at: w.release_success_at,
+            last_synced_at: w.last_synced_at,
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+            version: py_i64(py, &self.version)?,
+            sources: lists.map(|l| l.sources.clone()).unwrap_or_default(),
+        })
+    }
 }
 
 #[pymethods]
 impl Entry {
     /// The full wire shape (single-entry reads; with `sources`).
     fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::pyser::to_py(py, &self.inner.full())
+        crate::pyser::to_py(py, &self.core(py)?.full())
     }
     /// The flat wire shape (override answer, v1/v2 list items).
     fn to_flat_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
@@ -430,11 +706,11 @@ impl Entry {
     }
     /// The export item wire shape.
     fn to_export_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::pyser::to_py(py, &self.inner.export_item())
+        crate::pyser::to_py(py, &self.core(py)?.export_item())
     }
-    fn __repr__(&self) -> String {
-        let e = &self.inner;
-        format!(
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let e = self.core(py)?;
+        Ok(format!(
             "Entry(id={:?}, user_id={:?}, work_date={}, status={:?}, units={}, summary={:?})",
             e.id.as_str(),
             e.user_id.as_str(),
@@ -442,13 +718,16 @@ impl Entry {
             e.status.as_str(),
             e.unit_increment_count(),
             e.summary
-        )
+        ))
     }
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other.cast::<Entry>().map(|o| o.get().inner == self.inner).unwrap_or(false)
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        match other.cast::<Entry>() {
+            Ok(o) => Ok(self.core(py)? == o.get().core(py)?),
+            Err(_) => Ok(false),
+        }
     }
-    fn __hash__(&self) -> u64 {
-        hash_json(&self.inner.to_full_json())
+    fn __hash__(&self, py: Python<'_>) -> PyResult<u64> {
+        Ok(hash_json(&self.core(py)?.to_full_json()))
     }
 }
 
@@ -458,7 +737,7 @@ impl Entry {
     /// strings shared with the attributes, only the wire texts of dates and times made here.
     fn flat_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         use pyo3::intern;
-        let e = &self.inner;
+        let e = &self.wire;
         let d = PyDict::new(py);
         let text = |t: tenths::Timestamp| t.to_rfc3339();
         let opt = |k: &Bound<'_, PyString>, v: &Py<PyAny>| if v.is_none(py) { Ok(()) } else { d.set_item(k, v) };
@@ -493,7 +772,7 @@ impl Entry {
             d.set_item(intern!(py, "lastSyncedAt"), text(t))?;
         }
         let codes = PyList::empty(py);
-        for c in &e.codes {
+        for c in e.codes() {
             let cd = PyDict::new(py);
             cd.set_item(intern!(py, "codeExternalId"), &c.external_id)?;
             cd.set_item(intern!(py, "codeTypeExternalId"), &c.code_type_external_id)?;
@@ -512,18 +791,17 @@ fn opt_s(py: Python<'_>, v: Option<&str>) -> PyResult<Py<PyAny>> {
     v.into_py_any(py)
 }
 
-fn i(py: Python<'_>, v: i64) -> PyResult<Py<PyAny>> {
-    v.into_py_any(py)
-}
-
 fn b(py: Python<'_>, v: bool) -> PyResult<Py<PyAny>> {
     v.into_py_any(py)
 }
 
-fn json_tuple<T>(py: Python<'_>, v: &impl serde::Serialize) -> PyResult<Py<PyAny>>
+fn json_tuple<T, I: serde::Serialize>(py: Python<'_>, v: &[I]) -> PyResult<Py<PyAny>>
 where
     T: JsonRecord + pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Into<pyo3::PyClassInitializer<T>>,
 {
+    if v.is_empty() {
+        return Ok(PyTuple::empty(py).into_any().unbind());
+    }
     tuple_of::<T>(py, Some(&serde_json::to_value(v).unwrap_or(Value::Null)))
 }
 
@@ -554,45 +832,45 @@ fn initiative_json(i: &tenths::InitiativeRef) -> Value {
 entry_class! {
     /// `_id`.
     id => |c, e| s(c.py, e.id.as_str());
-    customer_id => |c, e| c.shared(e.customer_id.as_str());
-    user_id => |c, e| c.shared(e.user_id.as_str());
-    created_by => |c, e| c.opt_shared(e.created_by.as_ref().map(|x| x.as_str()));
-    released_by => |c, e| c.opt_shared(e.released_by.as_ref().map(|x| x.as_str()));
+    customer_id => |c, e| c.id(&e.customer_id);
+    user_id => |c, e| c.id(&e.user_id);
+    created_by => |c, e| c.opt_id(e.created_by.as_ref());
+    released_by => |c, e| c.opt_id(e.released_by.as_ref());
     /// The PMS id, set by a successful release.
     external_id => |c, e| opt_s(c.py, e.external_id.as_deref());
     enrichment_correlation_id => |c, e| opt_s(c.py, e.enrichment_correlation_id.as_deref());
     summary => |c, e| s(c.py, &e.summary);
     notes => |c, e| opt_s(c.py, e.notes.as_deref());
     work_date => |c, e| c.date(e.work_date);
-    initiative_id => |c, e| c.opt_shared(e.initiative_id.as_ref().map(|x| x.as_str()));
+    initiative_id => |c, e| c.opt_id(e.initiative_id.as_ref());
     /// The matter, when this store knows it.
     initiative => |c, e| c.matter(e.initiative.as_ref());
-    initiative_external_id => |c, e| c.opt_shared(e.initiative.as_ref().map(|i| i.external_id.as_str()));
-    client_external_id => |c, e| c.opt_shared(e.initiative.as_ref().and_then(|i| i.client.as_ref()).map(|x| x.external_id.as_str()));
+    initiative_external_id => |c, e| { let _ = e; c.matter_ids(&initiative).map(|ids| ids.0) };
+    client_external_id => |c, e| { let _ = e; c.matter_ids(&initiative).map(|ids| ids.1) };
     codes => |c, e| c.codes(&e.codes);
-    creation_method => |c, e| c.shared(&e.creation_method);
+    creation_method => |c, e| c.text(&e.creation_method, 0);
     created_as_timer => |c, e| b(c.py, e.created_as_timer);
-    timer_duration_adjustment_in_seconds => |c, e| i(c.py, e.timer_duration_adjustment_in_seconds);
+    timer_duration_adjustment_in_seconds => |c, e| c.int(e.timer_duration_adjustment_in_seconds);
     /// Seconds of the closed sources plus the timer adjustment (or the entered duration).
-    raw_seconds => |c, e| i(c.py, e.raw_seconds);
+    raw_seconds => |c, e| c.int(e.raw_seconds);
     /// Seconds per unit of the entry's matter (or the customer default).
-    unit_increments => |c, e| i(c.py, e.unit_increments);
-    unit_increment_count_from_sources => |c, e| i(c.py, e.unit_increment_count_from_sources);
-    unit_increment_count_adjustments => |c, e| i(c.py, e.unit_increment_count_adjustments);
-    unit_increment_count => |c, e| i(c.py, e.unit_increment_count());
+    unit_increments => |c, e| c.int(e.unit_increments);
+    unit_increment_count_from_sources => |c, e| c.int(e.unit_increment_count_from_sources);
+    unit_increment_count_adjustments => |c, e| c.int(e.unit_increment_count_adjustments);
+    unit_increment_count => |c, e| c.int(e.unit_increment_count());
     /// The billed duration: `unit_increment_count * unit_increments`.
-    increment_duration_in_seconds => |c, e| i(c.py, e.increment_duration_in_seconds());
+    increment_duration_in_seconds => |c, e| c.int(e.increment_duration_in_seconds());
     has_overlap => |c, e| b(c.py, e.has_overlap());
-    overlap_time_in_seconds => |c, e| i(c.py, e.overlap_time_in_seconds);
+    overlap_time_in_seconds => |c, e| c.int(e.overlap_time_in_seconds);
     /// `validation-pending`, `validation-failed`, `validation-succeeded`, `release-pending`,
     /// `release-succeeded` or `release-failed`.
-    status => |c, e| c.shared(e.status.as_str());
-    validation_failed_errors => |c, e| json_tuple::<RuleFailure>(c.py, &e.validation_failed_errors);
-    release_failed_errors => |c, e| json_tuple::<ReleaseFailure>(c.py, &e.release_failed_errors);
-    re_release_failed_messages => |c, e| PyTuple::new(c.py, e.re_release_failed_messages.iter()).map(|t| t.into_any().unbind());
+    status => |c, e| c.text(e.status.as_str(), 1);
+    validation_failed_errors => |c, e| json_tuple::<RuleFailure, _>(c.py, &e.validation_failed_errors);
+    release_failed_errors => |c, e| json_tuple::<ReleaseFailure, _>(c.py, &e.release_failed_errors);
+    re_release_failed_messages => |c, e| if e.re_release_failed_messages.is_empty() { Ok(PyTuple::empty(c.py).into_any().unbind()) } else { PyTuple::new(c.py, e.re_release_failed_messages.iter()).map(|t| t.into_any().unbind()) };
     is_locked => |c, e| b(c.py, e.is_locked);
     is_deleted => |c, e| b(c.py, e.is_deleted);
-    release_count => |c, e| i(c.py, e.release_count);
+    release_count => |c, e| c.int(e.release_count);
     last_release_pending_at => |c, e| c.opt_time(e.last_release_pending_at);
     last_release_failed_at => |c, e| c.opt_time(e.last_release_failed_at);
     release_success_at => |c, e| c.opt_time(e.release_success_at);
@@ -600,7 +878,7 @@ entry_class! {
     created_at => |c, e| c.time(e.created_at);
     updated_at => |c, e| c.time(e.updated_at);
     /// Bumped on every write of the entry.
-    version => |c, e| i(c.py, e.version);
+    version => |c, e| c.int(e.version);
     sources => |c, e| c.sources(&e.sources);
     /// Whether a timer session of this entry is running.
     timer_running => |c, e| b(c.py, e.timer_running());
@@ -612,9 +890,9 @@ pub fn entry(py: Python<'_>, e: tenths::Entry) -> PyResult<Py<PyAny>> {
 }
 
 /// A list of Python entries.
-pub fn entries(py: Python<'_>, list: Vec<tenths::Entry>) -> PyResult<Py<PyAny>> {
+pub fn entries(py: Python<'_>, mut list: Vec<tenths::Entry>) -> PyResult<Py<PyAny>> {
     let mut conv = Converter::new(py);
-    let items = list.into_iter().map(|e| conv.entry(e)).collect::<PyResult<Vec<_>>>()?;
+    let items = list.iter_mut().map(|e| conv.entry_mut(e)).collect::<PyResult<Vec<_>>>()?;
     Ok(pyo3::types::PyList::new(py, items)?.into_any().unbind())
 }
 
