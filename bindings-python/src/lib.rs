@@ -8,7 +8,6 @@ mod bench;
 mod convert;
 mod engine;
 mod errors;
-mod fxhash;
 mod pyser;
 mod records;
 mod sync;

@@ -13,7 +13,7 @@ use pyo3::types::{PyDict, PyList, PyString};
 use pyo3::IntoPyObjectExt;
 use serde::ser::{self, Serialize};
 
-use crate::fxhash::FxMap;
+use rustc_hash::FxHashMap as FxMap;
 
 /// A Python error raised while building (or a serde error as `InvalidArgument`).
 #[derive(Debug)]

@@ -13,7 +13,7 @@ use pyo3::IntoPyObjectExt;
 use serde_json::{json, Value};
 
 use crate::convert::{json_to_py, py_date, py_date_str, py_datetime, py_datetime_str, py_frozen};
-use crate::fxhash::FxMap;
+use rustc_hash::FxHashMap as FxMap;
 
 fn hash_json(v: &Value) -> u64 {
     let mut h = DefaultHasher::new();

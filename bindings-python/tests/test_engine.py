@@ -226,3 +226,41 @@ def test_ids_are_normalised_and_generated() -> None:
         tenths.parse_object_id("xyz")
     a, b = tenths.new_object_id(), tenths.new_object_id()
     assert a != b and tenths.parse_object_id(a) == a
+
+
+def test_dict_shapes_equal_what_the_router_answers_in_every_state() -> None:
+    """`to_flat_dict()` and `to_export_dict()` are built in the binding for speed; the router's
+    answers (the core's wire module) are the reference, for entries in every status, with and
+    without a matter, with codes, a PMS id, PMS messages, a deletion."""
+    engine = tenths.Engine(":memory:", now=NOW)
+    m = firm(engine)
+    engine.upsert_code_type(CUSTOMER, external_id="task", name="Task", semantic_type="task")
+    code = engine.upsert_code(CUSTOMER, external_id="L110", name="Facts", code_type_external_id="task")
+    ready = [ready_entry(engine, m, n) for n in range(1, 7)]
+    engine.create_entry(CUSTOMER, ALICE, id=entry_id(7), summary="No matter yet", duration_in_seconds=60)
+    engine.create_entry(CUSTOMER, BOB, id=entry_id(8), initiative_id=m, summary="", notes="n", code_ids=[code.id], duration_in_seconds=0)
+    for e in ready[:4]:
+        engine.release_entry(CUSTOMER, ALICE, e.id)
+    engine.release_succeeded(CUSTOMER, ready[0].id, external_id="PMS-1", re_release_failed_messages=["earlier"])
+    engine.release_failed(CUSTOMER, ready[1].id, ["Matter closed"])
+    engine.unrelease(CUSTOMER, ALICE, ready[2].id)
+    engine.delete_entry(CUSTOMER, ALICE, ready[4].id)
+    connector = tenths.Principal(CUSTOMER, "0000000000000000000000cc", "connector")
+    after, until = (t.isoformat().replace("+00:00", "Z") for t in window())
+    flat = engine.request("GET", f"/api/v1/customers/{CUSTOMER}/entries?updatedAfter={after}&updatedOnOrBefore={until}", principal=connector)
+    assert flat.status == 200
+    by_id = {x["entryId"]: x for x in flat.json()}
+    entries = engine.list_updated(CUSTOMER, *window())
+    assert len(entries) == 8 and set(by_id) == {e.id for e in entries}
+    assert {e.status for e in entries} >= {"validation-succeeded", "validation-failed", "release-pending", "release-succeeded", "release-failed"}
+    for e in entries:
+        assert e.to_flat_dict() == by_id[e.id], e.id
+    export = engine.request(
+        "GET", f"/api/v1/customers/{CUSTOMER}/entries/export?releasedAfter={after}&releasedOnOrBefore={until}", principal=connector
+    )
+    assert export.status == 200
+    exported = {x["_id"]: x for x in export.json()}
+    assert exported, "something was released"
+    for e in entries:
+        if e.id in exported:
+            assert e.to_export_dict() == exported[e.id], e.id

@@ -372,16 +372,25 @@ fn insert_with(conn: &Connection, stmt: &mut Statement<'_>, e: &Entry, create_re
     Ok(conn.last_insert_rowid())
 }
 
-/// Writes every mutable column of an entry back (one statement).
+/// Writes every mutable column of an entry back (one statement), moving its feed position and
+/// counting it as a local change of a syncing device when its version moved.
 pub(crate) fn save(conn: &Connection, pk: i64, e: &Entry) -> Result<()> {
+    write_row(conn, pk, e, None)
+}
+
+/// The one UPDATE of an entry row: every column a write or a synced copy may change, the feed
+/// position, and the unsent-change counter — set to `local_changes` when given (a copy that came
+/// through sync), else bumped when the version moved on a database that syncs for the user.
+fn write_row(conn: &Connection, pk: i64, e: &Entry, local_changes: Option<i64>) -> Result<()> {
     conn.prepare_cached(
         "UPDATE entries SET released_by = ?2, external_id = ?3, summary = ?4, notes = ?5, work_date = ?6, initiative_id = ?7,
            timer_duration_adjustment_in_seconds = ?8, entered_duration_in_seconds = ?9, raw_seconds = ?10, unit_increments = ?11, units_from_sources = ?12,
            units_adjustments = ?13, status = ?14, status_errors = ?15, re_release_failed_messages = ?16, is_locked = ?17, is_deleted = ?18,
            release_count = ?19, last_release_pending_at = ?20, last_release_failed_at = ?21, release_success_at = ?22, last_synced_at = ?23,
-           updated_at = ?24, version = ?25,
+           updated_at = ?24, version = ?25, created_by = ?28, enrichment_correlation_id = ?29, creation_method = ?30, created_as_timer = ?31,
+           created_at = ?32,
            change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM entries WHERE customer_id = ?26 AND user_id = ?27),
-           local_changes = local_changes + (version <> ?25 AND EXISTS (SELECT 1 FROM sync_devices WHERE customer_id = ?26 AND user_id = ?27))
+           local_changes = COALESCE(?33, local_changes + (version <> ?25 AND EXISTS (SELECT 1 FROM sync_devices WHERE customer_id = ?26 AND user_id = ?27)))
          WHERE pk = ?1",
     )?
     .execute(params![
@@ -412,6 +421,12 @@ pub(crate) fn save(conn: &Connection, pk: i64, e: &Entry) -> Result<()> {
         e.version,
         e.customer_id,
         e.user_id,
+        e.created_by,
+        e.enrichment_correlation_id,
+        e.creation_method,
+        e.created_as_timer,
+        e.created_at.millis(),
+        local_changes,
     ])?;
     Ok(())
 }
@@ -824,51 +839,7 @@ pub(crate) fn write_synced(conn: &Connection, known_pk: Option<i64>, e: &Entry, 
         return Ok(pk);
     };
     let before = sources_of(conn, pk)?;
-    conn.prepare_cached(
-        "UPDATE entries SET released_by = ?2, external_id = ?3, summary = ?4, notes = ?5, work_date = ?6, initiative_id = ?7,
-           timer_duration_adjustment_in_seconds = ?8, entered_duration_in_seconds = ?9, raw_seconds = ?10, unit_increments = ?11, units_from_sources = ?12,
-           units_adjustments = ?13, status = ?14, status_errors = ?15, re_release_failed_messages = ?16, is_locked = ?17, is_deleted = ?18,
-           release_count = ?19, last_release_pending_at = ?20, last_release_failed_at = ?21, release_success_at = ?22, last_synced_at = ?23,
-           updated_at = ?24, version = ?25, local_changes = ?26, created_by = ?27, enrichment_correlation_id = ?28, creation_method = ?29,
-           created_as_timer = ?30, created_at = ?31,
-           change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM entries WHERE customer_id = ?32 AND user_id = ?33)
-         WHERE pk = ?1",
-    )?
-    .execute(params![
-        pk,
-        e.released_by,
-        e.external_id,
-        e.summary,
-        e.notes,
-        e.work_date.to_string(),
-        e.initiative_id,
-        e.timer_duration_adjustment_in_seconds,
-        e.entered_duration_in_seconds,
-        e.raw_seconds,
-        e.unit_increments,
-        e.unit_increment_count_from_sources,
-        e.unit_increment_count_adjustments,
-        e.status.as_str(),
-        errors_json(e)?,
-        messages_json(e)?,
-        e.is_locked,
-        e.is_deleted,
-        e.release_count,
-        e.last_release_pending_at.map(Timestamp::millis),
-        e.last_release_failed_at.map(Timestamp::millis),
-        e.release_success_at.map(Timestamp::millis),
-        e.last_synced_at.map(Timestamp::millis),
-        e.updated_at.millis(),
-        e.version,
-        local_changes,
-        e.created_by,
-        e.enrichment_correlation_id,
-        e.creation_method,
-        e.created_as_timer,
-        e.created_at.millis(),
-        e.customer_id,
-        e.user_id,
-    ])?;
+    write_row(conn, pk, e, Some(local_changes))?;
     replace_codes(conn, pk, &e.codes)?;
     if before != e.sources {
         replace_sources(conn, &e.customer_id, &e.user_id, pk, &e.sources)?;
