@@ -10,15 +10,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::{params, Connection, TransactionBehavior};
 
 use crate::error::{Result, TenthsError};
-use crate::ids::{check_external_id, ObjectId};
+use crate::rules::ids::{check_external_id, ObjectId};
 use crate::model::*;
-use crate::status::{self, EntryState, MachineSettings, Operation, Refusal, Status, Transition};
+use crate::rules::status::{self, EntryState, MachineSettings, Operation, Refusal, Status, Transition};
 use crate::store::entries::{self as store, Stats};
 use crate::store::lookups::Lookups;
 use crate::store::{self as db, reference, OpenOptions};
-use crate::time::{Clock, Date, SystemClock, Timestamp};
-use crate::units::{MAX_ADJUSTMENT_UNITS, MAX_TIMER_ADJUSTMENT_SECONDS};
-use crate::validation::Verdict;
+use crate::rules::time::{Clock, Date, SystemClock, Timestamp};
+use crate::rules::units::{MAX_ADJUSTMENT_UNITS, MAX_TIMER_ADJUSTMENT_SECONDS};
+use crate::rules::validation::Verdict;
 use crate::wire;
 
 /// Longest manual duration accepted at creation (a week; release needs ≤ 24 h).
@@ -415,10 +415,10 @@ impl Engine {
             let given: Vec<ObjectId> = inputs.iter().filter_map(|i| i.id).collect();
             let existing = store::existing_ids(c, &scope.customer, &given)?;
             let mut seen = std::collections::HashSet::with_capacity(given.len());
-            let new_intervals: Vec<crate::overlap::Interval> = inputs
+            let new_intervals: Vec<crate::rules::overlap::Interval> = inputs
                 .iter()
                 .flat_map(|i| i.sources.iter())
-                .map(|s| crate::overlap::Interval { start: s.started_at.millis(), end: s.ended_at.millis() })
+                .map(|s| crate::rules::overlap::Interval { start: s.started_at.millis(), end: s.ended_at.millis() })
                 .collect();
             inserter.prefetch(&scope.customer, &scope.user, &new_intervals, &self.stats)?;
             let mut ids = Vec::with_capacity(inputs.len());

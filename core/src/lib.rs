@@ -9,16 +9,13 @@
 pub mod api;
 pub mod engine;
 pub mod error;
-pub mod ids;
 pub mod model;
-pub mod overlap;
-pub mod status;
+pub mod rules;
 pub mod store;
 pub mod sync;
-pub mod time;
-pub mod units;
-pub mod validation;
 pub mod wire;
+
+pub use rules::{ids, overlap, status, time, units, validation};
 
 pub use engine::{Engine, Scope, TimerStart, Window};
 pub use error::{ErrorKind, Result, RuleFailure, TenthsError};

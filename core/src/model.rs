@@ -6,48 +6,14 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, RuleFailure, TenthsError};
-use crate::ids::ObjectId;
-use crate::status::Status;
-use crate::time::{Date, Timestamp};
-use crate::units::Rounding;
+use crate::rules::ids::ObjectId;
+use crate::rules::status::Status;
+use crate::rules::time::{Date, Timestamp};
+use crate::rules::units::Rounding;
 
-/// Longest summary or notes accepted, in characters.
-pub const MAX_TEXT_BYTES: usize = 10_000;
-/// Longest name, title or description of reference data, in characters.
-pub const MAX_NAME_BYTES: usize = 1_000;
-/// Most codes on one entry.
-pub const MAX_CODES_PER_ENTRY: usize = 50;
-/// Most sources on one entry.
-pub const MAX_SOURCES_PER_ENTRY: usize = 500;
-/// Longest single source interval: 25 hours (a local day across a fall-back night). The
-/// overlap index relies on this bound.
-pub const MAX_SOURCE_MILLIS: i64 = 25 * 3_600 * 1_000;
-
-/// Whether a text is blank: empty or only whitespace, where whitespace is what ECMAScript's
-/// `\s` (and so the OpenAPI document's patterns) calls whitespace. Unicode's White_Space differs
-/// on two characters (U+0085 is not `\s`, U+FEFF is), and the contract must be one.
-pub fn is_blank(s: &str) -> bool {
-    s.chars().all(|c| (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}')
-}
-
-/// Text limits count characters (Unicode scalar values), as JSON Schema's `maxLength` does, so
-/// the published schema states exactly what is accepted.
-pub(crate) fn check_text(s: &str, field: &str, max: usize) -> Result<()> {
-    if s.len() > max && s.chars().count() > max {
-        return Err(TenthsError::invalid(field, format!("must be at most {max} characters")));
-    }
-    if s.contains('\0') {
-        return Err(TenthsError::invalid(field, "must not contain NUL characters"));
-    }
-    Ok(())
-}
-
-pub(crate) fn check_name(s: &str, field: &str) -> Result<()> {
-    if is_blank(s) {
-        return Err(TenthsError::invalid(field, "must not be empty"));
-    }
-    check_text(s, field, MAX_NAME_BYTES)
-}
+pub use crate::rules::text::{is_blank, MAX_CODES_PER_ENTRY, MAX_NAME_BYTES, MAX_SOURCES_PER_ENTRY, MAX_SOURCE_MILLIS, MAX_TEXT_BYTES};
+pub(crate) use crate::rules::text::{check_name, check_text};
+pub use crate::rules::text::{count_from_json, de_count, de_null_as_default, de_opt_count};
 
 /// Settings of a customer (the tenant).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -81,7 +47,7 @@ impl Default for CustomerSettings {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CustomerSettingsPatch {
-    #[serde(default, deserialize_with = "crate::wire::de_opt_count")]
+    #[serde(default, deserialize_with = "crate::rules::text::de_opt_count")]
     pub default_unit_increments: Option<i64>,
     pub rounding: Option<Rounding>,
     pub minimum_one_unit: Option<bool>,
@@ -263,7 +229,7 @@ pub struct InitiativeInput {
     #[serde(default)]
     pub client_external_id: Option<String>,
     pub billing_type: BillingType,
-    #[serde(deserialize_with = "crate::wire::de_count")]
+    #[serde(deserialize_with = "crate::rules::text::de_count")]
     pub unit_increments: i64,
     #[serde(default)]
     pub status: Option<InitiativeStatus>,
@@ -289,7 +255,7 @@ impl AccessKind {
     }
 }
 
-/// Validation rules as stored and sent (see [`crate::validation::Rules`]).
+/// Validation rules as stored and sent (see [`crate::rules::validation::Rules`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ValidationRules {
@@ -304,7 +270,7 @@ pub struct ValidationRules {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ValidationRulesInput {
-    #[serde(default, deserialize_with = "crate::wire::de_null_as_default")]
+    #[serde(default, deserialize_with = "crate::rules::text::de_null_as_default")]
     pub required_code_type_external_ids: Vec<String>,
     pub is_summary_required: Option<bool>,
     pub cannot_release_future_work: Option<bool>,
@@ -502,11 +468,11 @@ pub struct NewEntry {
     /// Defaults to the local date of the first source, else today, in the user's zone.
     #[serde(default)]
     pub work_date: Option<Date>,
-    #[serde(default, deserialize_with = "crate::wire::de_null_as_default")]
+    #[serde(default, deserialize_with = "crate::rules::text::de_null_as_default")]
     pub code_ids: Vec<ObjectId>,
-    #[serde(default, deserialize_with = "crate::wire::de_opt_count")]
+    #[serde(default, deserialize_with = "crate::rules::text::de_opt_count")]
     pub duration_in_seconds: Option<i64>,
-    #[serde(default, deserialize_with = "crate::wire::de_null_as_default")]
+    #[serde(default, deserialize_with = "crate::rules::text::de_null_as_default")]
     pub sources: Vec<SourceInput>,
     /// `manual` when absent (`grouped` when sources are given).
     #[serde(default)]
@@ -529,9 +495,9 @@ pub struct EntryPatch {
     pub initiative_id: Option<ObjectId>,
     #[serde(default)]
     pub code_ids: Option<Vec<ObjectId>>,
-    #[serde(default, deserialize_with = "crate::wire::de_opt_count")]
+    #[serde(default, deserialize_with = "crate::rules::text::de_opt_count")]
     pub unit_increment_count_adjustments: Option<i64>,
-    #[serde(default, deserialize_with = "crate::wire::de_opt_count")]
+    #[serde(default, deserialize_with = "crate::rules::text::de_opt_count")]
     pub timer_duration_adjustment_in_seconds: Option<i64>,
 }
 
@@ -541,7 +507,7 @@ pub struct EntryPatch {
 pub struct OverrideInput {
     #[serde(default)]
     pub summary: Option<String>,
-    #[serde(default, deserialize_with = "crate::wire::de_opt_count")]
+    #[serde(default, deserialize_with = "crate::rules::text::de_opt_count")]
     pub unit_increment_count_adjustments: Option<i64>,
     #[serde(default)]
     pub initiative_id: Option<ObjectId>,

@@ -1,55 +1,16 @@
 //! Wire shapes of entries (domain.md §7): the full shape, the flat shape and the export item,
 //! plus the export CSV and the JSON-number edge where floats become checked integers.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 
 use crate::error::RuleFailure;
-use crate::ids::ObjectId;
+use crate::rules::ids::ObjectId;
 use crate::model::{Entry, ReleaseFailure, Source, WorkCode};
-use crate::status::Status;
-use crate::time::{Date, Timestamp};
-use crate::units::hours_string;
+use crate::rules::status::Status;
+use crate::rules::time::{Date, Timestamp};
+use crate::rules::units::hours_string;
 
-/// Largest magnitude a JSON count may have: integers are exact in an f64 up to 2^53.
-const MAX_JSON_COUNT: f64 = 9_007_199_254_740_992.0;
-
-/// Turns a JSON number into a count: finite, integral, in range (`2` and `2.0` are fine; `2.5`,
-/// `1e300` are not).
-pub fn count_from_json(v: &serde_json::Value) -> Result<i64, &'static str> {
-    match v {
-        serde_json::Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                return if (i as f64).abs() <= MAX_JSON_COUNT { Ok(i) } else { Err("must be a whole number in range") };
-            }
-            match n.as_f64() {
-                Some(f) if f.is_finite() && f.fract() == 0.0 && f.abs() <= MAX_JSON_COUNT => Ok(f as i64),
-                Some(f) if f.is_finite() && f.fract() != 0.0 => Err("must be a whole number"),
-                _ => Err("must be a whole number in range"),
-            }
-        }
-        _ => Err("must be a number"),
-    }
-}
-
-/// serde helper: `null` reads as the default (an optional list given as `null` is empty).
-pub fn de_null_as_default<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(d: D) -> Result<T, D::Error> {
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
-
-/// serde helper: a required count field (see [`count_from_json`]).
-pub fn de_count<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    let v = serde_json::Value::deserialize(d)?;
-    count_from_json(&v).map_err(serde::de::Error::custom)
-}
-
-/// serde helper: an optional count field (see [`count_from_json`]).
-pub fn de_opt_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    let v = Option::<serde_json::Value>::deserialize(d)?;
-    match v {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(v) => count_from_json(&v).map(Some).map_err(serde::de::Error::custom),
-    }
-}
+pub use crate::rules::text::{count_from_json, de_count, de_null_as_default, de_opt_count};
 
 /// `statusInfo`: a union tagged by `status`.
 #[derive(Debug, Serialize)]

@@ -11,9 +11,9 @@ use super::auth::{Principal, Role, Verifier};
 use super::{error_response, Request, Response, MAX_BODY_BYTES};
 use crate::engine::{Engine, Scope, TimerStart, Window, MAX_BATCH_ITEMS, MAX_PAGE_SIZE};
 use crate::error::{Result, TenthsError};
-use crate::ids::ObjectId;
+use crate::rules::ids::ObjectId;
 use crate::model::*;
-use crate::time::{Date, Timestamp};
+use crate::rules::time::{Date, Timestamp};
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,14 +8,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rusqlite::{params, CachedStatement, Connection, OptionalExtension, Row, Statement};
 
 use crate::error::{Result, RuleFailure, TenthsError};
-use crate::ids::ObjectId;
+use crate::rules::ids::ObjectId;
 use crate::model::*;
-use crate::overlap::{overlap_millis, Interval};
-use crate::status::Status;
+use crate::rules::overlap::{overlap_millis, Interval};
+use crate::rules::status::Status;
 use crate::store::lookups::Lookups;
-use crate::time::{Date, Timestamp};
-use crate::units;
-use crate::validation::{self, CodeFacts, EntryFacts, InitiativeFacts, Verdict};
+use crate::rules::time::{Date, Timestamp};
+use crate::rules::units;
+use crate::rules::validation::{self, CodeFacts, EntryFacts, InitiativeFacts, Verdict};
 
 /// Counters the engine keeps for tests and diagnostics.
 #[derive(Debug, Default)]

@@ -15,11 +15,11 @@ use chrono_tz::Tz;
 use rusqlite::Connection;
 
 use crate::error::Result;
-use crate::ids::ObjectId;
+use crate::rules::ids::ObjectId;
 use crate::model::*;
 use crate::store::reference;
-use crate::time::{parse_zone, Timestamp};
-use crate::validation::Rules;
+use crate::rules::time::{parse_zone, Timestamp};
+use crate::rules::validation::Rules;
 
 /// A (customer, record) key: nothing crosses tenants, the cache included.
 type Key = (ObjectId, ObjectId);

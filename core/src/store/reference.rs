@@ -5,11 +5,11 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::{Result, TenthsError};
-use crate::ids::{check_external_id, ObjectId};
+use crate::rules::ids::{check_external_id, ObjectId};
 use crate::model::*;
-use crate::time::{parse_zone, Timestamp};
-use crate::units::{check_increment, Rounding, UnitPolicy};
-use crate::validation::Rules;
+use crate::rules::time::{parse_zone, Timestamp};
+use crate::rules::units::{check_increment, Rounding, UnitPolicy};
+use crate::rules::validation::Rules;
 
 /// Creates the customer with default settings if it is new.
 pub(crate) fn ensure_customer(conn: &Connection, customer: &ObjectId, now: Timestamp) -> Result<()> {

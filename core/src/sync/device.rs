@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use super::*;
 use crate::engine::{close_session_settled, Scope};
 use crate::error::{Result, TenthsError};
-use crate::ids::ObjectId;
+use crate::rules::ids::ObjectId;
 use crate::store::entries::{self as store, Stats};
 use crate::store::lookups::Lookups;
-use crate::time::Timestamp;
+use crate::rules::time::Timestamp;
 
 fn storage(e: impl std::fmt::Display) -> TenthsError {
     TenthsError::Storage { reason: e.to_string() }

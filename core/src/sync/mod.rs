@@ -18,10 +18,10 @@ pub(crate) mod server;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, RuleFailure, TenthsError};
-use crate::ids::{check_external_id, ObjectId};
+use crate::rules::ids::{check_external_id, ObjectId};
 use crate::model::*;
-use crate::status::Status;
-use crate::time::{Date, Timestamp};
+use crate::rules::status::Status;
+use crate::rules::time::{Date, Timestamp};
 
 /// Most operations in one push batch, and most entries in one pull page.
 pub const MAX_SYNC_BATCH: usize = 500;
@@ -269,10 +269,10 @@ impl SyncedEntry {
         if !(1..=86_400).contains(&self.unit_increments) {
             return Err(TenthsError::invalid(f("unitIncrements"), "must be between 1 and 86400"));
         }
-        if !(-crate::units::MAX_ADJUSTMENT_UNITS..=crate::units::MAX_ADJUSTMENT_UNITS).contains(&self.unit_increment_count_adjustments) {
+        if !(-crate::rules::units::MAX_ADJUSTMENT_UNITS..=crate::rules::units::MAX_ADJUSTMENT_UNITS).contains(&self.unit_increment_count_adjustments) {
             return Err(TenthsError::invalid(f("unitIncrementCountAdjustments"), "out of range"));
         }
-        if !(-crate::units::MAX_TIMER_ADJUSTMENT_SECONDS..=crate::units::MAX_TIMER_ADJUSTMENT_SECONDS).contains(&self.timer_duration_adjustment_in_seconds) {
+        if !(-crate::rules::units::MAX_TIMER_ADJUSTMENT_SECONDS..=crate::rules::units::MAX_TIMER_ADJUSTMENT_SECONDS).contains(&self.timer_duration_adjustment_in_seconds) {
             return Err(TenthsError::invalid(f("timerDurationAdjustmentInSeconds"), "out of range"));
         }
         if let Some(d) = self.entered_duration_in_seconds {

@@ -9,11 +9,11 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::*;
 use crate::engine::{self, Scope};
 use crate::error::{Result, TenthsError};
-use crate::ids::ObjectId;
-use crate::status::{Operation, Transition};
+use crate::rules::ids::ObjectId;
+use crate::rules::status::{Operation, Transition};
 use crate::store::entries::{self as store, Stats};
 use crate::store::lookups::Lookups;
-use crate::time::Timestamp;
+use crate::rules::time::Timestamp;
 
 fn storage(e: impl std::fmt::Display) -> TenthsError {
     TenthsError::Storage { reason: e.to_string() }
@@ -378,7 +378,7 @@ fn apply_edits(
     let settings = lk.settings(c, &scope.customer)?;
     if engine::decide(&e, &Operation::Edit, &settings)? == Transition::UnreleaseThenRevalidate {
         e.is_locked = false;
-        e.status = crate::status::Status::ValidationPending;
+        e.status = crate::rules::status::Status::ValidationPending;
     }
     let mut touched = store::intervals(&e.sources);
     for f in edits {

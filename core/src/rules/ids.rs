@@ -139,7 +139,7 @@ pub const MAX_EXTERNAL_ID_CHARS: usize = 256;
 
 /// Checks a PMS-side id: not blank, at most 256 characters, no control characters.
 pub fn check_external_id(s: &str, field: &str) -> Result<()> {
-    if crate::model::is_blank(s) {
+    if crate::rules::text::is_blank(s) {
         return Err(TenthsError::invalid(field, "must not be empty"));
     }
     if s.len() > MAX_EXTERNAL_ID_CHARS && s.chars().count() > MAX_EXTERNAL_ID_CHARS {

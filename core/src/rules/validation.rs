@@ -3,8 +3,8 @@
 //! verdict; nothing here reads the database or the clock.
 
 use crate::error::RuleFailure;
-use crate::time::Date;
-use crate::units::MAX_RELEASABLE_SECONDS;
+use crate::rules::time::Date;
+use crate::rules::units::MAX_RELEASABLE_SECONDS;
 
 /// The rules that apply to an entry: the initiative's own, else customer-wide, else defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,7 +124,7 @@ pub fn validate(facts: &EntryFacts<'_>, rules: &Rules) -> Verdict {
             }
         }
     }
-    if rules.is_summary_required && crate::model::is_blank(facts.summary) {
+    if rules.is_summary_required && crate::rules::text::is_blank(facts.summary) {
         failures.push(fail("summary", "Summary required", "Write a narrative for the entry.".into()));
     }
     let mut code_problems = Vec::new();
