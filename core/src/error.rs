@@ -44,9 +44,14 @@ pub enum TenthsError {
     /// A request body or batch is over its limit.
     #[error("too large: {reason}")]
     TooLarge { reason: String },
-    /// SQLite failed (I/O, disk full, busy beyond the timeout, corruption).
+    /// The store failed (I/O, corruption, a bug in a backend).
     #[error("storage error: {reason}")]
     Storage { reason: String },
+    /// The store cannot answer now but may soon: another writer held the lock past the busy
+    /// timeout, the disk is full, a serialization conflict outlived its retries. Retrying
+    /// later may succeed; nothing was written.
+    #[error("unavailable: {reason}")]
+    Unavailable { reason: String },
     /// The file is not a tenths database, or was written by a newer tenths.
     #[error("incompatible database: {reason}")]
     IncompatibleDatabase { reason: String },
@@ -71,6 +76,7 @@ pub enum ErrorKind {
     PermissionDenied,
     TooLarge,
     Storage,
+    Unavailable,
     IncompatibleDatabase,
     Closed,
 }
@@ -88,6 +94,7 @@ impl ErrorKind {
             ErrorKind::PermissionDenied => "permission_denied",
             ErrorKind::TooLarge => "too_large",
             ErrorKind::Storage => "storage",
+            ErrorKind::Unavailable => "unavailable",
             ErrorKind::IncompatibleDatabase => "incompatible_database",
             ErrorKind::Closed => "closed",
         }
@@ -107,9 +114,15 @@ impl TenthsError {
             TenthsError::PermissionDenied { .. } => ErrorKind::PermissionDenied,
             TenthsError::TooLarge { .. } => ErrorKind::TooLarge,
             TenthsError::Storage { .. } => ErrorKind::Storage,
+            TenthsError::Unavailable { .. } => ErrorKind::Unavailable,
             TenthsError::IncompatibleDatabase { .. } => ErrorKind::IncompatibleDatabase,
             TenthsError::Closed => ErrorKind::Closed,
         }
+    }
+
+    /// Whether the same call may succeed later unchanged (a passing storage condition).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, TenthsError::Unavailable { .. })
     }
 
     /// The input field this error names, when it names one.
@@ -138,12 +151,6 @@ impl TenthsError {
 
     pub(crate) fn overflow(field: &str) -> Self {
         TenthsError::invalid(field, "value out of range")
-    }
-}
-
-impl From<rusqlite::Error> for TenthsError {
-    fn from(e: rusqlite::Error) -> Self {
-        TenthsError::Storage { reason: e.to_string() }
     }
 }
 

@@ -6,50 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TenthsError};
 use crate::rules::ids::ObjectId;
-
-/// What a caller may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// A timekeeper: their own entries and those of their delegators.
-    User,
-    /// A firm administrator: every user of the customer, reference data, settings.
-    Admin,
-    /// A PMS connector: export, release callbacks, reference data.
-    Connector,
-}
-
-impl Role {
-    /// Parses a role claim; `delegate` is a user acting through `delegatorIds`.
-    pub fn parse(s: &str) -> Result<Role> {
-        match s {
-            "user" | "delegate" => Ok(Role::User),
-            "admin" => Ok(Role::Admin),
-            "connector" => Ok(Role::Connector),
-            _ => Err(TenthsError::invalid("role", "expected user, delegate, admin or connector")),
-        }
-    }
-}
-
-/// An authenticated caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    /// The tenant.
-    pub customer: ObjectId,
-    /// The calling user (`sub`).
-    pub user: ObjectId,
-    /// The role.
-    pub role: Role,
-    /// Users this user may act for.
-    pub delegator_ids: Vec<ObjectId>,
-}
-
-impl Principal {
-    /// A principal without delegators.
-    pub fn new(customer: ObjectId, user: ObjectId, role: Role) -> Principal {
-        Principal { customer, user, role, delegator_ids: Vec::new() }
-    }
-}
+pub use crate::http::{Principal, Role};
 
 /// Checks a bearer token and says who it belongs to. Hosts may supply their own (OIDC, sessions).
 pub trait Verifier: Send + Sync {

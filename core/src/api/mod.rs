@@ -13,86 +13,11 @@ pub use auth::{mint_hs256, Hs256Verifier, Principal, Role, Verifier};
 pub use routes::{parse_json_value, Access, ParamKind, QueryParam, RouteSpec, ROUTES};
 
 use crate::engine::Engine;
+pub use crate::http::{Request, Response};
 use crate::error::{ErrorKind, TenthsError};
 
 /// Largest request body accepted, in bytes (1 MiB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// A request, as any transport hands it over.
-#[derive(Debug, Clone, Default)]
-pub struct Request {
-    /// `GET`, `POST`, `PATCH`, `PUT`, `DELETE` (any case).
-    pub method: String,
-    /// The path with its query string, e.g. `/api/v2/customers/…/entries?pageSize=10`.
-    pub path: String,
-    /// Header names and values (names are matched case-insensitively).
-    pub headers: Vec<(String, String)>,
-    /// The body bytes (empty when none).
-    pub body: Vec<u8>,
-    /// A principal the host has already authenticated (in-process callers, a signed-in device).
-    /// When set, no token is read.
-    pub principal: Option<Principal>,
-}
-
-impl Request {
-    /// A request without headers or principal.
-    pub fn new(method: &str, path: &str, body: impl Into<Vec<u8>>) -> Request {
-        Request { method: method.to_string(), path: path.to_string(), headers: Vec::new(), body: body.into(), principal: None }
-    }
-
-    /// Adds a header.
-    pub fn header(mut self, name: &str, value: &str) -> Request {
-        self.headers.push((name.to_string(), value.to_string()));
-        self
-    }
-
-    /// Sets a trusted principal.
-    pub fn with_principal(mut self, principal: Principal) -> Request {
-        self.principal = Some(principal);
-        self
-    }
-
-    /// The first value of a header, by case-insensitive name.
-    pub fn header_value(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-}
-
-/// A response.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response {
-    /// HTTP status code.
-    pub status: u16,
-    /// Header names and values.
-    pub headers: Vec<(String, String)>,
-    /// Body bytes.
-    pub body: Vec<u8>,
-}
-
-impl Response {
-    /// A JSON response.
-    pub fn json(status: u16, value: &impl Serialize) -> Response {
-        match serde_json::to_vec(value) {
-            Ok(body) => Response { status, headers: vec![("Content-Type".into(), "application/json".into())], body },
-            Err(e) => error_response(&TenthsError::Storage { reason: format!("cannot serialise the response: {e}") }),
-        }
-    }
-
-    /// A response without a body.
-    pub fn empty(status: u16) -> Response {
-        Response { status, headers: Vec::new(), body: Vec::new() }
-    }
-
-    /// The first value of a header, by case-insensitive name.
-    pub fn header_value(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-
-    /// The body parsed as JSON (`Null` when empty or not JSON).
-    pub fn body_json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
-    }
-}
 
 /// The HTTP status of an error kind (`api.md` conventions).
 pub fn status_of(kind: ErrorKind) -> u16 {
@@ -105,17 +30,17 @@ pub fn status_of(kind: ErrorKind) -> u16 {
         ErrorKind::TooLarge => 413,
         ErrorKind::ValidationFailed => 422,
         ErrorKind::Locked => 423,
-        ErrorKind::Closed => 503,
+        ErrorKind::Closed | ErrorKind::Unavailable => 503,
         ErrorKind::Storage | ErrorKind::IncompatibleDatabase => 500,
     }
 }
 
-/// The wire code of an error (`api.md`): storage and database errors are `internal`, a closed
-/// engine is `unavailable`.
+/// The wire code of an error (`api.md`): storage and database errors are `internal`; a closed
+/// engine and a passing storage condition (busy, disk full) are `unavailable`.
 pub fn wire_code(kind: ErrorKind) -> &'static str {
     match kind {
         ErrorKind::Storage | ErrorKind::IncompatibleDatabase => "internal",
-        ErrorKind::Closed => "unavailable",
+        ErrorKind::Closed | ErrorKind::Unavailable => "unavailable",
         k => k.code(),
     }
 }
@@ -143,16 +68,27 @@ pub fn error_response(e: &TenthsError) -> Response {
     };
     let body = ErrorBody { error: ErrorDetail { code: wire_code(e.kind()), message: e.to_string(), field: e.field(), details } };
     let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"error":{"code":"internal","message":"error"}}"#.to_vec());
-    Response { status: status_of(e.kind()), headers: vec![("Content-Type".into(), "application/json".into())], body: bytes }
+    let mut headers = vec![("Content-Type".into(), "application/json".into())];
+    if e.is_retryable() {
+        headers.push(("Retry-After".into(), RETRY_AFTER_SECONDS.to_string()));
+    }
+    Response { status: status_of(e.kind()), headers, body: bytes }
 }
+
+/// The `Retry-After` of a passing storage condition, in seconds: about one busy timeout.
+pub const RETRY_AFTER_SECONDS: u32 = 1;
 
 /// Serves one request against `engine`. `verifier` checks bearer tokens; without one, only
 /// requests carrying a trusted principal (or public operations) are served.
 /// A panic inside a handler (a bug) is caught and answered 500 `internal`; the engine stays
 /// usable because every write is a transaction that rolls back on unwind.
 pub fn handle(engine: &Engine, verifier: Option<&dyn Verifier>, request: &Request) -> Response {
+    serve(engine, verifier, request, false)
+}
+
+fn serve(engine: &Engine, verifier: Option<&dyn Verifier>, request: &Request, fault_injection: bool) -> Response {
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        if engine.fault_injection() && request.header_value("x-tenths-fault") == Some("panic") {
+        if fault_injection && request.header_value("x-tenths-fault") == Some("panic") {
             panic!("fault injected by X-Tenths-Fault");
         }
         routes::dispatch(engine, verifier, request)
@@ -164,5 +100,49 @@ pub fn handle(engine: &Engine, verifier: Option<&dyn Verifier>, request: &Reques
                 payload.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| payload.downcast_ref::<String>().cloned()).unwrap_or_else(|| "panic".into());
             error_response(&TenthsError::Storage { reason: format!("internal error: {what}") })
         }
+    }
+}
+
+/// The router of a host: the token verifier it checks bearer tokens with, and a test hook.
+/// One per server (or binding); it serves any engine.
+#[derive(Default)]
+pub struct Router {
+    verifier: std::sync::RwLock<Option<std::sync::Arc<dyn Verifier>>>,
+    fault_injection: std::sync::atomic::AtomicBool,
+}
+
+impl Router {
+    /// A router without a verifier: only requests with a trusted principal pass.
+    pub fn new() -> Router {
+        Router::default()
+    }
+
+    /// Sets the verifier of bearer tokens (e.g. an [`Hs256Verifier`]).
+    pub fn set_token_verifier(&self, verifier: Option<std::sync::Arc<dyn Verifier>>) {
+        *self.verifier.write().unwrap_or_else(|p| p.into_inner()) = verifier;
+    }
+
+    /// Test hook: when enabled, a request carrying `X-Tenths-Fault: panic` panics inside its
+    /// handler, to prove the router and server survive a bug. Off by default.
+    pub fn enable_fault_injection(&self, on: bool) {
+        self.fault_injection.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Serves one request of the HTTP API against `engine` (see [`handle`]).
+    pub fn handle(&self, engine: &Engine, request: &Request) -> Response {
+        let verifier = self.verifier.read().unwrap_or_else(|p| p.into_inner()).clone();
+        serve(engine, verifier.as_deref(), request, self.fault_injection.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+/// The server engine in the same process as a sync transport, acting as a trusted principal.
+pub struct InProcessTransport<'a> {
+    pub server: &'a Engine,
+    pub principal: Principal,
+}
+
+impl crate::sync::Transport for InProcessTransport<'_> {
+    fn send(&self, request: Request) -> std::result::Result<Response, String> {
+        Ok(handle(self.server, None, &request.with_principal(self.principal.clone())))
     }
 }

@@ -16,6 +16,11 @@ use crate::error::{Result, TenthsError};
 pub struct ObjectId([u8; 24]);
 
 impl ObjectId {
+    /// The smallest id (all zeros): a lower bound of every id.
+    pub const MIN: ObjectId = ObjectId([b'0'; 24]);
+    /// The largest id (all `f`): an upper bound of every id.
+    pub const MAX: ObjectId = ObjectId([b'f'; 24]);
+
     /// Parses 24 hexadecimal characters (either case); `field` names the input in the error.
     pub fn parse_field(s: &str, field: &str) -> Result<ObjectId> {
         let bytes = s.as_bytes();
@@ -118,19 +123,6 @@ impl<'de> Deserialize<'de> for ObjectId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         ObjectId::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
-
-impl rusqlite::ToSql for ObjectId {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        Ok(rusqlite::types::ToSqlOutput::from(self.as_str()))
-    }
-}
-
-impl rusqlite::types::FromSql for ObjectId {
-    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        let s = v.as_str()?;
-        ObjectId::parse(s).map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
     }
 }
 

@@ -213,6 +213,80 @@ pub fn refusal_error(refusal: Refusal, state: &EntryState, op: &Operation, entry
     }
 }
 
+/// The fields an accepted operation sets on an entry, besides the content an edit brings and
+/// the figures settling recomputes: the whole effect of a transition, decided here so that no
+/// caller spells out what a release or an unrelease changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Effect {
+    /// The new status (`None`: unchanged, or picked by re-validation).
+    pub status: Option<Status>,
+    /// The new lock (`None`: unchanged).
+    pub locked: Option<bool>,
+    /// Soft delete (the entry's sources go back to the unassigned pool).
+    pub deleted: bool,
+    /// A release: `releaseCount += 1`, `lastReleasePendingAt = now`, `releasedBy = actor`.
+    pub count_release: bool,
+    /// The PMS accepted it: `releaseSuccessAt = lastSyncedAt = now`.
+    pub stamp_success: bool,
+    /// The PMS refused it: `lastReleaseFailedAt = now`.
+    pub stamp_failure: bool,
+    /// The PMS id to keep (a release-succeeded that carries one).
+    pub external_id: Option<String>,
+    /// Clear `validationFailedErrors`.
+    pub clear_validation_errors: bool,
+    /// Clear `releaseFailedErrors`.
+    pub clear_release_errors: bool,
+    /// Re-run validation: settling picks the status of the (now editable) entry.
+    pub revalidate: bool,
+    /// The entry changes: `updatedAt` and `version` move.
+    pub touch: bool,
+}
+
+/// The effect of `op` accepted as `transition` (see [`transition`]).
+pub fn effect(op: &Operation, transition: &Transition) -> Effect {
+    let touch = true;
+    match transition {
+        Transition::NoChange => Effect::default(),
+        Transition::Revalidate if *op == Operation::Unrelease => {
+            Effect { status: Some(Status::ValidationPending), locked: Some(false), revalidate: true, touch, ..Effect::default() }
+        }
+        Transition::Revalidate => Effect { revalidate: true, touch, ..Effect::default() },
+        Transition::UnreleaseThenRevalidate => {
+            Effect { status: Some(Status::ValidationPending), locked: Some(false), revalidate: true, touch, ..Effect::default() }
+        }
+        Transition::MarkReleasePending => Effect {
+            status: Some(Status::ReleasePending),
+            locked: Some(true),
+            count_release: true,
+            clear_validation_errors: true,
+            clear_release_errors: true,
+            touch,
+            ..Effect::default()
+        },
+        Transition::MarkReleaseSucceeded => Effect {
+            status: Some(Status::ReleaseSucceeded),
+            locked: Some(true),
+            stamp_success: true,
+            external_id: match op {
+                Operation::ReleaseSucceeded { external_id } => external_id.clone(),
+                _ => None,
+            },
+            clear_release_errors: true,
+            touch,
+            ..Effect::default()
+        },
+        Transition::MarkReleaseFailed => Effect {
+            status: Some(Status::ReleaseFailed),
+            locked: Some(false),
+            stamp_failure: true,
+            clear_validation_errors: true,
+            touch,
+            ..Effect::default()
+        },
+        Transition::MarkDeleted => Effect { deleted: true, touch, ..Effect::default() },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,5 +399,38 @@ mod tests {
             assert_eq!(Status::parse(s.as_str()).unwrap(), s);
         }
         assert!(Status::parse("released").is_err());
+    }
+
+    /// The effect table: what each accepted transition sets, so no caller spells it out.
+    #[test]
+    fn effects_of_each_transition() {
+        let release = effect(&Operation::Release { rules_pass: true }, &Transition::MarkReleasePending);
+        assert_eq!(release.status, Some(ReleasePending));
+        assert_eq!(release.locked, Some(true));
+        assert!(release.count_release && release.clear_validation_errors && release.clear_release_errors && release.touch);
+        assert!(!release.revalidate && !release.stamp_success && !release.deleted);
+
+        let ok = effect(&Operation::ReleaseSucceeded { external_id: Some("PMS-9".into()) }, &Transition::MarkReleaseSucceeded);
+        assert_eq!((ok.status, ok.locked, ok.external_id.as_deref()), (Some(ReleaseSucceeded), Some(true), Some("PMS-9")));
+        assert!(ok.stamp_success && ok.clear_release_errors && !ok.clear_validation_errors && !ok.count_release);
+
+        let failed = effect(&Operation::ReleaseFailed, &Transition::MarkReleaseFailed);
+        assert_eq!((failed.status, failed.locked), (Some(ReleaseFailed), Some(false)));
+        assert!(failed.stamp_failure && failed.clear_validation_errors && !failed.clear_release_errors);
+
+        let unrelease = effect(&Operation::Unrelease, &Transition::Revalidate);
+        assert_eq!((unrelease.status, unrelease.locked), (Some(ValidationPending), Some(false)));
+        assert!(unrelease.revalidate && unrelease.touch);
+
+        let edit = effect(&Operation::Edit, &Transition::Revalidate);
+        assert_eq!((edit.status, edit.locked), (None, None), "an edit of an editable entry leaves the status to re-validation");
+        assert!(edit.revalidate && edit.touch);
+        let edit_released = effect(&Operation::Edit, &Transition::UnreleaseThenRevalidate);
+        assert_eq!((edit_released.status, edit_released.locked), (Some(ValidationPending), Some(false)));
+
+        let delete = effect(&Operation::Delete, &Transition::MarkDeleted);
+        assert!(delete.deleted && delete.touch && delete.status.is_none());
+
+        assert_eq!(effect(&Operation::ReleaseSucceeded { external_id: None }, &Transition::NoChange), Effect::default(), "a repeat changes nothing");
     }
 }

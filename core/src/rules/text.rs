@@ -18,6 +18,11 @@ pub const MAX_SOURCES_PER_ENTRY: usize = 500;
 /// overlap index relies on this bound.
 pub const MAX_SOURCE_MILLIS: i64 = 25 * 3_600 * 1_000;
 
+/// Most items in one batch call (and most messages in one report).
+pub const MAX_BATCH_ITEMS: usize = 1_000;
+/// Largest page of a cursor listing.
+pub const MAX_PAGE_SIZE: usize = 100;
+
 /// Whether a text is blank: empty or only whitespace, where whitespace is what ECMAScript's
 /// `\s` (and so the OpenAPI document's patterns) calls whitespace. Unicode's White_Space differs
 /// on two characters (U+0085 is not `\s`, U+FEFF is), and the contract must be one.

@@ -12,6 +12,9 @@ pub const MAX_RELEASABLE_SECONDS: i64 = 86_400;
 /// Bound on `unitIncrementCountAdjustments` (±), far beyond any real override.
 pub const MAX_ADJUSTMENT_UNITS: i64 = 100_000;
 /// Bound on `timerDurationAdjustmentInSeconds` (±): a week.
+/// Longest manual duration accepted at creation (a week; release needs at most 24 hours).
+pub const MAX_ENTERED_DURATION_SECONDS: i64 = 604_800;
+/// Largest timer adjustment, in seconds (a week either way).
 pub const MAX_TIMER_ADJUSTMENT_SECONDS: i64 = 604_800;
 
 /// How raw time is rounded to whole units.

@@ -1,166 +1,336 @@
-//! The SQLite store: opening a file safely, pragmas, and versioned migrations. A file that is
-//! not a tenths database, or was written by a newer tenths, is refused and left untouched.
+//! The storage interface: what the operations may ask of a store, and nothing about how a store
+//! answers. A backend (SQLite in [`crate::sqlite`], PostgreSQL in the `tenths-postgres` crate)
+//! implements these traits; the operations, sync and the facade use only them.
+//!
+//! - [`ReadTx`]: typed queries inside one read snapshot (an entry by customer and id, a user's
+//!   day, the listing, export and feed pages, overlap neighbours, the running session, totals,
+//!   reference lookups).
+//! - [`WriteTx`]: the writes of one transaction (entries, their codes and sources, sessions,
+//!   reference data, the applied operations of sync) and savepoints.
+//! - [`DeviceState`]: the sync state only a device keeps (registration, mirror, in-flight batch,
+//!   quarantine, conflict log); a server backend need not implement it.
+//! - [`Backend`]: opens transactions and closes the store.
+//!
+//! No SQL crosses this interface: every query is a method with typed arguments, an entry is
+//! named by its customer and id or by an opaque [`EntryKey`] the backend handed out, and a
+//! backend's errors arrive as [`TenthsError::Storage`] or, when waiting may help (busy, locked,
+//! disk full, a serialization failure), as [`TenthsError::Unavailable`].
 
-use std::path::Path;
+mod cache;
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use std::collections::{HashMap, HashSet};
+
+pub use cache::RefCache;
 
 use crate::error::{Result, TenthsError};
+use crate::model::sync::{ConflictRecord, Quarantined, ReferenceSnapshot, SyncedEntry};
+use crate::model::*;
+use crate::rules::ids::ObjectId;
+use crate::rules::overlap::Interval;
+use crate::rules::time::{Date, Timestamp};
+use crate::rules::validation::Rules;
 
-/// `PRAGMA application_id` of a tenths database ("tnth").
-pub const APPLICATION_ID: i64 = 0x746e_7468;
+/// A stored entry's handle inside one backend: handed out by the backend, meaningful only to
+/// it, and never shown outside the engine. Cheap to copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EntryKey(i64);
 
-/// Migrations, in order; index + 1 is the schema version they produce. Released entries are
-/// frozen: a change of schema is a new migration.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql"), include_str!("migrations/0002_sync.sql")];
+impl EntryKey {
+    /// Wraps a backend's own key (a row id, a surrogate key).
+    pub fn from_raw(raw: i64) -> EntryKey {
+        EntryKey(raw)
+    }
+    /// The backend's own key.
+    pub fn raw(self) -> i64 {
+        self.0
+    }
+}
 
-/// The schema version this code writes.
-pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+/// A stored source's handle, like [`EntryKey`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SourceKey(i64);
 
-/// How hard a commit waits for the disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Durability {
-    /// `synchronous = FULL`: a committed write survives power loss (default; service of record).
-    #[default]
+impl SourceKey {
+    /// Wraps a backend's own key.
+    pub fn from_raw(raw: i64) -> SourceKey {
+        SourceKey(raw)
+    }
+    /// The backend's own key.
+    pub fn raw(self) -> i64 {
+        self.0
+    }
+}
+
+/// The running timer session of a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunningSession {
+    pub source: SourceKey,
+    /// The entry it belongs to (`None`: the session is in the unassigned pool).
+    pub entry: Option<(EntryKey, ObjectId)>,
+    pub started_at: Timestamp,
+}
+
+/// Which editable entries a reference change may re-settle (live and unlocked ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Affected<'a> {
+    /// Every entry of the customer.
+    Customer,
+    /// The entries of one user.
+    User(&'a ObjectId),
+    /// The entries of one matter.
+    Initiative(&'a ObjectId),
+    /// The entries carrying one code.
+    Code(&'a ObjectId),
+}
+
+/// The entries a listing reads, each in its own order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing<'a> {
+    /// A user's live entries with a work date in `from..=to`, by work date then id.
+    UserDates { user: &'a ObjectId, from: Date, to: Date },
+    /// A user's live, unlocked entries of one work date, by id.
+    UserDayEditable { user: &'a ObjectId, day: Date },
+    /// Every entry updated in the window (deleted ones too), by update time then id.
+    Updated { after: Timestamp, on_or_before: Timestamp },
+    /// Every live entry released in the window and still released, by id.
+    Released { after: Timestamp, on_or_before: Timestamp },
+}
+
+/// A page by id of a window: entries after `after_id` (exclusive), at most `limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageOf {
+    /// Entries updated in the window (deleted ones too).
+    Updated { after: Timestamp, on_or_before: Timestamp },
+    /// Live entries released in the window and still released, inside the id bounds (the
+    /// window's first and last id, see [`ReadTx::export_bounds`]).
+    Released { after: Timestamp, on_or_before: Timestamp, low: ObjectId, high: ObjectId },
+}
+
+/// What of an entry a read fills in besides its own fields (the matter is filled by the
+/// operations, from the reference cache).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Codes and sources.
     Full,
-    /// `synchronous = NORMAL` in WAL: never corrupts, may lose the last commits on power loss
-    /// (the usual choice on phones).
-    Normal,
+    /// Codes only (a reader that never looks at sources, e.g. the CSV export).
+    WithoutSources,
 }
 
-/// Options of [`crate::Engine::open_with`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenOptions {
-    /// Commit durability.
-    pub durability: Durability,
-    /// Page cache per connection, KiB.
-    pub cache_size_kib: i64,
-    /// Read-only connections kept beside the writer (file databases only); reads wait for a
-    /// free one. 0 reads on the writer.
-    pub readers: usize,
-    /// How long a statement waits for a lock held by another process, ms.
-    pub busy_timeout_ms: u64,
+/// Reads inside one snapshot. Every query is scoped by customer (tenancy).
+pub trait ReadTx {
+    // ----- reference data --------------------------------------------------------------------
+
+    /// The version of the customer's reference data: changes with every reference write of
+    /// the customer (by any process), so a cache can tell it is stale. 0 when never written.
+    fn reference_version(&mut self, customer: &ObjectId) -> Result<i64>;
+    /// The customer's stored settings (`None`: never stored, the defaults apply).
+    fn customer_settings(&mut self, customer: &ObjectId) -> Result<Option<CustomerSettings>>;
+    /// The user's own zone, if set.
+    fn user_timezone(&mut self, customer: &ObjectId, user: &ObjectId) -> Result<Option<String>>;
+    /// The rules stored for exactly this key (`None`: customer-wide).
+    fn validation_rules(&mut self, customer: &ObjectId, initiative: Option<&ObjectId>) -> Result<Option<Rules>>;
+    /// One matter with its allowed codes and access lists.
+    fn initiative(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<Initiative>>;
+    /// The display forms of matters with their clients; matters not stored are absent.
+    fn initiative_refs(&mut self, customer: &ObjectId, ids: &[ObjectId]) -> Result<HashMap<ObjectId, InitiativeRef>>;
+    /// A client by external id.
+    fn client_by_external(&mut self, customer: &ObjectId, external_id: &str) -> Result<Option<Client>>;
+    /// A code type by external id.
+    fn code_type_by_external(&mut self, customer: &ObjectId, external_id: &str) -> Result<Option<CodeType>>;
+    /// A code by id.
+    fn code(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<Code>>;
+    /// A code by code type and external id.
+    fn code_by_external(&mut self, customer: &ObjectId, code_type_external_id: &str, external_id: &str) -> Result<Option<Code>>;
+    /// The ids of the codes with this external id in any code type (at most `limit`).
+    fn code_ids_by_external(&mut self, customer: &ObjectId, external_id: &str, limit: usize) -> Result<Vec<ObjectId>>;
+    /// A matter's id by external id.
+    fn initiative_id_by_external(&mut self, customer: &ObjectId, external_id: &str) -> Result<Option<ObjectId>>;
+    /// Every matter, by external id.
+    fn list_initiatives(&mut self, customer: &ObjectId) -> Result<Vec<Initiative>>;
+    /// Every code, by code type then external id.
+    fn list_codes(&mut self, customer: &ObjectId) -> Result<Vec<Code>>;
+    /// Every code type, by external id.
+    fn list_code_types(&mut self, customer: &ObjectId) -> Result<Vec<CodeType>>;
+    /// Every client, by external id.
+    fn list_clients(&mut self, customer: &ObjectId) -> Result<Vec<Client>>;
+    /// Every stored rule set: customer-wide (`None`) first, then per matter by id.
+    fn list_validation_rules(&mut self, customer: &ObjectId) -> Result<Vec<(Option<ObjectId>, Rules)>>;
+
+    // ----- entries ---------------------------------------------------------------------------
+
+    /// An entry by id (deleted ones too) with its codes and sources; its matter is left empty.
+    fn entry(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<(EntryKey, Entry)>>;
+    /// An entry by key, as [`ReadTx::entry`].
+    fn entry_by_key(&mut self, customer: &ObjectId, key: EntryKey) -> Result<Entry>;
+    /// The key of an entry by id.
+    fn entry_key(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<EntryKey>>;
+    /// Which of `ids` are entries of the customer.
+    fn existing_ids(&mut self, customer: &ObjectId, ids: &[ObjectId]) -> Result<HashSet<ObjectId>>;
+    /// The create body stored with an entry made with a device id.
+    fn create_request(&mut self, customer: &ObjectId, key: EntryKey) -> Result<Option<String>>;
+    /// The sources of an entry, by start then id.
+    fn sources(&mut self, customer: &ObjectId, key: EntryKey) -> Result<Vec<Source>>;
+    /// The entries of a listing, complete (codes and sources).
+    fn list(&mut self, customer: &ObjectId, listing: Listing<'_>) -> Result<Vec<(EntryKey, Entry)>>;
+    /// A page by id: at most `limit` entries after `after_id`.
+    fn page(&mut self, customer: &ObjectId, of: PageOf, after_id: Option<&ObjectId>, limit: usize, detail: Detail) -> Result<Vec<Entry>>;
+    /// The smallest and largest id of the export window (`None` when it is empty).
+    fn export_bounds(&mut self, customer: &ObjectId, after: Timestamp, on_or_before: Timestamp) -> Result<Option<(ObjectId, ObjectId)>>;
+    /// Totals per user, work date and matter of live entries with a work date in `from..=to`.
+    fn totals(&mut self, customer: &ObjectId, user: Option<&ObjectId>, from: Date, to: Date) -> Result<Vec<Total>>;
+    /// The keys of the live, unlocked entries a reference change may re-settle.
+    fn affected(&mut self, customer: &ObjectId, which: Affected<'_>) -> Result<Vec<EntryKey>>;
+    /// Closed source intervals of the user's live entries with a start in
+    /// `(iv.start - MAX_SOURCE_MILLIS, iv.end)` and an end after `iv.start`: every stored
+    /// interval that may meet `iv`, with its entry.
+    fn neighbours(&mut self, customer: &ObjectId, user: &ObjectId, iv: Interval) -> Result<Vec<(EntryKey, Interval)>>;
+    /// The user's running timer session, if any.
+    fn running_session(&mut self, customer: &ObjectId, user: &ObjectId) -> Result<Option<RunningSession>>;
+
+    // ----- sync, server side -----------------------------------------------------------------
+
+    /// The user's entries changed after feed position `after`, in feed order, with their
+    /// position (at most `limit`).
+    fn feed(&mut self, customer: &ObjectId, user: &ObjectId, after: i64, limit: usize) -> Result<Vec<(Entry, i64)>>;
+    /// The stored answer of a pushed operation already applied.
+    fn applied_op(&mut self, customer: &ObjectId, op_id: &ObjectId) -> Result<Option<String>>;
+    /// The unsent-change counter of an entry (device side; 0 on a server).
+    fn local_changes(&mut self, customer: &ObjectId, key: EntryKey) -> Result<i64>;
+
+    /// The device-only sync state, when this store keeps it.
+    fn device(&mut self) -> Result<&mut dyn DeviceState>;
 }
 
-impl Default for OpenOptions {
-    fn default() -> Self {
-        OpenOptions { durability: Durability::Full, cache_size_kib: 16 * 1024, readers: 4, busy_timeout_ms: 5_000 }
-    }
+/// How an entry's row is written back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    /// A change made here: counted as unsent when the store syncs for the entry's user and
+    /// the version moved.
+    Bump,
+    /// A copy that came through sync: the unsent-change counter is set to this.
+    Set(i64),
 }
 
-fn incompatible(reason: impl Into<String>) -> TenthsError {
-    TenthsError::IncompatibleDatabase { reason: reason.into() }
+/// Writes of one transaction. Every write moves the entry's feed position.
+pub trait WriteTx: ReadTx {
+    /// Creates the customer (default settings) and the user if they are new.
+    fn ensure_user(&mut self, customer: &ObjectId, user: &ObjectId, now: Timestamp) -> Result<()>;
+    /// Creates the customer if it is new.
+    fn ensure_customer(&mut self, customer: &ObjectId, now: Timestamp) -> Result<()>;
+    /// Moves the customer's reference version (every reference write calls this first).
+    fn bump_reference_version(&mut self, customer: &ObjectId) -> Result<()>;
+    /// Stores the customer's settings.
+    fn save_customer_settings(&mut self, customer: &ObjectId, settings: &CustomerSettings) -> Result<()>;
+    /// Stores the user's zone.
+    fn save_user_timezone(&mut self, customer: &ObjectId, user: &ObjectId, timezone: Option<&str>) -> Result<()>;
+    /// Inserts or updates a client (by external id; `client.id` is kept for a new one).
+    fn upsert_client(&mut self, customer: &ObjectId, client: &Client, now: Timestamp) -> Result<()>;
+    /// Inserts or updates a code type (by external id).
+    fn upsert_code_type(&mut self, customer: &ObjectId, code_type: &CodeType, now: Timestamp) -> Result<()>;
+    /// Inserts or updates a code (by code type and external id).
+    fn upsert_code(&mut self, customer: &ObjectId, code: &Code, now: Timestamp) -> Result<()>;
+    /// Inserts or updates a matter's own fields (by external id); its codes and access lists
+    /// are kept.
+    fn upsert_initiative(&mut self, customer: &ObjectId, initiative: &Initiative, now: Timestamp) -> Result<()>;
+    /// Replaces the allowed codes of a matter (and marks it as restricting codes).
+    fn set_initiative_codes(&mut self, customer: &ObjectId, initiative: &ObjectId, codes: &[ObjectId]) -> Result<()>;
+    /// Replaces the allow or deny list of a matter.
+    fn set_initiative_access(&mut self, customer: &ObjectId, initiative: &ObjectId, kind: AccessKind, users: &[ObjectId]) -> Result<()>;
+    /// Stores rules for a matter, or customer-wide.
+    fn save_validation_rules(&mut self, customer: &ObjectId, initiative: Option<&ObjectId>, rules: &Rules, now: Timestamp) -> Result<()>;
+    /// Replaces the customer's reference data by a snapshot (a device applying the server's).
+    fn replace_reference(&mut self, customer: &ObjectId, user: &ObjectId, snapshot: &ReferenceSnapshot, now: Timestamp) -> Result<()>;
+
+    /// Inserts a new entry with its codes and sources (`create_request`: the create body kept
+    /// to answer a repeat). Returns its key.
+    fn insert_entry(&mut self, e: &Entry, create_request: Option<&str>) -> Result<EntryKey>;
+    /// Writes every mutable field of an entry back (not its codes or sources).
+    fn update_entry(&mut self, key: EntryKey, e: &Entry, counter: Counter) -> Result<()>;
+    /// Stores the overlap of an entry (when it changed).
+    fn set_overlap(&mut self, key: EntryKey, seconds: i64) -> Result<()>;
+    /// Replaces the codes of an entry.
+    fn replace_codes(&mut self, key: EntryKey, codes: &[WorkCode]) -> Result<()>;
+    /// Adds a source to an entry. A second running session of the user is a `Conflict`.
+    fn insert_source(&mut self, customer: &ObjectId, user: &ObjectId, key: EntryKey, source: &Source) -> Result<()>;
+    /// Replaces the sources of an entry (kept with their ids: a source of that id elsewhere,
+    /// e.g. in the unassigned pool, moves here).
+    fn replace_sources(&mut self, customer: &ObjectId, user: &ObjectId, key: EntryKey, sources: &[Source]) -> Result<()>;
+    /// Closes a session at `at`, or at its start if `at` is earlier.
+    fn close_session(&mut self, source: SourceKey, at: Timestamp) -> Result<()>;
+    /// Moves an entry's sources to the unassigned pool.
+    fn release_sources_to_pool(&mut self, key: EntryKey) -> Result<()>;
+    /// Sets the unsent-change counter of an entry (device side).
+    fn set_local_changes(&mut self, key: EntryKey, n: i64) -> Result<()>;
+    /// Records a pushed operation's answer (each operation id at most once).
+    fn record_applied_op(&mut self, customer: &ObjectId, op_id: &ObjectId, user: &ObjectId, answer: &str, now: Timestamp) -> Result<()>;
+
+    /// Opens a savepoint inside the transaction.
+    fn savepoint(&mut self) -> Result<()>;
+    /// Keeps what was written since the last [`WriteTx::savepoint`].
+    fn release_savepoint(&mut self) -> Result<()>;
+    /// Undoes what was written since the last [`WriteTx::savepoint`] and closes it.
+    fn rollback_savepoint(&mut self) -> Result<()>;
 }
 
-fn apply_pragmas(conn: &Connection, opts: &OpenOptions, in_memory: bool) -> Result<()> {
-    conn.busy_timeout(std::time::Duration::from_millis(opts.busy_timeout_ms))?;
-    conn.pragma_update(None, "foreign_keys", true)?;
-    conn.pragma_update(None, "cache_size", -opts.cache_size_kib)?;
-    conn.pragma_update(None, "temp_store", "MEMORY")?;
-    // Query-planner stability: plans never depend on bound values. Without it, SQLite marks a
-    // statement such as `… WHERE entry_pk = ?1 ORDER BY …` to be re-prepared whenever a parameter
-    // is rebound, and the statement cache rebinds on every use, so such a statement was compiled
-    // again on every execution. Results are the same either way; only the plan choice is fixed.
-    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-    if !in_memory {
-        let sync = match opts.durability {
-            Durability::Full => "FULL",
-            Durability::Normal => "NORMAL",
-        };
-        conn.pragma_update(None, "synchronous", sync)?;
-    }
-    conn.set_prepared_statement_cache_capacity(64);
-    Ok(())
+/// The sync state a device keeps for the `(customer, user)` it syncs.
+pub trait DeviceState {
+    /// Registers the device on first use; answers whether it was new. A new device counts
+    /// every entry of the user without a mirror copy as pending.
+    fn register(&mut self, customer: &ObjectId, user: &ObjectId) -> Result<bool>;
+    /// The stored in-flight push (as the sync layer serialised it).
+    fn inflight(&mut self, customer: &ObjectId, user: &ObjectId) -> Result<Option<String>>;
+    /// Stores or clears the in-flight push.
+    fn set_inflight(&mut self, customer: &ObjectId, user: &ObjectId, inflight: Option<&str>) -> Result<()>;
+    /// Up to `limit` pending entries (unsent changes) after key `after`, by key: (key, id,
+    /// counter).
+    fn pending(&mut self, customer: &ObjectId, user: &ObjectId, after: Option<EntryKey>, limit: usize) -> Result<Vec<(EntryKey, ObjectId, i64)>>;
+    /// Count of pending entries and the oldest `updatedAt` among them.
+    fn pending_summary(&mut self, customer: &ObjectId, user: &ObjectId) -> Result<(u64, Option<Timestamp>)>;
+    /// The mirror copy of an entry (the last server-acknowledged copy).
+    fn mirror(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<SyncedEntry>>;
+    /// The version of the mirror copy of an entry.
+    fn mirror_version(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<i64>>;
+    /// Stores the mirror copy of an entry.
+    fn set_mirror(&mut self, customer: &ObjectId, record: &SyncedEntry) -> Result<()>;
+    /// Quarantines a refused local copy (one per entry: a newer one replaces it).
+    fn quarantine(&mut self, customer: &ObjectId, q: &Quarantined) -> Result<()>;
+    /// Removes and returns the quarantined copy of an entry.
+    fn take_quarantined(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<SyncedEntry>>;
+    /// Quarantined copies, oldest first.
+    fn quarantined(&mut self, customer: &ObjectId) -> Result<Vec<Quarantined>>;
+    /// Appends to the conflict log.
+    fn log_conflict(&mut self, customer: &ObjectId, id: &ObjectId, field: &str, local: &str, server: &str, at: Timestamp) -> Result<()>;
+    /// The conflict log, oldest first.
+    fn conflicts(&mut self, customer: &ObjectId) -> Result<Vec<ConflictRecord>>;
+    /// Counts of quarantined copies and logged conflicts.
+    fn counts(&mut self, customer: &ObjectId) -> Result<(u64, u64)>;
+    /// The pull cursor: (entry feed position, reference version).
+    fn cursor(&mut self, customer: &ObjectId, user: &ObjectId) -> Result<(i64, i64)>;
+    /// Stores the pull cursor.
+    fn set_cursor(&mut self, customer: &ObjectId, user: &ObjectId, entry_seq: i64, reference_seq: i64) -> Result<()>;
+    /// The last outcome: (whether a push is in flight, last error, last success).
+    fn outcome(&mut self, customer: &ObjectId, user: &ObjectId) -> Result<(bool, Option<String>, Option<Timestamp>)>;
+    /// Records a sync run's outcome (`None`: success at `now`).
+    fn record_outcome(&mut self, customer: &ObjectId, user: &ObjectId, error: Option<&str>, now: Timestamp) -> Result<()>;
 }
 
-/// Refuses anything that is not a SQLite file before SQLite sees it (SQLite would otherwise
-/// happily treat an empty or foreign file as its own).
-fn check_header(path: &Path) -> Result<()> {
-    use std::io::Read;
-    let Ok(mut f) = std::fs::File::open(path) else { return Ok(()) };
-    let mut header = [0u8; 16];
-    let n = f.read(&mut header).map_err(|e| TenthsError::Storage { reason: format!("cannot read {}: {e}", path.display()) })?;
-    if n == 0 {
-        return Ok(());
-    }
-    if n < 16 || &header != b"SQLite format 3\0" {
-        return Err(incompatible(format!("{} is not a SQLite database; it was left untouched", path.display())));
-    }
-    Ok(())
+/// A store the engine runs over: opens read and write transactions, each with the reference
+/// cache of the connection it runs on.
+pub trait Backend: Send + Sync {
+    /// Runs `f` in one read snapshot.
+    fn read(&self, f: &mut dyn FnMut(&mut dyn ReadTx, &mut RefCache) -> Result<()>) -> Result<()>;
+    /// Runs `f` in one write transaction: committed when `f` answers `Ok`, rolled back
+    /// otherwise (and the cache of that connection forgets what it learnt inside it).
+    fn write(&self, f: &mut dyn FnMut(&mut dyn WriteTx, &mut RefCache) -> Result<()>) -> Result<()>;
+    /// Closes the store; later transactions answer [`TenthsError::Closed`].
+    fn close(&self) -> Result<()>;
+    /// Whether [`Backend::close`] was called.
+    fn is_closed(&self) -> bool;
+    /// A short description for `Debug` (the file, the database).
+    fn describe(&self) -> String;
 }
 
-/// Opens (creating if needed) the writer connection and migrates the schema.
-pub(crate) fn open_writer(path: &Path, opts: &OpenOptions) -> Result<Connection> {
-    check_header(path)?;
-    let conn = Connection::open(path).map_err(|e| incompatible(format!("cannot open {}: {e}", path.display())))?;
-    conn.busy_timeout(std::time::Duration::from_millis(opts.busy_timeout_ms))?;
-    // Refuse a foreign or newer file before anything writes to it (switching to WAL rewrites the
-    // header).
-    check_compatible(&conn)?;
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-        .map_err(|e| incompatible(format!("{} cannot be opened as a database: {e}", path.display())))?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(TenthsError::Storage { reason: format!("WAL mode is not available for {} (got {mode})", path.display()) });
-    }
-    apply_pragmas(&conn, opts, false)?;
-    migrate(&conn)?;
-    Ok(conn)
+/// The error of a store that keeps no device state.
+pub fn no_device_state() -> TenthsError {
+    TenthsError::Storage { reason: "this store keeps no device sync state (it serves devices, it is not one)".into() }
 }
-
-/// Opens a private in-memory database.
-pub(crate) fn open_memory(opts: &OpenOptions) -> Result<Connection> {
-    let conn = Connection::open_in_memory()?;
-    apply_pragmas(&conn, opts, true)?;
-    migrate(&conn)?;
-    Ok(conn)
-}
-
-/// Opens a read-only connection to a file database.
-pub(crate) fn open_reader(path: &Path, opts: &OpenOptions) -> Result<Connection> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI)?;
-    apply_pragmas(&conn, opts, false)?;
-    conn.pragma_update(None, "query_only", true)?;
-    Ok(conn)
-}
-
-/// Reads the schema version, refusing another application's database or a newer schema.
-fn check_compatible(conn: &Connection) -> Result<i64> {
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(|e| incompatible(format!("the file cannot be read as a database ({e}); it was left untouched")))?;
-    let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
-    let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
-    if app_id != APPLICATION_ID && (app_id != 0 || objects > 0) {
-        return Err(incompatible("the file is a SQLite database of another application; it was left untouched"));
-    }
-    if version > SCHEMA_VERSION {
-        return Err(incompatible(format!("the database has schema version {version}, newer than this tenths ({SCHEMA_VERSION}); upgrade tenths")));
-    }
-    if version < 0 {
-        return Err(incompatible(format!("invalid schema version {version}")));
-    }
-    Ok(version)
-}
-
-/// Brings the schema to [`SCHEMA_VERSION`] in one IMMEDIATE transaction.
-pub(crate) fn migrate(conn: &Connection) -> Result<()> {
-    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
-        .map_err(|e| incompatible(format!("cannot lock the database to check its schema: {e}")))?;
-    let version = check_compatible(&tx)?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
-        tx.execute_batch(sql).map_err(|e| TenthsError::Storage { reason: format!("migration to version {} failed: {e}", i + 1) })?;
-    }
-    if version < SCHEMA_VERSION {
-        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-    }
-    tx.commit()?;
-    Ok(())
-}
-
-pub(crate) mod entries;
-pub(crate) mod lookups;
-pub(crate) mod reference;
-
-pub use entries::Stats;

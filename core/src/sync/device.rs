@@ -2,18 +2,21 @@
 //! transaction per call. Registration, preparing and completing a push (the in-flight batch is
 //! stored, so a crash resends the same batch with the same operation ids), applying pull pages
 //! (idempotent; the cursor moves in the same transaction as the data), the quarantine and the
-//! conflict log. Decisions are [`super::reconcile`] and [`super::resolve_running_timers`].
+//! conflict log. What each answer or page does is decided by [`super::plan`]; this module reads
+//! the facts a plan needs and carries it out.
 
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
+use super::plan::{Answer, Plan, Pulled, Write};
 use super::*;
-use crate::engine::{close_session_settled, Scope};
 use crate::error::{Result, TenthsError};
+use crate::ops::entries::{find, write_copy};
+use crate::ops::overlap::Inserter;
+use crate::ops::reference::resettle_local;
+use crate::ops::timers::close_session_settled;
+use crate::ops::{Cx, Rx, Scope};
 use crate::rules::ids::ObjectId;
-use crate::store::entries::{self as store, Stats};
-use crate::store::lookups::Lookups;
-use crate::rules::time::Timestamp;
+use crate::store::EntryKey;
 
 fn storage(e: impl std::fmt::Display) -> TenthsError {
     TenthsError::Storage { reason: e.to_string() }
@@ -26,124 +29,57 @@ struct Inflight {
     snapshots: Vec<i64>,
 }
 
-/// Makes this database a device of `(customer, user)` on first use: from then on, local writes
-/// of the user's entries are counted, and every entry the server has never acknowledged is
-/// pending.
-pub(crate) fn register(c: &Connection, customer: &ObjectId, user: &ObjectId) -> Result<()> {
-    let added = c.prepare_cached("INSERT OR IGNORE INTO sync_devices (customer_id, user_id) VALUES (?1, ?2)")?.execute(params![customer, user])?;
-    if added > 0 {
-        c.prepare_cached(
-            "UPDATE entries SET local_changes = MAX(local_changes, 1) WHERE customer_id = ?1 AND user_id = ?2
-               AND NOT EXISTS (SELECT 1 FROM sync_mirror m WHERE m.customer_id = entries.customer_id AND m.entry_id = entries.id)",
-        )?
-        .execute(params![customer, user])?;
-    }
-    Ok(())
-}
-
-fn load_inflight(c: &Connection, customer: &ObjectId, user: &ObjectId) -> Result<Option<Inflight>> {
-    let json: Option<String> = c
-        .prepare_cached("SELECT inflight FROM sync_devices WHERE customer_id = ?1 AND user_id = ?2")?
-        .query_row(params![customer, user], |r| r.get(0))
-        .optional()?
-        .flatten();
+fn load_inflight(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId) -> Result<Option<Inflight>> {
+    let json = cx.tx.device()?.inflight(customer, user)?;
     json.map(|j| serde_json::from_str(&j).map_err(storage)).transpose()
 }
 
-fn store_inflight(c: &Connection, customer: &ObjectId, user: &ObjectId, inflight: Option<&Inflight>) -> Result<()> {
-    let json = inflight.map(serde_json::to_string).transpose().map_err(storage)?;
-    c.prepare_cached("UPDATE sync_devices SET inflight = ?3 WHERE customer_id = ?1 AND user_id = ?2")?.execute(params![customer, user, json])?;
-    Ok(())
+/// The local copy of an entry (deleted ones too), with its key.
+fn local(cx: &mut Cx<'_>, customer: &ObjectId, id: &ObjectId) -> Result<Option<(EntryKey, SyncedEntry)>> {
+    Ok(find(cx.tx, cx.refs, customer, id)?.map(|(key, e)| (key, SyncedEntry::from_entry(&e))))
 }
 
-/// The mirror copy of an entry.
-pub(crate) fn mirror(c: &Connection, customer: &ObjectId, id: &ObjectId) -> Result<Option<SyncedEntry>> {
-    let json: Option<String> = c
-        .prepare_cached("SELECT record FROM sync_mirror WHERE customer_id = ?1 AND entry_id = ?2")?
-        .query_row(params![customer, id], |r| r.get(0))
-        .optional()?;
-    json.map(|j| serde_json::from_str(&j).map_err(storage)).transpose()
-}
-
-fn set_mirror(c: &Connection, customer: &ObjectId, record: &SyncedEntry) -> Result<()> {
-    let json = serde_json::to_string(record).map_err(storage)?;
-    c.prepare_cached(
-        "INSERT INTO sync_mirror (customer_id, entry_id, version, record) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET version = ?3, record = ?4",
-    )?
-    .execute(params![customer, record.id, record.version, json])?;
-    Ok(())
-}
-
-/// The version of the mirror copy of an entry.
-fn mirror_version(c: &Connection, customer: &ObjectId, id: &ObjectId) -> Result<Option<i64>> {
-    Ok(c.prepare_cached("SELECT version FROM sync_mirror WHERE customer_id = ?1 AND entry_id = ?2")?
-        .query_row(params![customer, id], |r| r.get(0))
-        .optional()?)
-}
-
-/// The local copy of an entry (deleted ones too), with its pk.
-fn local(c: &Connection, lk: &mut Lookups, customer: &ObjectId, id: &ObjectId) -> Result<Option<(i64, SyncedEntry)>> {
-    Ok(store::find(c, lk, customer, id)?.map(|(pk, e)| (pk, SyncedEntry::from_entry(&e))))
-}
-
-/// The local copy of an entry that exists.
-fn local_copy(c: &Connection, lk: &mut Lookups, customer: &ObjectId, id: &ObjectId) -> Result<SyncedEntry> {
-    local(c, lk, customer, id)?.map(|(_, e)| e).ok_or_else(|| TenthsError::not_found("entry", id))
-}
-
-/// Prepares the next push: the stored in-flight batch again if there is one, else a new batch of
-/// up to `limit` pending entries (stored before it is returned). An entry whose pending changes
-/// came back to the server's copy is settled here without an operation.
-pub(crate) fn prepare_push(
-    c: &Connection,
-    lk: &mut Lookups,
-    now: Timestamp,
-    customer: &ObjectId,
-    user: &ObjectId,
-    limit: usize,
-    stats: &Stats,
-) -> Result<PushBatch> {
-    register(c, customer, user)?;
-    if let Some(inflight) = load_inflight(c, customer, user)? {
+/// Prepares the next push: the stored in-flight batch again if there is one, else a new batch
+/// of up to `limit` pending entries (stored before it is returned). An entry whose pending
+/// changes came back to the server's copy is settled here without an operation.
+pub(crate) fn prepare_push(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId, limit: usize) -> Result<PushBatch> {
+    cx.tx.device()?.register(customer, user)?;
+    if let Some(inflight) = load_inflight(cx, customer, user)? {
         return Ok(inflight.batch);
     }
     let limit = limit.clamp(1, MAX_SYNC_BATCH);
     let mut ops = Vec::new();
     let mut snapshots = Vec::new();
-    let mut after_pk = 0i64;
+    let mut after = None;
     'scan: loop {
-        let rows: Vec<(i64, ObjectId, i64)> = c
-            .prepare_cached(
-                "SELECT pk, id, local_changes FROM entries WHERE customer_id = ?1 AND user_id = ?2 AND local_changes > 0 AND pk > ?3 ORDER BY pk LIMIT ?4",
-            )?
-            .query_map(params![customer, user, after_pk, i64::try_from(limit).unwrap_or(100)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+        let rows = cx.tx.device()?.pending(customer, user, after, limit)?;
         if rows.is_empty() {
             break;
         }
-        for (pk, id, counter) in rows {
-            after_pk = pk;
-            let Some((_, local)) = local(c, lk, customer, &id)? else { continue };
-            let base = mirror(c, customer, &id)?;
+        for (key, id, counter) in rows {
+            after = Some(key);
+            let Some((_, local)) = local(cx, customer, &id)? else { continue };
+            let base = cx.tx.device()?.mirror(customer, &id)?;
             let changed = match &base {
                 Some(b) => local.user_fields().diff(&b.user_fields()),
                 None => SyncField::ALL.to_vec(),
             };
             if let (Some(b), true) = (&base, changed.is_empty()) {
                 // Back to the server's copy (e.g. re-settled after a reference change): take it.
-                write_copy(c, lk, now, customer, b, 0, stats)?;
+                write_device_copy(cx, customer, Some(key), b, 0)?;
                 continue;
             }
-            ops.push(PushOp { op_id: ObjectId::generate(now.millis() / 1000), base_version: base.map(|b| b.version), changed, entry: local });
+            ops.push(PushOp { op_id: ObjectId::generate(cx.now.millis() / 1000), base_version: base.map(|b| b.version), changed, entry: local });
             snapshots.push(counter);
             if ops.len() >= limit {
                 break 'scan;
             }
         }
     }
-    let batch = PushBatch { batch_id: ObjectId::generate(now.millis() / 1000), ops };
+    let batch = PushBatch { batch_id: ObjectId::generate(cx.now.millis() / 1000), ops };
     if !batch.ops.is_empty() {
-        store_inflight(c, customer, user, Some(&Inflight { batch: batch.clone(), snapshots }))?;
+        let json = serde_json::to_string(&Inflight { batch: batch.clone(), snapshots }).map_err(storage)?;
+        cx.tx.device()?.set_inflight(customer, user, Some(&json))?;
     }
     Ok(batch)
 }
@@ -173,184 +109,110 @@ fn check_response(inflight: &Inflight, response: &PushResponse, user: &ObjectId)
     Ok(())
 }
 
-/// Settles the answers of the in-flight batch: applied → the canonical copy (keeping any edit
-/// made since the batch was prepared), conflict → merged against the mirror, rejected →
-/// quarantined. Clears the in-flight batch.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn complete_push(
-    c: &Connection,
-    lk: &mut Lookups,
-    now: Timestamp,
-    customer: &ObjectId,
-    user: &ObjectId,
-    response: &PushResponse,
-    stats: &Stats,
-) -> Result<PushSummary> {
-    let inflight = load_inflight(c, customer, user)?.ok_or_else(|| TenthsError::conflict("no push is in flight"))?;
+/// Settles the answers of the in-flight batch (each by its [`Answer::plan`]) and clears it.
+pub(crate) fn complete_push(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId, response: &PushResponse) -> Result<PushSummary> {
+    let inflight = load_inflight(cx, customer, user)?.ok_or_else(|| TenthsError::conflict("no push is in flight"))?;
     check_response(&inflight, response, user)?;
-    let allow = lk.settings(c, customer)?.allow_post_release_edit;
+    let allow = cx.settings(customer)?.allow_post_release_edit;
     let mut summary = PushSummary::default();
     for ((op, result), snapshot) in inflight.batch.ops.iter().zip(&response.results).zip(&inflight.snapshots) {
-        let Some(pk) = store::pk_of(c, customer, &op.entry.id)? else { continue };
-        let remaining = store::local_changes(c, pk)?.saturating_sub(*snapshot).max(0);
-        let mirrored_version = mirror_version(c, customer, &op.entry.id)?;
-        if let (Some(mv), Some(r)) = (mirrored_version, &result.record) {
-            if mv >= r.version {
-                // A replayed answer older than what a pull already brought: the newer copy
-                // stands. The entry stays pending so the next prepare diffs it against the
-                // mirror (sending what is left, or settling with nothing to send).
-                match result.outcome {
-                    OpOutcome::Applied => summary.applied += 1,
-                    OpOutcome::Conflict => summary.conflicts += 1,
-                    OpOutcome::Rejected => {
-                        summary.quarantined += 1;
-                        let code = result.code.clone().unwrap_or_else(|| "rejected".into());
-                        let local = local_copy(c, lk, customer, &op.entry.id)?;
-                        quarantine(c, now, customer, &local, &code, result.reason.as_deref().unwrap_or(""), &result.failures)?;
-                        if let Some(m) = mirror(c, customer, &op.entry.id)? {
-                            write_copy(c, lk, now, customer, &m, 0, stats)?;
-                        }
-                        continue;
-                    }
-                }
-                store::set_local_changes(c, pk, remaining.max(1))?;
-                continue;
-            }
-        }
-        match (result.outcome, &result.record) {
-            (OpOutcome::Applied, Some(record)) => {
-                summary.applied += 1;
-                if remaining == 0 {
-                    write_copy_at(c, lk, now, customer, Some(pk), record, 0, stats)?;
-                } else {
-                    // Edited while the batch was out: the server has the batch's copy, so only
-                    // the edits since then stay pending.
-                    let sent = op.entry.user_fields();
-                    let local = local_copy(c, lk, customer, &op.entry.id)?;
-                    let merge = reconcile(Some(&sent), &local.user_fields(), &record.user_fields(), allow);
-                    write_merge(c, lk, now, customer, record, &local, &merge, remaining, stats)?;
-                }
-                set_mirror(c, customer, record)?;
-            }
-            (OpOutcome::Conflict, Some(record)) => {
-                summary.conflicts += 1;
-                let base = mirror(c, customer, &op.entry.id)?;
-                let local = local_copy(c, lk, customer, &op.entry.id)?;
-                let merge = reconcile(base.as_ref().map(SyncedEntry::user_fields).as_ref(), &local.user_fields(), &record.user_fields(), allow);
-                if merge.outcome == MergeOutcome::Locked {
-                    summary.quarantined += 1;
-                }
-                write_merge(c, lk, now, customer, record, &local, &merge, remaining.max(1), stats)?;
-                set_mirror(c, customer, record)?;
-            }
-            (OpOutcome::Rejected, record) => {
-                summary.quarantined += 1;
-                let code = result.code.clone().unwrap_or_else(|| "rejected".into());
-                let local = local_copy(c, lk, customer, &op.entry.id)?;
-                quarantine(c, now, customer, &local, &code, result.reason.as_deref().unwrap_or(""), &result.failures)?;
-                match record {
-                    Some(r) => {
-                        write_copy(c, lk, now, customer, r, 0, stats)?;
-                        set_mirror(c, customer, r)?;
-                    }
-                    None => store::set_local_changes(c, pk, 0)?,
-                }
-            }
-            // check_response refused these.
-            (_, None) => {}
-        }
+        let Some(key) = cx.tx.entry_key(customer, &op.entry.id)? else { continue };
+        let remaining = cx.tx.local_changes(customer, key)?.saturating_sub(*snapshot).max(0);
+        let mirrored_version = cx.tx.device()?.mirror_version(customer, &op.entry.id)?;
+        let answer = Answer { op, result, remaining, mirrored_version, allow_post_release_edit: allow };
+        let needs = answer.needs();
+        let local = if needs.local { local(cx, customer, &op.entry.id)?.map(|(_, l)| l) } else { None };
+        let base = if needs.base { cx.tx.device()?.mirror(customer, &op.entry.id)? } else { None };
+        let plan = answer.plan(local.as_ref(), base.as_ref());
+        summary.applied += plan.tally.applied;
+        summary.conflicts += plan.tally.conflicts;
+        summary.quarantined += plan.tally.quarantined;
+        carry_out(cx, customer, &op.entry.id, Some(key), plan, None)?;
     }
-    store_inflight(c, customer, user, None)?;
+    cx.tx.device()?.set_inflight(customer, user, None)?;
     Ok(summary)
 }
 
-/// Writes the result of a merge over the server's `record`: conflicts logged, a locked edit
-/// quarantined, pending fields kept with `pending` unsent changes (re-settled here so the device
-/// shows their units and status until the server answers).
-#[allow(clippy::too_many_arguments)]
-fn write_merge(
-    c: &Connection,
-    lk: &mut Lookups,
-    now: Timestamp,
-    customer: &ObjectId,
-    record: &SyncedEntry,
-    local: &SyncedEntry,
-    merge: &Merge,
-    pending: i64,
-    stats: &Stats,
-) -> Result<()> {
-    for conflict in &merge.conflicts {
-        log_conflict(c, now, customer, &record.id, conflict)?;
+/// Carries a plan out: conflicts logged, the quarantine written, the copy written, the mirror
+/// stored. A new copy goes through `inserter` (a pull page stores its new entries as an import).
+fn carry_out(cx: &mut Cx<'_>, customer: &ObjectId, id: &ObjectId, key: Option<EntryKey>, plan: Plan, inserter: Option<&mut Inserter>) -> Result<()> {
+    for c in &plan.conflicts {
+        cx.tx.device()?.log_conflict(customer, id, c.field.as_str(), &c.local.to_string(), &c.server.to_string(), cx.now)?;
     }
-    match merge.outcome {
-        MergeOutcome::InSync | MergeOutcome::DeletedRemotely => {
-            write_copy(c, lk, now, customer, record, 0, stats)?;
-        }
-        MergeOutcome::Locked => {
-            quarantine(c, now, customer, local, "locked", "the server released or locked the entry while it was edited here", &[])?;
-            write_copy(c, lk, now, customer, record, 0, stats)?;
-        }
-        MergeOutcome::Pending => {
-            let merged = record.with_user_fields(&merge.fields);
-            let pk = write_copy(c, lk, now, customer, &merged, pending.max(1), stats)?;
-            resettle_local(c, lk, now, customer, pk)?;
-        }
+    if let Some(q) = plan.quarantine {
+        let record = Quarantined { entry_id: q.local.id, code: q.code, reason: q.reason, failures: q.failures, local: q.local, at: cx.now };
+        cx.tx.device()?.quarantine(customer, &record)?;
     }
-    Ok(())
-}
-
-/// Re-settles a pending local copy (units, status) without counting it as a new change.
-fn resettle_local(c: &Connection, lk: &mut Lookups, now: Timestamp, customer: &ObjectId, pk: i64) -> Result<()> {
-    let id: ObjectId = c.prepare_cached("SELECT id FROM entries WHERE pk = ?1")?.query_row(params![pk], |r| r.get(0))?;
-    if let Some((pk, mut e)) = store::find(c, lk, customer, &id)? {
-        if e.status.is_editable() && !e.is_locked && !e.is_deleted {
-            store::settle_and_save(c, lk, now, pk, &mut e)?;
+    match plan.write {
+        Write::Nothing => {}
+        Write::Copy { copy, counter } => {
+            write_device_copy(cx, customer, key, &copy, counter)?;
+        }
+        Write::Pending { copy, counter } => {
+            let key = write_device_copy(cx, customer, key, &copy, counter)?;
+            resettle_local(cx, customer, key)?;
+        }
+        Write::Counter(n) => {
+            if let Some(key) = key {
+                cx.tx.set_local_changes(key, n)?;
+            }
+        }
+        Write::Insert(copy) => {
+            let mut e = copy.to_entry(*customer);
+            let key = match inserter {
+                Some(i) => i.insert_new(cx.tx, &mut e, None, cx.stats)?,
+                None => Inserter::default().insert_new(cx.tx, &mut e, None, cx.stats)?,
+            };
+            // The insert counted it as a local change of a registered device: it is not.
+            cx.tx.set_local_changes(key, 0)?;
         }
     }
-    Ok(())
-}
-
-fn quarantine(c: &Connection, now: Timestamp, customer: &ObjectId, local: &SyncedEntry, code: &str, reason: &str, failures: &[RuleFailure]) -> Result<()> {
-    let failures = serde_json::to_string(failures).map_err(storage)?;
-    let local_json = serde_json::to_string(local).map_err(storage)?;
-    c.prepare_cached(
-        "INSERT INTO sync_quarantine (customer_id, entry_id, code, reason, failures, local, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT DO UPDATE SET code = ?3, reason = ?4, failures = ?5, local = ?6, at = ?7",
-    )?
-    .execute(params![customer, local.id, code, reason, failures, local_json, now.millis()])?;
-    Ok(())
-}
-
-fn log_conflict(c: &Connection, now: Timestamp, customer: &ObjectId, id: &ObjectId, conflict: &FieldConflict) -> Result<()> {
-    c.prepare_cached("INSERT INTO sync_conflicts (customer_id, entry_id, field, local_value, server_value, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
-        .execute(params![customer, id, conflict.field.as_str(), conflict.local.to_string(), conflict.server.to_string(), now.millis()])?;
+    if let Some(m) = plan.mirror {
+        cx.tx.device()?.set_mirror(customer, &m)?;
+    }
     Ok(())
 }
 
 /// The device's pull position.
-pub(crate) fn cursor(c: &Connection, customer: &ObjectId, user: &ObjectId) -> Result<PullCursor> {
-    Ok(c.prepare_cached("SELECT entry_cursor, reference_cursor FROM sync_devices WHERE customer_id = ?1 AND user_id = ?2")?
-        .query_row(params![customer, user], |r| Ok(PullCursor { entry_seq: r.get(0)?, reference_seq: r.get(1)? }))
-        .optional()?
-        .unwrap_or_default())
+pub(crate) fn cursor(rx: &mut Rx<'_>, customer: &ObjectId, user: &ObjectId) -> Result<PullCursor> {
+    let (entry_seq, reference_seq) = rx.tx.device()?.cursor(customer, user)?;
+    Ok(PullCursor { entry_seq, reference_seq })
 }
 
-/// Applies one pull page: reference data first (when newer than this device's), then each entry
-/// newer than its mirror, merged with local pending changes (a download never overwrites a field
-/// changed here; a field changed on both sides takes the server's value and is logged). The
-/// cursor moves only when the page starts at or before it, so a reordered or repeated page is
-/// harmless and a skipped one is fetched again.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn apply_pull(
-    c: &Connection,
-    lk: &mut Lookups,
-    now: Timestamp,
-    customer: &ObjectId,
-    user: &ObjectId,
-    page: &PullPage,
-    stats: &Stats,
-) -> Result<PullSummary> {
-    register(c, customer, user)?;
+/// Checks a reference snapshot before it replaces this device's reference data: this
+/// protocol's records, each within the bounds the engine keeps on its own writes, and every
+/// reference inside the snapshot (a matter's allowed codes, a rule set's matter) to a record
+/// of the snapshot.
+fn check_snapshot(snap: &ReferenceSnapshot) -> Result<()> {
+    if snap.protocol_version != PROTOCOL_VERSION {
+        return Err(TenthsError::invalid("reference.protocolVersion", format!("is {}, this device speaks {PROTOCOL_VERSION}", snap.protocol_version)));
+    }
+    crate::rules::units::check_increment(snap.settings.default_unit_increments, "reference.settings.defaultUnitIncrements")?;
+    crate::rules::time::parse_zone(&snap.settings.timezone, "reference.settings.timezone")?;
+    if let Some(tz) = &snap.user_timezone {
+        crate::rules::time::parse_zone(tz, "reference.userTimezone")?;
+    }
+    let codes: std::collections::HashSet<ObjectId> = snap.codes.iter().map(|c| c.id).collect();
+    let matters: std::collections::HashSet<ObjectId> = snap.initiatives.iter().map(|i| i.id).collect();
+    for (i, m) in snap.initiatives.iter().enumerate() {
+        crate::rules::units::check_increment(m.unit_increments, &format!("reference.initiatives[{i}].unitIncrements"))?;
+        if m.allowed_code_ids.iter().flatten().any(|c| !codes.contains(c)) {
+            return Err(TenthsError::invalid(format!("reference.initiatives[{i}].allowedCodeIds"), "names a code the snapshot does not carry"));
+        }
+    }
+    for (i, r) in snap.rules.iter().enumerate() {
+        if r.initiative_id.is_some_and(|m| !matters.contains(&m)) {
+            return Err(TenthsError::invalid(format!("reference.rules[{i}].initiativeId"), "names a matter the snapshot does not carry"));
+        }
+    }
+    Ok(())
+}
+
+/// Applies one pull page: reference data first (when newer than this device's), then each copy
+/// by its [`Pulled::plan`]. The cursor moves only when the page starts at or before it, so a
+/// reordered or repeated page is harmless and a skipped one is fetched again.
+pub(crate) fn apply_pull(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId, page: &PullPage) -> Result<PullSummary> {
+    cx.tx.device()?.register(customer, user)?;
     if page.entries.len() > MAX_SYNC_BATCH {
         return Err(TenthsError::invalid("entries", format!("at most {MAX_SYNC_BATCH} entries per page")));
     }
@@ -364,109 +226,75 @@ pub(crate) fn apply_pull(
         }
     }
     let mut summary = PullSummary::default();
-    let mut at = cursor(c, customer, user)?;
+    let (mut entry_seq, mut reference_seq) = cx.tx.device()?.cursor(customer, user)?;
     if let Some(reference) = &page.reference {
-        if reference.seq > at.reference_seq {
-            super::server::apply_snapshot(c, customer, user, reference)?;
-            *lk = Lookups::default();
-            at.reference_seq = reference.seq;
+        if reference.seq > reference_seq {
+            check_snapshot(reference)?;
+            cx.tx.bump_reference_version(customer)?;
+            cx.tx.replace_reference(customer, user, reference, cx.now)?;
+            cx.refs.forget(customer);
+            reference_seq = reference.seq;
             summary.reference_applied = true;
-            let pending: Vec<i64> = c
-                .prepare_cached("SELECT pk FROM entries WHERE customer_id = ?1 AND user_id = ?2 AND local_changes > 0")?
-                .query_map(params![customer, user], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            for pk in pending {
-                resettle_local(c, lk, now, customer, pk)?;
+            let mut after = None;
+            loop {
+                let pending = cx.tx.device()?.pending(customer, user, after, MAX_SYNC_BATCH)?;
+                let Some((last, _, _)) = pending.last() else { break };
+                after = Some(*last);
+                for (key, _, _) in pending {
+                    resettle_local(cx, customer, key)?;
+                }
             }
         }
     }
-    let allow = lk.settings(c, customer)?.allow_post_release_edit;
+    let allow = cx.settings(customer)?.allow_post_release_edit;
     // Entries new to this device are stored as an import stores them: neighbours read once per
     // interval, the entries they meet refreshed once at the end of the page.
-    let mut inserter = store::Inserter::new(c)?;
+    let mut inserter = Inserter::default();
     for remote in &page.entries {
-        if mirror_version(c, customer, &remote.id)?.is_some_and(|v| v >= remote.version) {
-            summary.skipped += 1;
-            continue;
-        }
-        summary.pulled += 1;
-        let found = store::pk_of(c, customer, &remote.id)?;
-        let pending = match found {
-            Some(pk) => store::local_changes(c, pk)?,
+        let mirrored_version = cx.tx.device()?.mirror_version(customer, &remote.id)?;
+        let key = cx.tx.entry_key(customer, &remote.id)?;
+        let pending = match key {
+            Some(k) => cx.tx.local_changes(customer, k)?,
             None => 0,
         };
-        let runs = remote.sources.iter().any(|s| s.ended_at.is_none());
-        match pending {
-            _ if found.is_none() && !runs => {
-                let mut e = remote.to_entry(*customer);
-                let pk = inserter.insert_new(&mut e, None, stats)?;
-                // The insert counted it as a local change of a registered device: it is not.
-                store::set_local_changes(c, pk, 0)?;
-            }
-            p if p > 0 => {
-                let local = local_copy(c, lk, customer, &remote.id)?;
-                let base = mirror(c, customer, &remote.id)?;
-                let merge = reconcile(base.as_ref().map(SyncedEntry::user_fields).as_ref(), &local.user_fields(), &remote.user_fields(), allow);
-                summary.conflicts += u64::try_from(merge.conflicts.len()).unwrap_or(0);
-                if merge.outcome == MergeOutcome::Locked {
-                    summary.quarantined += 1;
-                }
-                write_merge(c, lk, now, customer, remote, &local, &merge, pending, stats)?;
-            }
-            _ => {
-                write_copy(c, lk, now, customer, remote, 0, stats)?;
-            }
-        }
-        set_mirror(c, customer, remote)?;
+        let pulled = Pulled { remote, mirrored_version, found: key.is_some(), pending, allow_post_release_edit: allow };
+        let needs = pulled.needs();
+        let local = if needs.local { local(cx, customer, &remote.id)?.map(|(_, l)| l) } else { None };
+        let base = if needs.base { cx.tx.device()?.mirror(customer, &remote.id)? } else { None };
+        let plan = pulled.plan(local.as_ref(), base.as_ref());
+        summary.pulled += plan.tally.pulled;
+        summary.skipped += plan.tally.skipped;
+        summary.conflicts += plan.tally.conflicts;
+        summary.quarantined += plan.tally.quarantined;
+        carry_out(cx, customer, &remote.id, key, plan, Some(&mut inserter))?;
     }
-    inserter.finish(stats)?;
-    if page.after.entry_seq <= at.entry_seq {
-        at.entry_seq = at.entry_seq.max(page.next.entry_seq);
+    inserter.finish(cx.tx, cx.stats)?;
+    if page.after.entry_seq <= entry_seq {
+        entry_seq = entry_seq.max(page.next.entry_seq);
     }
-    c.prepare_cached("UPDATE sync_devices SET entry_cursor = ?3, reference_cursor = ?4 WHERE customer_id = ?1 AND user_id = ?2")?.execute(params![
-        customer,
-        user,
-        at.entry_seq,
-        at.reference_seq
-    ])?;
+    cx.tx.device()?.set_cursor(customer, user, entry_seq, reference_seq)?;
     Ok(summary)
 }
 
 /// Writes a copy of an entry on this device with `counter` unsent changes, after the
 /// running-timer rule ([`resolve_running_timers`]): when the copy has a running session while
-/// another entry of the user runs one here, the later start keeps running and the other stops at
-/// that instant (a stop made here is a local change, sent with the next push). Returns the pk.
-#[allow(clippy::too_many_arguments)]
-fn write_copy(c: &Connection, lk: &mut Lookups, now: Timestamp, customer: &ObjectId, copy: &SyncedEntry, counter: i64, stats: &Stats) -> Result<i64> {
-    write_copy_at(c, lk, now, customer, None, copy, counter, stats)
-}
-
-/// [`write_copy`] of an entry whose pk is known (`Some`), or to be looked up.
-#[allow(clippy::too_many_arguments)]
-fn write_copy_at(
-    c: &Connection,
-    lk: &mut Lookups,
-    now: Timestamp,
-    customer: &ObjectId,
-    pk: Option<i64>,
-    copy: &SyncedEntry,
-    counter: i64,
-    stats: &Stats,
-) -> Result<i64> {
+/// another entry of the user runs one here, the later start keeps running and the other stops
+/// at that instant (a stop made here is a local change, sent with the next push). Returns the
+/// key.
+fn write_device_copy(cx: &mut Cx<'_>, customer: &ObjectId, key: Option<EntryKey>, copy: &SyncedEntry, counter: i64) -> Result<EntryKey> {
     let user = copy.user_id;
     let mut copy = std::borrow::Cow::Borrowed(copy);
     let mut counter = counter;
     if let Some(running) = copy.sources.iter().position(|s| s.ended_at.is_none()) {
-        if let Some((source_pk, Some(entry_pk), started)) = store::running_session(c, customer, &user)? {
-            let entry_id: ObjectId = c.prepare_cached("SELECT id FROM entries WHERE pk = ?1")?.query_row(params![entry_pk], |r| r.get(0))?;
-            if entry_id != copy.id {
-                let incoming_start = copy.sources.get(running).map(|s| s.started_at).unwrap_or(now);
-                match resolve_running_timers((started, entry_id), (incoming_start, copy.id)) {
+        if let Some(existing) = cx.tx.running_session(customer, &user)? {
+            if let Some((entry_key, entry_id)) = existing.entry.filter(|(_, id)| *id != copy.id) {
+                let incoming_start = copy.sources.get(running).map(|s| s.started_at).unwrap_or(cx.now);
+                match resolve_running_timers((existing.started_at, entry_id), (incoming_start, copy.id)) {
                     TimerResolution::StopExisting { at } => {
-                        close_session_settled(c, lk, now, &Scope::new(*customer, user), source_pk, entry_pk, started, at, stats)?;
+                        close_session_settled(cx, &Scope::new(*customer, user), existing.source, entry_key, existing.started_at, at)?;
                     }
                     TimerResolution::StopIncoming { at } => {
-                        let zone = lk.zone(c, customer, &user)?;
+                        let zone = cx.zone(customer, &user)?;
                         if let Some(s) = copy.to_mut().sources.get_mut(running) {
                             s.ended_at = Some(at.min(s.started_at.local_date(zone).last_millisecond_in(zone)).max(s.started_at));
                         }
@@ -476,121 +304,72 @@ fn write_copy_at(
             }
         }
     }
-    store::write_synced(c, pk, &copy.to_entry(*customer), counter, stats)
+    write_copy(cx, key, &copy.to_entry(*customer), counter)
 }
 
 /// The device's sync state.
-pub(crate) fn status(c: &Connection, customer: &ObjectId, user: &ObjectId) -> Result<SyncStatus> {
-    let (pending, oldest): (i64, Option<i64>) = c
-        .prepare_cached("SELECT count(*), min(updated_at) FROM entries WHERE customer_id = ?1 AND user_id = ?2 AND local_changes > 0")?
-        .query_row(params![customer, user], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let quarantined: i64 = c.prepare_cached("SELECT count(*) FROM sync_quarantine WHERE customer_id = ?1")?.query_row(params![customer], |r| r.get(0))?;
-    let conflicts: i64 = c.prepare_cached("SELECT count(*) FROM sync_conflicts WHERE customer_id = ?1")?.query_row(params![customer], |r| r.get(0))?;
-    let device: Option<(Option<String>, Option<String>, Option<i64>)> = c
-        .prepare_cached("SELECT inflight, last_error, last_success_at FROM sync_devices WHERE customer_id = ?1 AND user_id = ?2")?
-        .query_row(params![customer, user], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
-    let (inflight, last_error, last_success) = device.unwrap_or((None, None, None));
+pub(crate) fn status(rx: &mut Rx<'_>, customer: &ObjectId, user: &ObjectId) -> Result<SyncStatus> {
+    let device = rx.tx.device()?;
+    let (pending, oldest_pending_at) = device.pending_summary(customer, user)?;
+    let (quarantined, conflicts) = device.counts(customer)?;
+    let (push_in_flight, last_error, last_success_at) = device.outcome(customer, user)?;
+    let (entry_seq, reference_seq) = device.cursor(customer, user)?;
     Ok(SyncStatus {
-        pending: u64::try_from(pending).unwrap_or(0),
-        oldest_pending_at: oldest.map(Timestamp::from_millis).transpose()?,
-        quarantined: u64::try_from(quarantined).unwrap_or(0),
-        conflicts: u64::try_from(conflicts).unwrap_or(0),
-        push_in_flight: inflight.is_some(),
+        pending,
+        oldest_pending_at,
+        quarantined,
+        conflicts,
+        push_in_flight,
         last_error,
-        last_success_at: last_success.map(Timestamp::from_millis).transpose()?,
-        cursor: cursor(c, customer, user)?,
+        last_success_at,
+        cursor: PullCursor { entry_seq, reference_seq },
     })
 }
 
 /// Records the outcome of a sync run.
-pub(crate) fn record_outcome(c: &Connection, now: Timestamp, customer: &ObjectId, user: &ObjectId, error: Option<&str>) -> Result<()> {
-    register(c, customer, user)?;
-    match error {
-        None => c
-            .prepare_cached("UPDATE sync_devices SET last_error = NULL, last_success_at = ?3 WHERE customer_id = ?1 AND user_id = ?2")?
-            .execute(params![customer, user, now.millis()])?,
-        Some(e) => c.prepare_cached("UPDATE sync_devices SET last_error = ?3 WHERE customer_id = ?1 AND user_id = ?2")?.execute(params![customer, user, e])?,
-    };
-    Ok(())
+pub(crate) fn record_outcome(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId, error: Option<&str>) -> Result<()> {
+    let now = cx.now;
+    let device = cx.tx.device()?;
+    device.register(customer, user)?;
+    device.record_outcome(customer, user, error, now)
 }
 
 /// Quarantined local changes, oldest first.
-pub(crate) fn quarantined(c: &Connection, customer: &ObjectId) -> Result<Vec<Quarantined>> {
-    let rows: Vec<(ObjectId, String, String, String, String, i64)> = c
-        .prepare_cached("SELECT entry_id, code, reason, failures, local, at FROM sync_quarantine WHERE customer_id = ?1 ORDER BY at, entry_id")?
-        .query_map(params![customer], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    rows.into_iter()
-        .map(|(entry_id, code, reason, failures, local, at)| {
-            Ok(Quarantined {
-                entry_id,
-                code,
-                reason,
-                failures: serde_json::from_str(&failures).map_err(storage)?,
-                local: serde_json::from_str(&local).map_err(storage)?,
-                at: Timestamp::from_millis(at)?,
-            })
-        })
-        .collect()
+pub(crate) fn quarantined(rx: &mut Rx<'_>, customer: &ObjectId) -> Result<Vec<Quarantined>> {
+    rx.tx.device()?.quarantined(customer)
 }
 
-fn take_quarantined(c: &Connection, customer: &ObjectId, id: &ObjectId) -> Result<SyncedEntry> {
-    let local: Option<String> = c
-        .prepare_cached("SELECT local FROM sync_quarantine WHERE customer_id = ?1 AND entry_id = ?2")?
-        .query_row(params![customer, id], |r| r.get(0))
-        .optional()?;
-    let local = local.ok_or_else(|| TenthsError::not_found("quarantined change", id))?;
-    c.prepare_cached("DELETE FROM sync_quarantine WHERE customer_id = ?1 AND entry_id = ?2")?.execute(params![customer, id])?;
-    serde_json::from_str(&local).map_err(storage)
+/// The conflict log, oldest first.
+pub(crate) fn conflicts(rx: &mut Rx<'_>, customer: &ObjectId) -> Result<Vec<ConflictRecord>> {
+    rx.tx.device()?.conflicts(customer)
 }
 
 /// Puts a quarantined change back in the queue: its fields over the current copy, pending.
-pub(crate) fn retry(c: &Connection, lk: &mut Lookups, now: Timestamp, customer: &ObjectId, id: &ObjectId, stats: &Stats) -> Result<()> {
-    let refused = take_quarantined(c, customer, id)?;
-    let (_, current) = local(c, lk, customer, id)?.ok_or_else(|| TenthsError::not_found("entry", id))?;
+pub(crate) fn retry(cx: &mut Cx<'_>, customer: &ObjectId, id: &ObjectId) -> Result<()> {
+    let refused = cx.tx.device()?.take_quarantined(customer, id)?.ok_or_else(|| TenthsError::not_found("quarantined change", id))?;
+    let (key, current) = local(cx, customer, id)?.ok_or_else(|| TenthsError::not_found("entry", id))?;
     let mut fields = refused.user_fields();
     // A release the server refused is not asked again by a retry of the edit; the user
     // releases again once the rules pass.
     if refused.is_locked && !current.is_locked {
         fields.released = false;
     }
-    let pk = write_copy(c, lk, now, customer, &current.with_user_fields(&fields), 1, stats)?;
-    resettle_local(c, lk, now, customer, pk)
+    let key = write_device_copy(cx, customer, Some(key), &current.with_user_fields(&fields), 1)?;
+    resettle_local(cx, customer, key)
 }
 
 /// Drops a quarantined change (if any) and any unsent change of the entry: the server's copy
 /// (the mirror) is restored.
-pub(crate) fn discard_local_changes(c: &Connection, lk: &mut Lookups, now: Timestamp, customer: &ObjectId, id: &ObjectId, stats: &Stats) -> Result<()> {
-    let _ = take_quarantined(c, customer, id);
-    match mirror(c, customer, id)? {
+pub(crate) fn discard_local_changes(cx: &mut Cx<'_>, customer: &ObjectId, id: &ObjectId) -> Result<()> {
+    cx.tx.device()?.take_quarantined(customer, id)?;
+    match cx.tx.device()?.mirror(customer, id)? {
         Some(m) => {
-            write_copy(c, lk, now, customer, &m, 0, stats)?;
+            write_device_copy(cx, customer, None, &m, 0)?;
         }
         None => {
-            let pk = store::pk_of(c, customer, id)?.ok_or_else(|| TenthsError::not_found("entry", id))?;
-            store::set_local_changes(c, pk, 0)?;
+            let key = cx.tx.entry_key(customer, id)?.ok_or_else(|| TenthsError::not_found("entry", id))?;
+            cx.tx.set_local_changes(key, 0)?;
         }
     }
     Ok(())
-}
-
-/// The conflict log, oldest first.
-pub(crate) fn conflicts(c: &Connection, customer: &ObjectId) -> Result<Vec<ConflictRecord>> {
-    let rows: Vec<(i64, ObjectId, String, String, String, i64)> = c
-        .prepare_cached("SELECT seq, entry_id, field, local_value, server_value, at FROM sync_conflicts WHERE customer_id = ?1 ORDER BY seq")?
-        .query_map(params![customer], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    rows.into_iter()
-        .map(|(seq, entry_id, field, l, s, at)| {
-            Ok(ConflictRecord {
-                seq,
-                entry_id,
-                field,
-                local_value: serde_json::from_str(&l).map_err(storage)?,
-                server_value: serde_json::from_str(&s).map_err(storage)?,
-                at: Timestamp::from_millis(at)?,
-            })
-        })
-        .collect()
 }

@@ -1,6 +1,11 @@
 //! Table-driven tests of the sync policy: base / local / remote / expected.
 
 use super::*;
+use crate::model::sync::*;
+use crate::error::TenthsError;
+use crate::model::SourceKind;
+use crate::rules::status::Status;
+use crate::rules::time::Date;
 
 fn id(n: u8) -> ObjectId {
     ObjectId::parse(&format!("{:024x}", u128::from(n) + 0x6500_0000_0000_0000_0000_0000)).expect("test id")

@@ -11,13 +11,15 @@ use crate::rules::status::Status;
 use crate::rules::time::{Date, Timestamp};
 use crate::rules::units::Rounding;
 
-pub use crate::rules::text::{is_blank, MAX_CODES_PER_ENTRY, MAX_NAME_BYTES, MAX_SOURCES_PER_ENTRY, MAX_SOURCE_MILLIS, MAX_TEXT_BYTES};
+pub mod sync;
+
+pub use crate::rules::text::{is_blank, MAX_BATCH_ITEMS, MAX_CODES_PER_ENTRY, MAX_PAGE_SIZE, MAX_NAME_BYTES, MAX_SOURCES_PER_ENTRY, MAX_SOURCE_MILLIS, MAX_TEXT_BYTES};
 pub(crate) use crate::rules::text::{check_name, check_text};
 pub use crate::rules::text::{count_from_json, de_count, de_null_as_default, de_opt_count};
 
 /// Settings of a customer (the tenant).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CustomerSettings {
     /// Seconds per unit when an entry has no initiative (360).
     pub default_unit_increments: i64,
@@ -65,8 +67,8 @@ pub struct UserSettings {
 }
 
 /// A client of the firm.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Client {
     #[serde(rename = "_id")]
     pub id: ObjectId,
@@ -91,8 +93,8 @@ pub struct ClientInput {
 }
 
 /// A type of work code (UTBMS task, activity, …).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CodeType {
     #[serde(rename = "_id")]
     pub id: ObjectId,
@@ -111,8 +113,8 @@ pub struct CodeTypeInput {
 }
 
 /// A work code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Code {
     #[serde(rename = "_id")]
     pub id: ObjectId,
@@ -189,8 +191,8 @@ impl InitiativeStatus {
 }
 
 /// A matter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Initiative {
     #[serde(rename = "_id")]
     pub id: ObjectId,
@@ -255,9 +257,40 @@ impl AccessKind {
     }
 }
 
+impl From<ValidationRules> for crate::rules::validation::Rules {
+    fn from(r: ValidationRules) -> Self {
+        crate::rules::validation::Rules {
+            is_summary_required: r.is_summary_required,
+            cannot_release_future_work: r.cannot_release_future_work,
+            cannot_release_negative_increment: r.cannot_release_negative_increment,
+            cannot_release_zero_increment: r.cannot_release_zero_increment,
+            required_code_type_external_ids: r.required_code_type_external_ids,
+        }
+    }
+}
+
+impl From<crate::rules::validation::Rules> for ValidationRules {
+    fn from(r: crate::rules::validation::Rules) -> Self {
+        ValidationRules {
+            is_summary_required: r.is_summary_required,
+            cannot_release_future_work: r.cannot_release_future_work,
+            cannot_release_negative_increment: r.cannot_release_negative_increment,
+            cannot_release_zero_increment: r.cannot_release_zero_increment,
+            required_code_type_external_ids: r.required_code_type_external_ids,
+        }
+    }
+}
+
+impl CustomerSettings {
+    /// The rounding policy.
+    pub fn policy(&self) -> crate::rules::units::UnitPolicy {
+        crate::rules::units::UnitPolicy { rounding: self.rounding, minimum_one_unit: self.minimum_one_unit }
+    }
+}
+
 /// Validation rules as stored and sent (see [`crate::rules::validation::Rules`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ValidationRules {
     pub is_summary_required: bool,
     pub cannot_release_future_work: bool,
@@ -434,6 +467,57 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// Applies the effect of an accepted operation (see [`crate::rules::status::effect`]):
+    /// status, lock, release stamps, cleared errors, soft delete, and the write's `updatedAt`
+    /// and `version`. `actor` is who released.
+    pub fn apply(&mut self, effect: &crate::rules::status::Effect, now: Timestamp, actor: ObjectId) {
+        if let Some(s) = effect.status {
+            self.status = s;
+        }
+        if let Some(l) = effect.locked {
+            self.is_locked = l;
+        }
+        if effect.count_release {
+            self.release_count = self.release_count.saturating_add(1);
+            self.last_release_pending_at = Some(now);
+            self.released_by = Some(actor);
+        }
+        if effect.stamp_success {
+            self.release_success_at = Some(now);
+            self.last_synced_at = Some(now);
+        }
+        if effect.stamp_failure {
+            self.last_release_failed_at = Some(now);
+        }
+        if let Some(x) = &effect.external_id {
+            self.external_id = Some(x.clone());
+        }
+        if effect.clear_validation_errors {
+            self.validation_failed_errors.clear();
+        }
+        if effect.clear_release_errors {
+            self.release_failed_errors.clear();
+        }
+        if effect.deleted {
+            self.is_deleted = true;
+            self.sources.clear();
+        }
+        if effect.touch {
+            self.touch(now);
+        }
+    }
+
+    /// A write of the entry: `updatedAt` moves forward (never back) and `version` by one.
+    pub fn touch(&mut self, now: Timestamp) {
+        self.updated_at = now.max(self.updated_at);
+        self.version = self.version.saturating_add(1);
+    }
+
+    /// The state the status machine reads.
+    pub fn state(&self) -> crate::rules::status::EntryState {
+        crate::rules::status::EntryState { status: self.status, locked: self.is_locked, deleted: self.is_deleted, external_id: self.external_id.clone() }
+    }
+
     /// `unitIncrementCount`.
     pub fn unit_increment_count(&self) -> i64 {
         self.unit_increment_count_from_sources.saturating_add(self.unit_increment_count_adjustments)

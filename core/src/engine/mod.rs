@@ -1,0 +1,130 @@
+//! The engine facade: one [`Engine`] per store, `Send + Sync`. Every method is a few lines: it
+//! opens one transaction of the backend (a write is one `BEGIN IMMEDIATE` transaction on
+//! SQLite that applies whole or not at all) and calls one operation of [`crate::ops`] or
+//! [`crate::sync`]. The methods are split by domain: [`entries`], [`timers`], [`release`],
+//! [`reference`], [`listing`], [`sync`].
+
+mod entries;
+mod listing;
+mod reference;
+mod release;
+mod sync;
+mod timers;
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::error::{Result, TenthsError};
+use crate::ops::{Cx, Rx, Stats};
+use crate::rules::time::{Clock, SystemClock, Timestamp};
+use crate::sqlite::{OpenOptions, SqliteBackend};
+use crate::store::Backend;
+
+pub use crate::ops::timers::TimerStart;
+pub use crate::ops::{Scope, Window};
+pub use crate::rules::text::{MAX_BATCH_ITEMS, MAX_PAGE_SIZE};
+pub use crate::rules::units::MAX_ENTERED_DURATION_SECONDS;
+
+/// The engine. Cheap to share: wrap it in an `Arc` and call it from any thread.
+pub struct Engine {
+    backend: Box<dyn Backend>,
+    clock: Arc<dyn Clock>,
+    stats: Stats,
+}
+
+impl Engine {
+    /// Opens (creating if needed) a database file with default options and the system clock.
+    pub fn open(path: impl AsRef<Path>) -> Result<Engine> {
+        Engine::open_with(path, OpenOptions::default(), Arc::new(SystemClock))
+    }
+
+    /// Opens a private in-memory database with the system clock.
+    pub fn open_in_memory() -> Result<Engine> {
+        Engine::open_in_memory_with(Arc::new(SystemClock))
+    }
+
+    /// Opens a private in-memory database with the given clock.
+    pub fn open_in_memory_with(clock: Arc<dyn Clock>) -> Result<Engine> {
+        Ok(Engine::with_backend(Box::new(SqliteBackend::open_in_memory(&OpenOptions::default())?), clock))
+    }
+
+    /// Opens a database file with options and a clock. `":memory:"` opens an in-memory database.
+    pub fn open_with(path: impl AsRef<Path>, options: OpenOptions, clock: Arc<dyn Clock>) -> Result<Engine> {
+        Ok(Engine::with_backend(Box::new(SqliteBackend::open(path.as_ref(), &options)?), clock))
+    }
+
+    /// An engine over any store that implements the storage interface (e.g. the PostgreSQL
+    /// backend of `tenths-postgres`).
+    pub fn with_backend(backend: Box<dyn Backend>, clock: Arc<dyn Clock>) -> Engine {
+        Engine { backend, clock, stats: Stats::default() }
+    }
+
+    /// Closes the store. Every later call answers [`TenthsError::Closed`]; closing twice is fine.
+    pub fn close(&self) -> Result<()> {
+        self.backend.close()
+    }
+
+    /// Whether [`Engine::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.backend.is_closed()
+    }
+
+    /// The clock's current time.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Counters for diagnostics and tests.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Runs `f` in one write transaction: committed on `Ok`, rolled back on `Err`.
+    fn write<T>(&self, f: impl FnOnce(&mut Cx<'_>) -> Result<T>) -> Result<T> {
+        let mut f = Some(f);
+        let mut out = None;
+        let now = self.clock.now();
+        self.backend.write(&mut |tx, refs| {
+            let f = f.take().ok_or_else(|| TenthsError::Storage { reason: "a write transaction ran twice".into() })?;
+            out = Some(f(&mut Cx { tx, refs, now, stats: &self.stats })?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| TenthsError::Storage { reason: "a write transaction answered nothing".into() })
+    }
+
+    /// Runs `f` in one read snapshot.
+    fn read<T>(&self, f: impl FnOnce(&mut Rx<'_>) -> Result<T>) -> Result<T> {
+        let mut f = Some(f);
+        let mut out = None;
+        self.backend.read(&mut |tx, refs| {
+            let f = f.take().ok_or_else(|| TenthsError::Storage { reason: "a read ran twice".into() })?;
+            out = Some(f(&mut Rx { tx, refs })?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| TenthsError::Storage { reason: "a read answered nothing".into() })
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Engine>();
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("store", &self.backend.describe()).field("closed", &self.is_closed()).finish()
+    }
+}
+
+/// Overlap rows visited so far (see [`Stats`]).
+pub fn overlap_rows_visited(engine: &Engine) -> u64 {
+    engine.stats.overlap_rows_visited.load(Ordering::Relaxed)
+}

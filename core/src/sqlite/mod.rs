@@ -1,0 +1,354 @@
+//! The SQLite backend: every SQL statement and every `rusqlite` type of the core lives under
+//! this module. Opening a file safely (a file that is not a tenths database, or was written by
+//! a newer tenths, is refused and left untouched), pragmas, versioned migrations, one writer
+//! connection and a few readers (WAL), each with its own reference cache, and the storage
+//! traits of [`crate::store`] over them.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use crate::error::{Result, TenthsError};
+use crate::rules::ids::ObjectId;
+use crate::store::{Backend, ReadTx, RefCache, WriteTx};
+
+mod device;
+mod entries;
+mod reference;
+mod tx;
+
+/// A store-side failure: the engine's `Storage` kind, or `Unavailable` when waiting may help
+/// (another connection holds the lock past the busy timeout, the disk is full).
+impl From<rusqlite::Error> for TenthsError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _) if matches!(f.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::DiskFull) => {
+                TenthsError::Unavailable { reason: e.to_string() }
+            }
+            _ => TenthsError::Storage { reason: e.to_string() },
+        }
+    }
+}
+
+fn storage(reason: impl std::fmt::Display) -> TenthsError {
+    TenthsError::Storage { reason: reason.to_string() }
+}
+
+impl rusqlite::ToSql for ObjectId {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(rusqlite::types::ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl rusqlite::types::FromSql for ObjectId {
+    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let s = v.as_str()?;
+        ObjectId::parse(s).map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
+    }
+}
+
+/// `PRAGMA application_id` of a tenths database ("tnth").
+pub const APPLICATION_ID: i64 = 0x746e_7468;
+
+/// Migrations, in order; index + 1 is the schema version they produce. Released entries are
+/// frozen: a change of schema is a new migration.
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/0001_initial.sql"), include_str!("migrations/0002_sync.sql"), include_str!("migrations/0003_feed_positions.sql")];
+
+/// The schema version this code writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// How hard a commit waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous = FULL`: a committed write survives power loss (default; service of record).
+    #[default]
+    Full,
+    /// `synchronous = NORMAL` in WAL: never corrupts, may lose the last commits on power loss
+    /// (the usual choice on phones).
+    Normal,
+}
+
+/// Options of [`crate::Engine::open_with`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// Commit durability.
+    pub durability: Durability,
+    /// Page cache per connection, KiB.
+    pub cache_size_kib: i64,
+    /// Read-only connections kept beside the writer (file databases only); reads wait for a
+    /// free one. 0 reads on the writer.
+    pub readers: usize,
+    /// How long a statement waits for a lock held by another process, ms.
+    pub busy_timeout_ms: u64,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions { durability: Durability::Full, cache_size_kib: 16 * 1024, readers: 4, busy_timeout_ms: 5_000 }
+    }
+}
+
+fn incompatible(reason: impl Into<String>) -> TenthsError {
+    TenthsError::IncompatibleDatabase { reason: reason.into() }
+}
+
+fn apply_pragmas(conn: &Connection, opts: &OpenOptions, in_memory: bool) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_millis(opts.busy_timeout_ms))?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(None, "cache_size", -opts.cache_size_kib)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // Query-planner stability: plans never depend on bound values. Without it, SQLite marks a
+    // statement such as `… WHERE entry_pk = ?1 ORDER BY …` to be re-prepared whenever a parameter
+    // is rebound, and the statement cache rebinds on every use, so such a statement was compiled
+    // again on every execution. Results are the same either way; only the plan choice is fixed.
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    if !in_memory {
+        let sync = match opts.durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        conn.pragma_update(None, "synchronous", sync)?;
+    }
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+/// Refuses anything that is not a SQLite file before SQLite sees it (SQLite would otherwise
+/// happily treat an empty or foreign file as its own).
+fn check_header(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let Ok(mut f) = std::fs::File::open(path) else { return Ok(()) };
+    let mut header = [0u8; 16];
+    let n = f.read(&mut header).map_err(|e| TenthsError::Storage { reason: format!("cannot read {}: {e}", path.display()) })?;
+    if n == 0 {
+        return Ok(());
+    }
+    if n < 16 || &header != b"SQLite format 3\0" {
+        return Err(incompatible(format!("{} is not a SQLite database; it was left untouched", path.display())));
+    }
+    Ok(())
+}
+
+/// Opens (creating if needed) the writer connection and migrates the schema.
+fn open_writer(path: &Path, opts: &OpenOptions) -> Result<Connection> {
+    check_header(path)?;
+    let conn = Connection::open(path).map_err(|e| incompatible(format!("cannot open {}: {e}", path.display())))?;
+    conn.busy_timeout(std::time::Duration::from_millis(opts.busy_timeout_ms))?;
+    // Refuse a foreign or newer file before anything writes to it (switching to WAL rewrites the
+    // header).
+    check_compatible(&conn)?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(|e| incompatible(format!("{} cannot be opened as a database: {e}", path.display())))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(TenthsError::Storage { reason: format!("WAL mode is not available for {} (got {mode})", path.display()) });
+    }
+    apply_pragmas(&conn, opts, false)?;
+    migrate(&conn)?;
+    Ok(conn)
+}
+
+/// Opens a private in-memory database.
+fn open_memory(opts: &OpenOptions) -> Result<Connection> {
+    let conn = Connection::open_in_memory()?;
+    apply_pragmas(&conn, opts, true)?;
+    migrate(&conn)?;
+    Ok(conn)
+}
+
+/// Opens a read-only connection to a file database.
+fn open_reader(path: &Path, opts: &OpenOptions) -> Result<Connection> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI)?;
+    apply_pragmas(&conn, opts, false)?;
+    conn.pragma_update(None, "query_only", true)?;
+    Ok(conn)
+}
+
+/// Reads the schema version, refusing another application's database or a newer schema.
+fn check_compatible(conn: &Connection) -> Result<i64> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| incompatible(format!("the file cannot be read as a database ({e}); it was left untouched")))?;
+    let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+    if app_id != APPLICATION_ID && (app_id != 0 || objects > 0) {
+        return Err(incompatible("the file is a SQLite database of another application; it was left untouched"));
+    }
+    if version > SCHEMA_VERSION {
+        return Err(incompatible(format!("the database has schema version {version}, newer than this tenths ({SCHEMA_VERSION}); upgrade tenths")));
+    }
+    if version < 0 {
+        return Err(incompatible(format!("invalid schema version {version}")));
+    }
+    Ok(version)
+}
+
+/// Brings the schema to [`SCHEMA_VERSION`] in one IMMEDIATE transaction.
+fn migrate(conn: &Connection) -> Result<()> {
+    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+        .map_err(|e| incompatible(format!("cannot lock the database to check its schema: {e}")))?;
+    let version = check_compatible(&tx)?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
+        tx.execute_batch(sql).map_err(|e| TenthsError::Storage { reason: format!("migration to version {} failed: {e}", i + 1) })?;
+    }
+    if version < SCHEMA_VERSION {
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// A connection and the reference cache of the transactions that run on it.
+struct Slot {
+    conn: Connection,
+    cache: RefCache,
+}
+
+/// The SQLite store of an engine: a file (WAL, one writer and `readers` read-only connections)
+/// or a private in-memory database (one connection).
+pub struct SqliteBackend {
+    writer: Mutex<Option<Slot>>,
+    /// Idle read-only connections; a reader waits on `reader_ready` when all are busy (opening
+    /// a connection per read would parse the schema every time).
+    readers: Mutex<Vec<Slot>>,
+    reader_ready: Condvar,
+    /// Read-only connections kept (0: reads run on the writer).
+    reader_count: usize,
+    path: Option<PathBuf>,
+    closed: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic inside a transaction leaves the connection consistent (the transaction rolls back
+    // on drop), so a poisoned lock is safe to keep using.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl SqliteBackend {
+    /// Opens (creating if needed) a database file and migrates it. `":memory:"` opens a private
+    /// in-memory database.
+    pub fn open(path: &Path, options: &OpenOptions) -> Result<SqliteBackend> {
+        if path.as_os_str() == ":memory:" {
+            return SqliteBackend::open_in_memory(options);
+        }
+        let writer = open_writer(path, options)?;
+        let mut readers = Vec::with_capacity(options.readers);
+        for _ in 0..options.readers {
+            readers.push(Slot { conn: open_reader(path, options)?, cache: RefCache::default() });
+        }
+        Ok(SqliteBackend {
+            writer: Mutex::new(Some(Slot { conn: writer, cache: RefCache::default() })),
+            readers: Mutex::new(readers),
+            reader_ready: Condvar::new(),
+            reader_count: options.readers,
+            path: Some(path.to_path_buf()),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// Opens a private in-memory database.
+    pub fn open_in_memory(options: &OpenOptions) -> Result<SqliteBackend> {
+        let writer = open_memory(options)?;
+        Ok(SqliteBackend {
+            writer: Mutex::new(Some(Slot { conn: writer, cache: RefCache::default() })),
+            readers: Mutex::new(Vec::new()),
+            reader_ready: Condvar::new(),
+            reader_count: 0,
+            path: None,
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// Runs `f` on the writer connection without a transaction of its own (in-memory reads,
+    /// file databases opened without readers).
+    fn on_writer(&self, f: &mut dyn FnMut(&mut dyn ReadTx, &mut RefCache) -> Result<()>) -> Result<()> {
+        let mut guard = lock(&self.writer);
+        let slot = guard.as_mut().ok_or(TenthsError::Closed)?;
+        slot.cache.begin();
+        let out = f(&mut tx::SqliteTx { conn: &slot.conn }, &mut slot.cache);
+        slot.cache.commit();
+        out
+    }
+
+    /// An idle reader, waiting for one when all are busy.
+    fn take_reader(&self) -> Result<Slot> {
+        let mut idle = lock(&self.readers);
+        loop {
+            if self.is_closed() {
+                return Err(TenthsError::Closed);
+            }
+            if let Some(s) = idle.pop() {
+                return Ok(s);
+            }
+            idle = self.reader_ready.wait(idle).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+impl Backend for SqliteBackend {
+    fn read(&self, f: &mut dyn FnMut(&mut dyn ReadTx, &mut RefCache) -> Result<()>) -> Result<()> {
+        if self.reader_count == 0 {
+            return self.on_writer(f);
+        }
+        let mut slot = self.take_reader()?;
+        let out = (|| {
+            // Cached statements: `execute_batch` would parse the SQL again on every read.
+            slot.conn.prepare_cached("BEGIN DEFERRED")?.execute([])?;
+            slot.cache.begin();
+            let r = f(&mut tx::SqliteTx { conn: &slot.conn }, &mut slot.cache);
+            slot.cache.commit();
+            let _ = slot.conn.prepare_cached("COMMIT").and_then(|mut s| s.execute([]));
+            r
+        })();
+        if !self.is_closed() {
+            lock(&self.readers).push(slot);
+            self.reader_ready.notify_one();
+        }
+        out
+    }
+
+    fn write(&self, f: &mut dyn FnMut(&mut dyn WriteTx, &mut RefCache) -> Result<()>) -> Result<()> {
+        let mut guard = lock(&self.writer);
+        let slot = guard.as_mut().ok_or(TenthsError::Closed)?;
+        let tx = slot.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        slot.cache.begin();
+        let out = f(&mut tx::SqliteTx { conn: &tx }, &mut slot.cache).and_then(|()| tx.commit().map_err(TenthsError::from));
+        match &out {
+            Ok(()) => slot.cache.commit(),
+            Err(_) => slot.cache.rollback(),
+        }
+        out
+    }
+
+    fn close(&self) -> Result<()> {
+        self.closed.store(true, Ordering::SeqCst);
+        let taken = lock(&self.writer).take();
+        lock(&self.readers).clear();
+        self.reader_ready.notify_all();
+        if let Some(slot) = taken {
+            if self.path.is_some() {
+                // Fold the WAL back so the file is complete on its own.
+                let _ = slot.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+            }
+            slot.conn.close().map_err(|(_, e)| TenthsError::from(e))?;
+        }
+        Ok(())
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    fn describe(&self) -> String {
+        match &self.path {
+            Some(p) => format!("sqlite:{}", p.display()),
+            None => "sqlite::memory:".into(),
+        }
+    }
+}
+
