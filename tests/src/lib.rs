@@ -1,6 +1,11 @@
 //! Shared helpers of the cross-crate tests: engines on a fixed clock, fixed ids, and a small
-//! firm to test against.
+//! firm to test against; the conformance harness ([`conformance`]) and the suites it runs
+//! against any storage backend ([`suites`]); the one adapter to the in-process HTTP API
+//! ([`http`]); and the scenario-vector runner ([`vectors`]).
 
+pub mod conformance;
+pub mod http;
+pub mod suites;
 pub mod vectors;
 
 use std::sync::Arc;

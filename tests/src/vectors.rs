@@ -23,9 +23,11 @@ use serde_json::{json, Map, Value};
 use tenths::time::MAX_TIMESTAMP_MS;
 use tenths::units::{units_from_raw, UnitPolicy};
 use tenths::{
-    AccessKind, ClientInput, CodeInput, CodeTypeInput, CustomerSettingsPatch, Date, Engine, Entry, EntryPatch, FixedClock, InitiativeInput, NewEntry, ObjectId,
+    AccessKind, ClientInput, CodeInput, CodeTypeInput, CustomerSettingsPatch, Date, Entry, EntryPatch, FixedClock, InitiativeInput, NewEntry, ObjectId,
     OverrideInput, ReleaseDayMode, ReleaseSucceededItem, Rounding, Scope, TenthsError, TimerStart, Timestamp, UserSettings, ValidationRulesInput, Window,
 };
+
+use crate::conformance::{Backend, Opened};
 
 // ----- the format ----------------------------------------------------------------------------
 
@@ -194,10 +196,10 @@ pub fn load(path: &Path) -> Result<Vector, Failure> {
     Ok(v)
 }
 
-/// Loads and runs one vector file.
-pub fn run_file(path: &Path) -> Result<(), Failure> {
+/// Loads and runs one vector file on a fresh engine of `backend`.
+pub fn run_file(backend: &dyn Backend, path: &Path) -> Result<(), Failure> {
     let v = load(path)?;
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_vector(&v, path)));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_vector(backend, &v, path)));
     match outcome {
         Ok(r) => r,
         Err(panic) => {
@@ -207,13 +209,14 @@ pub fn run_file(path: &Path) -> Result<(), Failure> {
     }
 }
 
-/// Runs a vector on a fresh in-memory engine.
-pub fn run_vector(v: &Vector, file: &Path) -> Result<(), Failure> {
+/// Runs a vector on a fresh engine of `backend`. A backend that cannot open one panics; [`run_file`]
+/// reports that as the vector's failure.
+pub fn run_vector(backend: &dyn Backend, v: &Vector, file: &Path) -> Result<(), Failure> {
     let fail = |step: Option<usize>, op: &str, problems: Vec<String>| Failure { file: file.to_path_buf(), step, op: op.to_string(), problems };
     let now = Timestamp::parse(&v.now).map_err(|e| fail(None, "", vec![format!("bad `now`: {e}")]))?;
     let customer = ObjectId::parse(&v.customer_id).map_err(|e| fail(None, "", vec![format!("bad `customerId`: {e}")]))?;
     let clock = Arc::new(FixedClock::new(now));
-    let engine = Engine::open_in_memory_with(clock.clone()).map_err(|e| fail(None, "", vec![format!("cannot open an engine: {e}")]))?;
+    let engine = backend.open(clock.clone());
     let mut run =
         Runner { engine, clock, customer, user: v.user_id.clone(), vars: v.vars.clone(), customers: BTreeSet::from([customer]), users: BTreeSet::new() };
     for (i, step) in v.steps.iter().enumerate() {
@@ -529,7 +532,7 @@ fn ids_and(entries: &[Entry], shape: fn(&Entry) -> Value, next_cursor: Option<Op
 // ----- the runner ----------------------------------------------------------------------------
 
 struct Runner {
-    engine: Engine,
+    engine: Opened,
     clock: Arc<FixedClock>,
     customer: ObjectId,
     user: Option<String>,

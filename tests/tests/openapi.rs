@@ -3,6 +3,7 @@
 //! answers, and every documented operation is routed.
 
 use tenths::api::{Principal, Request, Role, ROUTES};
+use tenths_tests::http::Api;
 use tenths_tests::{engine_at, oid};
 
 fn checked_in_path() -> std::path::PathBuf {
@@ -23,7 +24,7 @@ fn checked_in_document_is_current() {
 #[test]
 fn served_document_equals_the_generated_one() {
     let (engine, _) = engine_at("2026-03-10T12:00:00Z");
-    let r = engine.request(&Request::new("GET", "/openapi.json", Vec::new()));
+    let r = Api::new(&engine, None).serve(&Request::new("GET", "/openapi.json", Vec::new()));
     assert_eq!(r.status, 200);
     assert_eq!(r.body_json(), tenths::api::openapi::document());
 }
@@ -69,7 +70,7 @@ fn every_documented_operation_is_routed() {
                 .replace("{userId}", &oid(2).to_string())
                 .replace("{entryId}", &oid(3).to_string())
                 .replace("{initiativeExternalId}", "M-1");
-            let r = engine.request(&Request::new(&method.to_ascii_uppercase(), &concrete, Vec::new()).with_principal(admin.clone()));
+            let r = Api::new(&engine, None).serve(&Request::new(&method.to_ascii_uppercase(), &concrete, Vec::new()).with_principal(admin.clone()));
             let body = r.body_json();
             let unrouted = r.status == 405 || (r.status == 404 && body["error"]["message"].as_str().unwrap_or("").starts_with("route not found"));
             assert!(!unrouted, "{method} {path} is documented but not routed: {body}");

@@ -4,16 +4,26 @@
 
 use std::sync::Arc;
 
-use tenths::api::{mint_hs256, Hs256Verifier, Principal, Request, Role, ROUTES};
-use tenths::{Engine, NewEntry, Scope, TimerStart};
-use tenths_tests::{oid, ts};
+use tenths::api::{mint_hs256, Hs256Verifier, Principal, Request, Role, Verifier, ROUTES};
+use tenths::{NewEntry, Scope, TimerStart};
+
+use crate::conformance::{Backend, Opened};
+use crate::http::Api;
+use crate::{oid, ts};
 
 const SECRET: &[u8] = b"test-secret";
 const FAR: i64 = 4_102_444_800; // 2100-01-01
 
 struct World {
-    engine: Engine,
+    engine: Opened,
+    verifier: Arc<dyn Verifier>,
     _clock: Arc<tenths::FixedClock>,
+}
+
+impl World {
+    fn api(&self) -> Api<'_> {
+        Api::new(&self.engine, Some(self.verifier.clone()))
+    }
 }
 
 fn c() -> tenths::ObjectId {
@@ -27,11 +37,11 @@ const RELEASED: u64 = 0xe2;
 const RUNNING: u64 = 0xe3;
 const STOPPED: u64 = 0xe4;
 
-fn world() -> World {
+fn world(backend: &dyn Backend) -> World {
     let clock = Arc::new(tenths::FixedClock::new(ts("2026-03-10T15:00:00Z")));
-    let engine = Engine::open_in_memory_with(clock.clone()).unwrap();
-    engine.set_token_verifier(Some(Arc::new(Hs256Verifier::new(SECRET).unwrap())));
-    let matter = tenths_tests::simple_matter(&engine, &c());
+    let engine = backend.open(clock.clone());
+    let verifier: Arc<dyn Verifier> = Arc::new(Hs256Verifier::new(SECRET).unwrap());
+    let matter = crate::simple_matter(&engine, &c());
     engine.upsert_code_type(&c(), &tenths::CodeTypeInput { external_id: "task".into(), name: "Task".into(), semantic_type: "task".into() }).unwrap();
     engine
         .upsert_code(
@@ -55,7 +65,7 @@ fn world() -> World {
     clock.set(ts("2026-03-10T15:40:00Z"));
     engine.start_timer(&scope, &TimerStart { id: Some(oid(RUNNING)), initiative_id: Some(matter), summary: Some("t".into()) }).unwrap();
     clock.set(ts("2026-03-10T16:00:00Z"));
-    World { engine, _clock: clock }
+    World { engine, verifier, _clock: clock }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -171,14 +181,13 @@ fn expected(route: &tenths::api::RouteSpec, who: Who, success: u16) -> u16 {
     }
 }
 
-#[test]
-fn every_route_with_eight_identities() {
+pub fn every_route_with_eight_identities(backend: &dyn Backend) {
     let mut failures = Vec::new();
     for route in ROUTES {
         let (method, path, body, success) = probe(route.id);
         assert_eq!(method, route.method, "{}", route.id);
         for who in ALL {
-            let w = world();
+            let w = world(backend);
             let mut req = Request::new(method, &path, body.as_bytes().to_vec());
             if !body.is_empty() {
                 req = req.header("Content-Type", "application/json");
@@ -186,7 +195,7 @@ fn every_route_with_eight_identities() {
             if let Some(t) = token(who) {
                 req = req.header("Authorization", &format!("Bearer {t}"));
             }
-            let resp = w.engine.request(&req);
+            let resp = w.api().serve(&req);
             let want = expected(route, who, success);
             if resp.status != want {
                 failures.push(format!("{} {} as {:?}: got {} want {} ({})", route.id, method, who, resp.status, want, String::from_utf8_lossy(&resp.body)));
@@ -200,9 +209,8 @@ fn every_route_with_eight_identities() {
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }
 
-#[test]
-fn other_users_and_tenants_ids_are_the_same_404_as_missing_ones() {
-    let w = world();
+pub fn other_users_and_tenants_ids_are_the_same_404_as_missing_ones(backend: &dyn Backend) {
+    let w = world(backend);
     let admin = mint_hs256(SECRET, &Principal::new(c(), oid(0xad), Role::Admin), FAR).unwrap();
     // Another user's entry in the same tenant, via this user's path.
     w.engine.create_entry(&Scope::new(c(), oid(0xb1)), &NewEntry { id: Some(oid(0xf1)), ..Default::default() }).unwrap();
@@ -210,7 +218,7 @@ fn other_users_and_tenants_ids_are_the_same_404_as_missing_ones() {
     w.engine.create_entry(&Scope::new(oid(0xc9), owner()), &NewEntry { id: Some(oid(0xf2)), ..Default::default() }).unwrap();
     let get = |entry: u64| {
         let path = format!("/api/v1/public/customers/{}/users/{}/entries/{}", c(), owner(), oid(entry));
-        let r = w.engine.request(&Request::new("GET", &path, Vec::new()).header("Authorization", &format!("Bearer {admin}")));
+        let r = w.api().serve(&Request::new("GET", &path, Vec::new()).header("Authorization", &format!("Bearer {admin}")));
         let mut body = r.body_json();
         body["error"]["message"] = serde_json::Value::Null;
         (r.status, body)

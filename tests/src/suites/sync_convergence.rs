@@ -7,6 +7,7 @@
 //! equal the server on every entry of its user, with the same billed totals, at most one running
 //! timer per user, no entry lost or duplicated, and every local write either on the server,
 //! superseded by a later write, or recorded in the device's conflict log or quarantine.
+//! The server is the backend under test; the devices are SQLite files, as on phones.
 //!
 //! `TENTHS_SYNC_SCHEDULES=n` runs n schedules (500 by default); `TENTHS_SYNC_SEED=s` replays one.
 
@@ -15,9 +16,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use tenths::api::{Principal, Request, Role};
-use tenths::sync::{InProcessTransport, PullCursor, PullPage, PushResponse, SyncedEntry};
+use tenths::sync::{PullCursor, PullPage, PushResponse, SyncedEntry};
 use tenths::{Date, Durability, Engine, EntryPatch, FixedClock, NewEntry, ObjectId, OpenOptions, Scope, Status, TimerStart, ValidationRulesInput};
-use tenths_tests::{oid, ts, TempDir};
+
+use crate::conformance::{Backend, Opened};
+use crate::http::{Api, ApiTransport};
+use crate::{oid, ts, TempDir};
 
 /// splitmix64: small, seeded, reproducible.
 struct Rng(u64);
@@ -85,7 +89,7 @@ struct World {
     rng: Rng,
     customer: ObjectId,
     matter: ObjectId,
-    server: Engine,
+    server: Opened,
     server_clock: Arc<FixedClock>,
     devices: Vec<Device>,
     created: HashSet<ObjectId>,
@@ -95,14 +99,14 @@ struct World {
 }
 
 impl World {
-    fn new(seed: u64) -> World {
+    fn new(backend: &dyn Backend, seed: u64) -> World {
         let mut rng = Rng(seed);
         let dir = TempDir::new(&format!("sync-{seed}"));
         let start = ts("2026-11-02T13:00:00Z").millis() + i64::try_from(rng.below(86_400_000)).unwrap_or(0);
         let server_clock = Arc::new(FixedClock::new(tenths::Timestamp::from_millis(start).expect("start")));
-        let server = Engine::open_in_memory_with(server_clock.clone()).expect("server");
+        let server = backend.open(server_clock.clone());
         let customer = oid(0xc1);
-        let matter = tenths_tests::simple_matter(&server, &customer);
+        let matter = crate::simple_matter(&server, &customer);
         let users = [oid(0xa1), oid(0xa2)];
         let n = 2 + usize::try_from(rng.below(4)).unwrap_or(0);
         let devices = (0..n)
@@ -123,8 +127,8 @@ impl World {
         world
     }
 
-    fn transport(&self, d: usize) -> InProcessTransport<'_> {
-        InProcessTransport { server: &self.server, principal: Principal::new(self.customer, self.devices[d].user, Role::User) }
+    fn transport(&self, d: usize) -> ApiTransport<'_> {
+        Api::new(&self.server, None).transport(Principal::new(self.customer, self.devices[d].user, Role::User))
     }
 
     fn scope(&self, d: usize) -> Scope {
@@ -435,18 +439,19 @@ fn running_timers(entries: &BTreeMap<ObjectId, SyncedEntry>) -> usize {
     entries.values().filter(|e| e.sources.iter().any(|s| s.ended_at.is_none())).count()
 }
 
-#[test]
-fn devices_and_server_converge() {
+pub fn devices_and_server_converge(backend: &dyn Backend) {
     if let Ok(seed) = std::env::var("TENTHS_SYNC_SEED") {
         let seed: u64 = seed.parse().expect("TENTHS_SYNC_SEED must be an integer");
-        World::new(seed).run();
+        World::new(backend, seed).run();
         return;
     }
     let schedules: u64 = std::env::var("TENTHS_SYNC_SCHEDULES").ok().and_then(|s| s.parse().ok()).unwrap_or(500);
     for seed in 0..schedules {
-        let outcome = std::panic::catch_unwind(|| World::new(seed).run());
+        // Each schedule opens engines of its own; the backend keeps no state a panic could
+        // leave half-changed for the next seed.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| World::new(backend, seed).run()));
         if let Err(panic) = outcome {
-            eprintln!("sync convergence failed; replay with TENTHS_SYNC_SEED={seed}");
+            eprintln!("sync convergence failed on {}; replay with TENTHS_SYNC_SEED={seed}", backend.name());
             std::panic::resume_unwind(panic);
         }
     }

@@ -1,48 +1,54 @@
 //! Sync under bad input (issue 6): a malformed, truncated, replayed or foreign push or pull page
 //! is refused with a typed error (or a per-operation rejection) and changes nothing; a sync
 //! interrupted at any point leaves both sides consistent and the next sync finishes the job.
+//! The server is the backend under test; the device is a SQLite file, as on a phone.
 
 use std::cell::Cell;
 use std::sync::Arc;
 
-use tenths::api::{mint_hs256, Hs256Verifier, Principal, Request, Response, Role};
-use tenths::sync::{InProcessTransport, OpOutcome, PullCursor, PushResponse, SyncField, Transport};
+use tenths::api::{mint_hs256, Hs256Verifier, Principal, Request, Response, Role, Verifier};
+use tenths::sync::{OpOutcome, PullCursor, PushResponse, SyncField, Transport};
 use tenths::*;
-use tenths_tests::{oid, ts, TempDir};
+
+use crate::conformance::{sqlite_rows, Backend, Opened};
+use crate::http::{Api, ApiTransport};
+use crate::{oid, ts, TempDir};
 
 const SECRET: &[u8] = b"sync-secret";
 const FAR: i64 = 4_102_444_800;
 
 struct World {
     _dir: TempDir,
-    server_path: std::path::PathBuf,
     device_path: std::path::PathBuf,
-    server: Engine,
+    server: Opened,
+    verifier: Arc<dyn Verifier>,
     device: Engine,
     customer: ObjectId,
     user: ObjectId,
     matter: ObjectId,
 }
 
-fn world() -> World {
+fn world(backend: &dyn Backend) -> World {
     let dir = TempDir::new("sync-bad-input");
-    let server_path = dir.file("server.sqlite");
     let device_path = dir.file("device.sqlite");
     let clock = Arc::new(FixedClock::new(ts("2026-11-02T15:00:00Z")));
-    let server = Engine::open_with(&server_path, OpenOptions::default(), clock.clone()).unwrap();
-    server.set_token_verifier(Some(Arc::new(Hs256Verifier::new(SECRET).unwrap())));
+    let server = backend.open_inspectable(clock.clone());
+    let verifier: Arc<dyn Verifier> = Arc::new(Hs256Verifier::new(SECRET).unwrap());
     let device = Engine::open_with(&device_path, OpenOptions::default(), clock).unwrap();
     let customer = oid(0xc1);
     let user = oid(0xa1);
-    let matter = tenths_tests::simple_matter(&server, &customer);
-    let w = World { _dir: dir, server_path, device_path, server, device, customer, user, matter };
+    let matter = crate::simple_matter(&server, &customer);
+    let w = World { _dir: dir, device_path, server, verifier, device, customer, user, matter };
     w.sync().unwrap();
     w
 }
 
 impl World {
-    fn transport(&self) -> InProcessTransport<'_> {
-        InProcessTransport { server: &self.server, principal: Principal::new(self.customer, self.user, Role::User) }
+    fn api(&self) -> Api<'_> {
+        Api::new(&self.server, Some(self.verifier.clone()))
+    }
+    fn transport(&self) -> ApiTransport<'_> {
+        self.api().transport(Principal::new(self.customer, self.user, Role::User))
     }
     fn sync(&self) -> Result<tenths::sync::SyncReport> {
         self.device.sync(&self.transport(), &self.customer, &self.user)
@@ -57,31 +63,13 @@ impl World {
     fn push_raw(&self, token_for: (ObjectId, ObjectId), path_user: ObjectId, body: &[u8]) -> Response {
         let token = mint_hs256(SECRET, &Principal::new(token_for.0, token_for.1, Role::User), FAR).unwrap();
         let path = tenths::sync::push_path(&self.customer, &path_user);
-        self.server.request(&Request::new("POST", &path, body.to_vec()).header("authorization", &format!("Bearer {token}")))
+        self.api().serve(&Request::new("POST", &path, body.to_vec()).header("authorization", &format!("Bearer {token}")))
     }
 }
 
-/// Every row of every table, as text.
+/// Every row of every table of the device's database, as text.
 fn snapshot(path: &std::path::Path) -> Vec<String> {
-    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let mut out = Vec::new();
-    for t in tables {
-        let mut stmt = conn.prepare(&format!("SELECT * FROM {t} ORDER BY 1, 2")).unwrap();
-        let n = stmt.column_count();
-        let rows =
-            stmt.query_map([], |r| Ok((0..n).map(|i| format!("{:?}", r.get::<_, rusqlite::types::Value>(i).unwrap())).collect::<Vec<_>>().join("|"))).unwrap();
-        for row in rows {
-            out.push(format!("{t}: {}", row.unwrap()));
-        }
-    }
-    out
+    sqlite_rows(path)
 }
 
 fn error_code(r: &Response) -> String {
@@ -89,13 +77,12 @@ fn error_code(r: &Response) -> String {
     v["error"]["code"].as_str().unwrap_or_default().to_string()
 }
 
-#[test]
-fn malformed_truncated_and_foreign_pushes_change_nothing() {
-    let w = world();
+pub fn malformed_truncated_and_foreign_pushes_change_nothing(backend: &dyn Backend) {
+    let w = world(backend);
     w.create("Drafted the motion");
     let batch = w.device.sync_prepare_push(&w.customer, &w.user, 10).unwrap();
     let body = serde_json::to_vec(&batch).unwrap();
-    let before = snapshot(&w.server_path);
+    let before = w.server.rows();
     // Truncated.
     let r = w.push_raw((w.customer, w.user), w.user, &body[..body.len() / 2]);
     assert_eq!((r.status, error_code(&r)), (400, "invalid_argument".to_string()));
@@ -120,12 +107,11 @@ fn malformed_truncated_and_foreign_pushes_change_nothing() {
     // The route's user and the entries' user disagree.
     let r = w.push_raw((w.customer, oid(0xa2)), oid(0xa2), &body);
     assert_eq!(r.status, 400);
-    assert_eq!(snapshot(&w.server_path), before, "refused pushes changed the server");
+    assert_eq!(w.server.rows(), before, "refused pushes changed the server");
 }
 
-#[test]
-fn a_replayed_push_answers_its_first_answers_and_applies_nothing_twice() {
-    let w = world();
+pub fn a_replayed_push_answers_its_first_answers_and_applies_nothing_twice(backend: &dyn Backend) {
+    let w = world(backend);
     let e = w.create("Call with opposing counsel");
     let batch = w.device.sync_prepare_push(&w.customer, &w.user, 10).unwrap();
     let body = serde_json::to_vec(&batch).unwrap();
@@ -134,11 +120,11 @@ fn a_replayed_push_answers_its_first_answers_and_applies_nothing_twice() {
     let answer: PushResponse = serde_json::from_slice(&first.body).unwrap();
     assert_eq!(answer.results[0].outcome, OpOutcome::Applied);
     assert_eq!(answer.results[0].record.as_ref().unwrap().id, e.id);
-    let after_first = snapshot(&w.server_path);
+    let after_first = w.server.rows();
     let again = w.push_raw((w.customer, w.user), w.user, &body);
     assert_eq!(again.status, 200);
     assert_eq!(again.body, first.body, "a replay answers the first answer");
-    assert_eq!(snapshot(&w.server_path), after_first, "a replay applied something again");
+    assert_eq!(w.server.rows(), after_first, "a replay applied something again");
     // The device settles the (replayed) answer once; a second completion is refused.
     w.device.sync_complete_push(&w.customer, &w.user, &answer).unwrap();
     let before = snapshot(&w.device_path);
@@ -147,9 +133,8 @@ fn a_replayed_push_answers_its_first_answers_and_applies_nothing_twice() {
     assert_eq!(snapshot(&w.device_path), before);
 }
 
-#[test]
-fn an_answer_that_does_not_match_the_batch_in_flight_is_refused() {
-    let w = world();
+pub fn an_answer_that_does_not_match_the_batch_in_flight_is_refused(backend: &dyn Backend) {
+    let w = world(backend);
     let e = w.create("Reviewed the file");
     let batch = w.device.sync_prepare_push(&w.customer, &w.user, 10).unwrap();
     let body = serde_json::to_vec(&batch).unwrap();
@@ -182,9 +167,8 @@ fn an_answer_that_does_not_match_the_batch_in_flight_is_refused() {
     assert_eq!(w.server.get_entry(&w.scope(), &e.id).unwrap().summary, "Reviewed the file");
 }
 
-#[test]
-fn foreign_or_broken_pull_pages_are_refused_and_change_nothing() {
-    let w = world();
+pub fn foreign_or_broken_pull_pages_are_refused_and_change_nothing(backend: &dyn Backend) {
+    let w = world(backend);
     let scope = w.scope();
     w.server
         .create_entry(
@@ -241,7 +225,7 @@ fn foreign_or_broken_pull_pages_are_refused_and_change_nothing() {
 /// A transport that fails on the n-th request (0-based) after delivering it to the server, or
 /// before, as chosen.
 struct Flaky<'a> {
-    inner: InProcessTransport<'a>,
+    inner: ApiTransport<'a>,
     fail_at: usize,
     deliver_first: bool,
     sent: Cell<usize>,
@@ -261,13 +245,12 @@ impl Transport for Flaky<'_> {
     }
 }
 
-#[test]
-fn an_interrupted_sync_is_finished_by_the_next_one() {
+pub fn an_interrupted_sync_is_finished_by_the_next_one(backend: &dyn Backend) {
     // Two entries pending: one push request, then one pull request. Each fails in turn,
     // delivered to the server or not.
     for fail_at in 0..2 {
         for deliver_first in [false, true] {
-            let w = world();
+            let w = world(backend);
             let a = w.create("First");
             let b = w.create("Second");
             w.device.edit_entry(&w.scope(), &a.id, &EntryPatch { notes: Some("more".into()), ..Default::default() }).unwrap();
@@ -292,9 +275,8 @@ fn an_interrupted_sync_is_finished_by_the_next_one() {
     }
 }
 
-#[test]
-fn an_offline_release_the_server_refuses_is_quarantined_with_the_rules_and_can_be_retried() {
-    let w = world();
+pub fn an_offline_release_the_server_refuses_is_quarantined_with_the_rules_and_can_be_retried(backend: &dyn Backend) {
+    let w = world(backend);
     let e = w.create("Prepared exhibits");
     w.sync().unwrap();
     // The admin requires a code type the device does not know about yet; the device releases
@@ -319,9 +301,8 @@ fn an_offline_release_the_server_refuses_is_quarantined_with_the_rules_and_can_b
     assert_eq!(w.device.sync_status(&w.customer, &w.user).unwrap().pending, 0);
 }
 
-#[test]
-fn an_edit_of_an_entry_released_on_the_server_meanwhile_is_quarantined_as_locked() {
-    let w = world();
+pub fn an_edit_of_an_entry_released_on_the_server_meanwhile_is_quarantined_as_locked(backend: &dyn Backend) {
+    let w = world(backend);
     let e = w.create("Drafted");
     w.sync().unwrap();
     w.server.release_entry(&w.scope(), &e.id).unwrap();
@@ -342,9 +323,8 @@ fn an_edit_of_an_entry_released_on_the_server_meanwhile_is_quarantined_as_locked
     assert_eq!(w.device.get_entry(&w.scope(), &e.id).unwrap(), w.server.get_entry(&w.scope(), &e.id).unwrap());
 }
 
-#[test]
-fn concurrent_edits_of_one_field_keep_the_servers_value_and_log_the_local_one() {
-    let w = world();
+pub fn concurrent_edits_of_one_field_keep_the_servers_value_and_log_the_local_one(backend: &dyn Backend) {
+    let w = world(backend);
     let e = w.create("Original");
     w.sync().unwrap();
     w.server.edit_entry(&w.scope(), &e.id, &EntryPatch { summary: Some("From the web".into()), ..Default::default() }).unwrap();
@@ -365,9 +345,8 @@ fn concurrent_edits_of_one_field_keep_the_servers_value_and_log_the_local_one() 
     assert!(SyncField::ALL.iter().any(|f| f.as_str() == log[0].field));
 }
 
-#[test]
-fn a_noop_sync_sends_nothing_and_pulls_nothing() {
-    let w = world();
+pub fn a_noop_sync_sends_nothing_and_pulls_nothing(backend: &dyn Backend) {
+    let w = world(backend);
     w.create("Once");
     w.sync().unwrap();
     let report = w.sync().unwrap();

@@ -2,19 +2,21 @@
 //! Generated ids (matter, client, code, source) are substituted into the expected text.
 
 use tenths::{CodeInput, CodeTypeInput, NewEntry, Scope, SourceInput, SourceKind, Window};
-use tenths_tests::{engine_at, oid, ts};
+
+use crate::conformance::{open_at, Backend, Opened};
+use crate::{oid, ts};
 
 struct Fixture {
-    engine: tenths::Engine,
+    engine: Opened,
     entry: tenths::Entry,
     subs: Vec<(&'static str, String)>,
 }
 
-fn fixture() -> Fixture {
-    let (engine, clock) = engine_at("2026-03-10T18:00:00Z");
+fn fixture(backend: &dyn Backend) -> Fixture {
+    let (engine, clock) = open_at(backend, "2026-03-10T18:00:00Z");
     let customer = oid(0xc);
     let scope = Scope::new(customer, oid(0xa));
-    let matter = tenths_tests::simple_matter(&engine, &customer);
+    let matter = crate::simple_matter(&engine, &customer);
     let client = engine.list_clients(&customer).unwrap()[0].id;
     engine.upsert_code_type(&customer, &CodeTypeInput { external_id: "task".into(), name: "Task".into(), semantic_type: "task".into() }).unwrap();
     let code = engine
@@ -72,9 +74,8 @@ const INITIATIVE_PROPS: &str = r#"{"type": "pms", "tags": [], "initiative": {"ty
   "externalId": "M-1", "name": "Acme v. Widget", "description": "Contract dispute",
   "client": {"_id": "{CLIENT}", "externalId": "CL-1", "name": "Acme Holdings", "callSign": "ACME"}}}"#;
 
-#[test]
-fn full_shape() {
-    let f = fixture();
+pub fn full_shape(backend: &dyn Backend) {
+    let f = fixture(backend);
     let text = r#"{
       "_id": "0000000000000000000000e1", "customerId": "00000000000000000000000c", "userId": "00000000000000000000000a",
       "statusInfo": {"status": "release-succeeded"}, "creationMethod": "grouped", "createdAsTimer": false, "workDate": "2026-03-10",
@@ -90,9 +91,8 @@ fn full_shape() {
     assert_eq!(f.entry.to_full_json(), expected(&f, &text));
 }
 
-#[test]
-fn flat_shape() {
-    let f = fixture();
+pub fn flat_shape(backend: &dyn Backend) {
+    let f = fixture(backend);
     let text = r#"{
       "entryId": "0000000000000000000000e1", "externalId": "PMS-1001", "customerId": "00000000000000000000000c", "userId": "00000000000000000000000a",
       "creationMethod": "grouped", "releasedBy": "00000000000000000000000a", "createdBy": "00000000000000000000000a", "workDate": "2026-03-10",
@@ -105,9 +105,8 @@ fn flat_shape() {
     assert_eq!(f.entry.to_flat_json(), expected(&f, text));
 }
 
-#[test]
-fn export_item_and_csv() {
-    let f = fixture();
+pub fn export_item_and_csv(backend: &dyn Backend) {
+    let f = fixture(backend);
     let text = r#"{
       "_id": "0000000000000000000000e1", "customerId": "00000000000000000000000c", "userId": "00000000000000000000000a", "workDate": "2026-03-10",
       "summary": "Reviewed the contract", "unitIncrementCount": 2, "incrementDurationInSeconds": 720, "initiativeProps": INITIATIVE_PROPS,
@@ -127,9 +126,8 @@ fn export_item_and_csv() {
     );
 }
 
-#[test]
-fn absent_optional_fields_are_omitted_and_failures_are_tagged() {
-    let (engine, _clock) = engine_at("2026-03-10T18:00:00Z");
+pub fn absent_optional_fields_are_omitted_and_failures_are_tagged(backend: &dyn Backend) {
+    let (engine, _clock) = open_at(backend, "2026-03-10T18:00:00Z");
     let scope = Scope::new(oid(1), oid(2));
     let (e, _) = engine.create_entry(&scope, &NewEntry { id: Some(oid(0xe2)), duration_in_seconds: Some(0), ..Default::default() }).unwrap();
     let json = e.to_full_json();
