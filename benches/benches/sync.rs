@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
 use rusqlite::{params, TransactionBehavior};
+use tenths::api::InProcessTransport;
 use tenths::api::{Principal, Role};
-use tenths::sync::InProcessTransport;
 use tenths::Engine;
 use tenths_benches::{fresh_engine, manual_entries, median, open_raw, Fixture, TempDir};
 

@@ -3,8 +3,9 @@
 
 use std::time::Instant;
 
+use tenths::api::InProcessTransport;
 use tenths::api::{Principal, Role};
-use tenths::sync::{InProcessTransport, PullCursor};
+use tenths::sync::PullCursor;
 use tenths_benches::{fresh_engine, manual_entries, TempDir};
 
 fn main() {

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, TransactionBehavior};
-use tenths::store::SCHEMA_VERSION;
+use tenths::sqlite::SCHEMA_VERSION;
 use tenths::{Clock, Date, Durability, Engine, FixedClock, ObjectId, OpenOptions, ReleaseDayMode, Scope, Timestamp};
 use tenths_cli::generate::{self, Dataset, Firm, Imported, Scale};
 

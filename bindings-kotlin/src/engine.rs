@@ -27,6 +27,8 @@ use crate::records::{
 #[derive(uniffi::Object)]
 pub struct Engine {
     inner: tenths::Engine,
+    /// The in-process router `request` serves through (it holds the token verifier).
+    router: tenths::api::Router,
     clock: Option<Arc<FixedClock>>,
     observer: RwLock<Option<Arc<dyn ChangeObserver>>>,
     observer_failure: Mutex<Option<String>>,
@@ -100,7 +102,7 @@ impl Engine {
             Some(c) => run(|| tenths::Engine::open_with(&path, open, c.clone()))?,
             None => run(|| tenths::Engine::open_with(&path, open, Arc::new(SystemClock)))?,
         };
-        Ok(Arc::new(Engine { inner, clock, observer: RwLock::new(None), observer_failure: Mutex::new(None) }))
+        Ok(Arc::new(Engine { inner, router: tenths::api::Router::new(), clock, observer: RwLock::new(None), observer_failure: Mutex::new(None) }))
     }
 
     /// Closes the database; every later call fails with `Closed`. Closing twice is fine.
@@ -147,7 +149,7 @@ impl Engine {
             Some(s) => Some(Arc::new(tenths::api::Hs256Verifier::new(&s)?)),
             None => None,
         };
-        self.inner.set_token_verifier(verifier);
+        self.router.set_token_verifier(verifier);
         Ok(())
     }
 
@@ -158,7 +160,7 @@ impl Engine {
         let mut req = tenths::api::Request::new(&request.method, &request.path, request.body);
         req.headers = request.headers.into_iter().map(|h| (h.name, h.value)).collect();
         req.principal = request.principal.as_ref().map(|p| p.to_core()).transpose()?;
-        let resp = run(|| Ok(self.inner.request(&req)))?;
+        let resp = run(|| Ok(self.router.handle(&self.inner, &req)))?;
         if !req.method.eq_ignore_ascii_case("GET") && !req.method.eq_ignore_ascii_case("HEAD") && (200..300).contains(&resp.status) {
             self.notify(ChangeKind::Request, &format!("{} {}", req.method.to_ascii_uppercase(), req.path), None, None, Vec::new());
         }

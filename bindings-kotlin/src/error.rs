@@ -39,6 +39,11 @@ pub enum TenthsError {
     /// SQLite failed (I/O, disk full, busy beyond the timeout, corruption), or an internal error.
     #[error("storage error: {reason}")]
     Storage { reason: String },
+    /// The store cannot answer now but may soon (another writer held the lock past the busy
+    /// timeout, the disk is full): nothing was written, the same call may succeed later. A
+    /// kind of storage failure that is retryable (`isRetryable()`).
+    #[error("unavailable: {reason}")]
+    Unavailable { reason: String },
     /// The file is not a tenths database, or was written by a newer tenths.
     #[error("incompatible database: {reason}")]
     IncompatibleDatabase { reason: String },
@@ -58,7 +63,7 @@ fn rule_ids(failures: &[RuleFailure]) -> String {
 impl TenthsError {
     /// The snake_case code of the kind: `invalid_argument`, `not_found`, `conflict`, `locked`,
     /// `validation_failed`, `unauthenticated`, `permission_denied`, `too_large`, `storage`,
-    /// `incompatible_database`, `closed` or `callback`.
+    /// `unavailable`, `incompatible_database`, `closed` or `callback`.
     pub fn code(&self) -> String {
         match self.core_kind() {
             Some(k) => k.code().into(),
@@ -69,6 +74,12 @@ impl TenthsError {
     /// A one-line description (the Rust `Display` text).
     pub fn describe(&self) -> String {
         self.to_string()
+    }
+
+    /// Whether the same call may succeed later unchanged (`Unavailable`: a passing storage
+    /// condition).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, TenthsError::Unavailable { .. })
     }
 }
 
@@ -85,6 +96,7 @@ impl TenthsError {
             TenthsError::PermissionDenied { .. } => K::PermissionDenied,
             TenthsError::TooLarge { .. } => K::TooLarge,
             TenthsError::Storage { .. } => K::Storage,
+            TenthsError::Unavailable { .. } => K::Unavailable,
             TenthsError::IncompatibleDatabase { .. } => K::IncompatibleDatabase,
             TenthsError::Closed => K::Closed,
             TenthsError::Callback { .. } => return None,
@@ -110,6 +122,7 @@ impl From<tenths::TenthsError> for TenthsError {
             C::PermissionDenied { reason } => TenthsError::PermissionDenied { reason },
             C::TooLarge { reason } => TenthsError::TooLarge { reason },
             C::Storage { reason } => TenthsError::Storage { reason },
+            C::Unavailable { reason } => TenthsError::Unavailable { reason },
             C::IncompatibleDatabase { reason } => TenthsError::IncompatibleDatabase { reason },
             C::Closed => TenthsError::Closed,
         }

@@ -112,6 +112,8 @@ struct ImportArgs {
 #[pyclass(frozen, module = "tenths._native")]
 pub struct Engine {
     inner: Arc<tenths::Engine>,
+    /// The in-process router `request` serves through (it holds the token verifier).
+    router: tenths::api::Router,
     clock: Option<Arc<FixedClock>>,
     path: String,
 }
@@ -137,7 +139,7 @@ impl Engine {
             Some(c) => run(py, || tenths::Engine::open_with(&p, OpenOptions::default(), c.clone()))?,
             None => run(py, || tenths::Engine::open_with(&p, OpenOptions::default(), Arc::new(SystemClock)))?,
         };
-        Ok(Engine { inner: Arc::new(inner), clock, path: path_text })
+        Ok(Engine { inner: Arc::new(inner), router: tenths::api::Router::new(), clock, path: path_text })
     }
 
     /// The database path given at open.
@@ -201,7 +203,7 @@ impl Engine {
             Some(s) if !s.is_none() => Some(Arc::new(tenths::api::Hs256Verifier::new(&secret_bytes(s)?).map_err(to_py_err)?)),
             _ => None,
         };
-        self.inner.set_token_verifier(verifier);
+        self.router.set_token_verifier(verifier);
         Ok(())
     }
 
@@ -244,7 +246,7 @@ impl Engine {
             let p = p.cast::<records::Principal>().map_err(|_| invalid("principal", "expected a tenths.Principal"))?;
             req.principal = Some(p.get().to_core(py)?);
         }
-        let resp = run(py, || Ok(self.inner.request(&req)))?;
+        let resp = run(py, || Ok(self.router.handle(&self.inner, &req)))?;
         records::response(py, resp)
     }
 

@@ -103,7 +103,7 @@ fn is_replaceable(path: &Path) -> std::io::Result<bool> {
     // A tenths file whose first migration is still only in its WAL (an interrupted run) has no
     // application id in the main file yet.
     let unmigrated_with_wal = app_id == 0 && user_version == 0 && sidecar(path, "-wal").exists();
-    Ok(app_id == tenths::store::APPLICATION_ID as u32 || unmigrated_with_wal)
+    Ok(app_id == tenths::sqlite::APPLICATION_ID as u32 || unmigrated_with_wal)
 }
 
 /// Deletes an existing demo database (and its `-wal`/`-shm`) so the run starts fresh. Refuses

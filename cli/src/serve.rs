@@ -40,7 +40,13 @@ fn to_axum(r: Response) -> AxumResponse {
     builder.body(Body::from(r.body)).unwrap_or_else(|_| AxumResponse::new(Body::empty()))
 }
 
-async fn handle(State(engine): State<Arc<Engine>>, req: AxumRequest) -> AxumResponse {
+/// What every request runs against: the engine and the router that holds the token verifier.
+struct App {
+    engine: Engine,
+    router: tenths::api::Router,
+}
+
+async fn handle(State(app): State<Arc<App>>, req: AxumRequest) -> AxumResponse {
     let started = Instant::now();
     let method = req.method().as_str().to_string();
     let path = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
@@ -50,14 +56,20 @@ async fn handle(State(engine): State<Arc<Engine>>, req: AxumRequest) -> AxumResp
         Err(_) => too_large(),
         Ok(body) => {
             let request = Request { method: method.clone(), path: path.clone(), headers, body: body.to_vec(), principal: None };
-            let engine = engine.clone();
-            match tokio::task::spawn_blocking(move || engine.request(&request)).await {
+            let app = app.clone();
+            match tokio::task::spawn_blocking(move || app.router.handle(&app.engine, &request)).await {
                 Ok(r) => r,
                 Err(e) => tenths::api::error_response(&TenthsError::Storage { reason: format!("request task failed: {e}") }),
             }
         }
     };
     let route = path.split('?').next().unwrap_or("");
+    if response.status >= 500 {
+        // A 5xx is either a passing condition (503: busy, disk full, closed) or a bug (500):
+        // an operator sees both at `RUST_LOG=warn`.
+        let message = response.body_json().pointer("/error/message").and_then(|m| m.as_str()).unwrap_or("").to_string();
+        tracing::warn!(method = %method, path = %route, status = response.status, message = %message, "request failed");
+    }
     tracing::info!(method = %method, path = %route, status = response.status, micros = started.elapsed().as_micros() as u64, bytes = response.body.len(), "request");
     to_axum(response)
 }
@@ -87,20 +99,22 @@ async fn shutdown_signal() {
 /// Runs the server until SIGINT/SIGTERM. Prints `listening on http://ADDR` once bound.
 pub fn run(config: ServeConfig) -> Result<(), String> {
     let verifier = Hs256Verifier::new(config.jwt_secret.as_bytes()).map_err(|e| e.to_string())?;
-    let engine = Arc::new(Engine::open(&config.db).map_err(|e| format!("cannot open {}: {e}", config.db.display()))?);
-    engine.set_token_verifier(Some(Arc::new(verifier)));
-    engine.enable_fault_injection(config.fault_injection);
+    let engine = Engine::open(&config.db).map_err(|e| format!("cannot open {}: {e}", config.db.display()))?;
+    let router = tenths::api::Router::new();
+    router.set_token_verifier(Some(Arc::new(verifier)));
+    router.enable_fault_injection(config.fault_injection);
+    let app = Arc::new(App { engine, router });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        let app = axum::Router::new().fallback(handle).with_state(engine.clone());
+        let service = axum::Router::new().fallback(handle).with_state(app.clone());
         let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         println!("listening on http://{local}");
         tracing::info!(addr = %local, db = %config.db.display(), "tenths serve started");
-        axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| e.to_string())
+        axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| e.to_string())
     })?;
     runtime.shutdown_timeout(std::time::Duration::from_secs(10));
-    engine.close().map_err(|e| format!("closing the database failed: {e}"))?;
+    app.engine.close().map_err(|e| format!("closing the database failed: {e}"))?;
     tracing::info!("database closed; bye");
     Ok(())
 }

@@ -132,4 +132,3 @@ impl Response {
         serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
     }
 }
-

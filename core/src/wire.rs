@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use crate::error::RuleFailure;
-use crate::rules::ids::ObjectId;
 use crate::model::{Entry, ReleaseFailure, Source, WorkCode};
+use crate::rules::ids::ObjectId;
 use crate::rules::status::Status;
 use crate::rules::time::{Date, Timestamp};
 use crate::rules::units::hours_string;

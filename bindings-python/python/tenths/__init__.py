@@ -24,6 +24,7 @@ from tenths._errors import (
     TenthsError,
     TooLarge,
     Unauthenticated,
+    Unavailable,
     ValidationFailed,
 )
 from tenths._native import (
@@ -115,6 +116,7 @@ __all__ = [
     "TooLarge",
     "Total",
     "Unauthenticated",
+    "Unavailable",
     "UserSettings",
     "ValidationFailed",
     "ValidationRules",

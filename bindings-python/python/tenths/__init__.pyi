@@ -13,6 +13,7 @@ from tenths._errors import (
     TenthsError as TenthsError,
     TooLarge as TooLarge,
     Unauthenticated as Unauthenticated,
+    Unavailable as Unavailable,
     ValidationFailed as ValidationFailed,
 )
 from tenths._native import (
@@ -104,6 +105,7 @@ __all__ = [
     "TooLarge",
     "Total",
     "Unauthenticated",
+    "Unavailable",
     "UserSettings",
     "ValidationFailed",
     "ValidationRules",

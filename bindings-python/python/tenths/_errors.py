@@ -22,6 +22,7 @@ __all__ = [
     "PermissionDenied",
     "TooLarge",
     "StorageError",
+    "Unavailable",
     "IncompatibleDatabase",
     "Closed",
 ]
@@ -88,9 +89,19 @@ class TooLarge(TenthsError):
 
 
 class StorageError(TenthsError):
-    """SQLite failed (I/O, disk full, busy beyond the timeout, corruption)."""
+    """The store failed (I/O, corruption), or is busy (see `Unavailable`)."""
 
     code = "storage"
+    #: Whether the same call may succeed later unchanged.
+    retryable: bool = False
+
+
+class Unavailable(StorageError):
+    """The store cannot answer now but may soon: another writer held the lock past the busy
+    timeout, or the disk is full. Nothing was written; retry the same call later."""
+
+    code = "unavailable"
+    retryable = True
 
 
 class IncompatibleDatabase(TenthsError):

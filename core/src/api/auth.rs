@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TenthsError};
-use crate::rules::ids::ObjectId;
 pub use crate::http::{Principal, Role};
+use crate::rules::ids::ObjectId;
 
 /// Checks a bearer token and says who it belongs to. Hosts may supply their own (OIDC, sessions).
 pub trait Verifier: Send + Sync {

@@ -6,15 +6,17 @@
 mod auth;
 pub mod openapi;
 mod routes;
+mod table;
 
 use serde::Serialize;
 
 pub use auth::{mint_hs256, Hs256Verifier, Principal, Role, Verifier};
-pub use routes::{parse_json_value, Access, ParamKind, QueryParam, RouteSpec, ROUTES};
+pub use routes::parse_json_value;
+pub use table::{Access, ParamKind, QueryParam, RouteSpec, ROUTES};
 
 use crate::engine::Engine;
-pub use crate::http::{Request, Response};
 use crate::error::{ErrorKind, TenthsError};
+pub use crate::http::{Request, Response};
 
 /// Largest request body accepted, in bytes (1 MiB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::routes::{Access, ParamKind, ROUTES};
+use super::table::{Access, ParamKind, ROUTES};
 
 fn s(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
@@ -396,6 +396,7 @@ fn param_schema(kind: ParamKind) -> Value {
         ParamKind::Format => json!({"type": "string", "enum": ["json", "csv"], "default": "json"}),
         ParamKind::Sequence => json!({"type": "integer", "minimum": 0, "maximum": i64::MAX, "default": 0}),
         ParamKind::SyncLimit => json!({"type": "integer", "minimum": 1, "maximum": 500, "default": 200}),
+        ParamKind::ProtocolVersion => json!({"type": "integer", "minimum": 1, "maximum": u32::MAX, "default": 1}),
     }
 }
 
@@ -593,16 +594,22 @@ fn sync_schemas(put: &mut impl FnMut(&str, Value), status_enum: &Value) {
     put("PushResponse", object(&["batchId", "results"], json!({"batchId": s("ObjectId"), "results": array(s("OpResult"))})));
     let cursor =
         object(&["entrySeq", "referenceSeq"], json!({"entrySeq": {"type": "integer", "minimum": 0}, "referenceSeq": {"type": "integer", "minimum": 0}}));
-    let table = object(
-        &["table", "columns", "rows"],
-        json!({"table": {"type": "string"}, "columns": array(json!({"type": "string"})), "rows": array(array(json!({"type": ["string", "integer", "null"]})))}),
+    put(
+        "ReferenceSnapshot",
+        object(
+            &["protocolVersion", "seq", "settings", "clients", "codeTypes", "codes", "initiatives", "rules"],
+            json!({"protocolVersion": {"type": "integer", "minimum": 1}, "seq": {"type": "integer", "minimum": 0}, "settings": s("CustomerSettings"),
+                   "userTimezone": opt(json!({"type": "string"})), "clients": array(s("Client")), "codeTypes": array(s("CodeType")), "codes": array(s("Code")),
+                   "initiatives": array(s("Initiative")),
+                   "rules": array(object(&["rules"], json!({"initiativeId": opt(s("ObjectId")), "rules": s("Rules")})))}),
+        ),
     );
     put(
         "PullPage",
         object(
             &["after", "next", "hasMore", "entries"],
             json!({"after": cursor, "next": cursor, "hasMore": {"type": "boolean"}, "entries": array(s("SyncedEntry")),
-                   "reference": opt(object(&["seq", "schemaVersion", "tables"], json!({"seq": {"type": "integer"}, "schemaVersion": {"type": "integer"}, "tables": array(table)})))}),
+                   "reference": opt(s("ReferenceSnapshot"))}),
         ),
     );
 }

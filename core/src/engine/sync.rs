@@ -156,4 +156,3 @@ fn run(engine: &Engine, transport: &dyn Transport, customer: &ObjectId, user: &O
     }
     Ok(report)
 }
-

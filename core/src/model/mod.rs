@@ -13,9 +13,11 @@ use crate::rules::units::Rounding;
 
 pub mod sync;
 
-pub use crate::rules::text::{is_blank, MAX_BATCH_ITEMS, MAX_CODES_PER_ENTRY, MAX_PAGE_SIZE, MAX_NAME_BYTES, MAX_SOURCES_PER_ENTRY, MAX_SOURCE_MILLIS, MAX_TEXT_BYTES};
 pub(crate) use crate::rules::text::{check_name, check_text};
 pub use crate::rules::text::{count_from_json, de_count, de_null_as_default, de_opt_count};
+pub use crate::rules::text::{
+    is_blank, MAX_BATCH_ITEMS, MAX_CODES_PER_ENTRY, MAX_NAME_BYTES, MAX_PAGE_SIZE, MAX_SOURCES_PER_ENTRY, MAX_SOURCE_MILLIS, MAX_TEXT_BYTES,
+};
 
 /// Settings of a customer (the tenant).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

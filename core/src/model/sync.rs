@@ -261,7 +261,9 @@ impl SyncedEntry {
         if !(-crate::rules::units::MAX_ADJUSTMENT_UNITS..=crate::rules::units::MAX_ADJUSTMENT_UNITS).contains(&self.unit_increment_count_adjustments) {
             return Err(TenthsError::invalid(f("unitIncrementCountAdjustments"), "out of range"));
         }
-        if !(-crate::rules::units::MAX_TIMER_ADJUSTMENT_SECONDS..=crate::rules::units::MAX_TIMER_ADJUSTMENT_SECONDS).contains(&self.timer_duration_adjustment_in_seconds) {
+        if !(-crate::rules::units::MAX_TIMER_ADJUSTMENT_SECONDS..=crate::rules::units::MAX_TIMER_ADJUSTMENT_SECONDS)
+            .contains(&self.timer_duration_adjustment_in_seconds)
+        {
             return Err(TenthsError::invalid(f("timerDurationAdjustmentInSeconds"), "out of range"));
         }
         if let Some(d) = self.entered_duration_in_seconds {
@@ -391,6 +393,35 @@ impl SyncField {
             SyncField::IsDeleted => "isDeleted",
             SyncField::Released => "released",
         }
+    }
+}
+
+/// A local value of an entry's field that lost to the server's.
+pub type FieldConflict = crate::rules::merge::FieldConflict<SyncField>;
+/// The merge of an entry's user fields (see [`crate::rules::merge::reconcile`]).
+pub type Merge = crate::rules::merge::Merge<UserFields>;
+
+impl crate::rules::merge::Fields for UserFields {
+    type Field = SyncField;
+    const DELETED: SyncField = SyncField::IsDeleted;
+    const RELEASED: SyncField = SyncField::Released;
+    fn diff(&self, other: &Self) -> Vec<SyncField> {
+        UserFields::diff(self, other)
+    }
+    fn same(&self, other: &Self, field: SyncField) -> bool {
+        UserFields::same(self, other, field)
+    }
+    fn value(&self, field: SyncField) -> serde_json::Value {
+        UserFields::value(self, field)
+    }
+    fn take(&mut self, from: &Self, field: SyncField) {
+        UserFields::take(self, from, field)
+    }
+    fn is_deleted(&self) -> bool {
+        self.is_deleted
+    }
+    fn released(&self) -> bool {
+        self.released
     }
 }
 
@@ -664,3 +695,6 @@ pub struct SyncReport {
     pub pulled: u64,
 }
 
+#[cfg(test)]
+#[path = "sync_tests.rs"]
+mod tests;

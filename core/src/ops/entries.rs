@@ -10,9 +10,9 @@ use super::settle::settle;
 use super::{decide, prefix_field, Cx, Rx, Scope};
 use crate::error::{Result, TenthsError};
 use crate::model::sync::{SyncedEntry, SyncedSource};
-use crate::rules::merge::{resolve_running_timers, TimerResolution};
 use crate::model::*;
 use crate::rules::ids::{check_external_id, ObjectId};
+use crate::rules::merge::{resolve_running_timers, TimerResolution};
 use crate::rules::overlap::Interval;
 use crate::rules::status::{self, Operation, Status};
 use crate::rules::time::{Date, Timestamp};
@@ -214,7 +214,13 @@ fn create_one(cx: &mut Cx<'_>, inserter: &mut Inserter, scope: &Scope, input: &N
     e.sources = input
         .sources
         .iter()
-        .map(|s| Source { id: ObjectId::generate(cx.now.millis() / 1000), kind: s.kind, started_at: s.started_at, ended_at: Some(s.ended_at), title: s.title.clone() })
+        .map(|s| Source {
+            id: ObjectId::generate(cx.now.millis() / 1000),
+            kind: s.kind,
+            started_at: s.started_at,
+            ended_at: Some(s.ended_at),
+            title: s.title.clone(),
+        })
         .collect();
     settle(cx.tx, cx.refs, cx.now, &mut e)?;
     let key = inserter.insert_new(cx.tx, &mut e, request.as_deref(), cx.stats)?;
@@ -374,9 +380,7 @@ pub(crate) fn settle_incoming_sessions(cx: &mut Cx<'_>, scope: &Scope, id: &Obje
     }
     let start = sources.get(running).map(|s| s.started_at).unwrap_or(cx.now);
     match resolve_running_timers((existing.started_at, other), (start, *id)) {
-        TimerResolution::StopExisting { at } => {
-            super::timers::close_session_settled(cx, scope, existing.source, other_key, existing.started_at, at)?
-        }
+        TimerResolution::StopExisting { at } => super::timers::close_session_settled(cx, scope, existing.source, other_key, existing.started_at, at)?,
         TimerResolution::StopIncoming { at } => {
             let zone = cx.zone(&scope.customer, &scope.user)?;
             if let Some(s) = sources.get_mut(running) {

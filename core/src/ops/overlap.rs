@@ -47,7 +47,14 @@ fn update_overlap(tx: &mut dyn WriteTx, customer: &ObjectId, user: &ObjectId, ke
 /// Keeps overlap current after the intervals `touched` (old and new) of entry `changed`
 /// changed: recomputes that entry and every entry with an interval meeting them. Returns the
 /// new overlap of `changed`, in seconds.
-pub(crate) fn refresh_overlap(tx: &mut dyn WriteTx, customer: &ObjectId, user: &ObjectId, changed: EntryKey, touched: &[Interval], stats: &Stats) -> Result<i64> {
+pub(crate) fn refresh_overlap(
+    tx: &mut dyn WriteTx,
+    customer: &ObjectId,
+    user: &ObjectId,
+    changed: EntryKey,
+    touched: &[Interval],
+    stats: &Stats,
+) -> Result<i64> {
     let mut affected = BTreeSet::from([changed]);
     for iv in touched {
         for (key, _) in neighbours(tx, customer, user, *iv, stats)? {

@@ -111,7 +111,13 @@ pub(crate) fn upsert_client(cx: &mut Cx<'_>, customer: &ObjectId, input: &Client
     check_opt_text(&input.description, "description")?;
     begin_reference_write(cx, customer)?;
     let id = cx.tx.client_by_external(customer, &input.external_id)?.map(|c| c.id).unwrap_or_else(|| ObjectId::generate(cx.now.millis() / 1000));
-    let client = Client { id, external_id: input.external_id.clone(), name: input.name.clone(), call_sign: input.call_sign.clone(), description: input.description.clone() };
+    let client = Client {
+        id,
+        external_id: input.external_id.clone(),
+        name: input.name.clone(),
+        call_sign: input.call_sign.clone(),
+        description: input.description.clone(),
+    };
     cx.tx.upsert_client(customer, &client, cx.now)?;
     Ok(client)
 }
@@ -219,7 +225,13 @@ pub(crate) fn set_initiative_codes(cx: &mut Cx<'_>, customer: &ObjectId, initiat
 }
 
 /// Replaces the allow or deny list of a matter.
-pub(crate) fn set_initiative_access(cx: &mut Cx<'_>, customer: &ObjectId, initiative_external_id: &str, kind: AccessKind, users: &[ObjectId]) -> Result<Initiative> {
+pub(crate) fn set_initiative_access(
+    cx: &mut Cx<'_>,
+    customer: &ObjectId,
+    initiative_external_id: &str,
+    kind: AccessKind,
+    users: &[ObjectId],
+) -> Result<Initiative> {
     begin_reference_write(cx, customer)?;
     let id = initiative_by_external(cx, customer, initiative_external_id)?;
     cx.tx.set_initiative_access(customer, &id, kind, users)?;
@@ -228,7 +240,12 @@ pub(crate) fn set_initiative_access(cx: &mut Cx<'_>, customer: &ObjectId, initia
 }
 
 /// Sets the validation rules of a matter (by external id), or the customer-wide rules.
-pub(crate) fn set_validation_rules(cx: &mut Cx<'_>, customer: &ObjectId, initiative_external_id: Option<&str>, input: &ValidationRulesInput) -> Result<ValidationRules> {
+pub(crate) fn set_validation_rules(
+    cx: &mut Cx<'_>,
+    customer: &ObjectId,
+    initiative_external_id: Option<&str>,
+    input: &ValidationRulesInput,
+) -> Result<ValidationRules> {
     begin_reference_write(cx, customer)?;
     let id = initiative_external_id.map(|ext| initiative_by_external(cx, customer, ext)).transpose()?;
     for (i, ext) in input.required_code_type_external_ids.iter().enumerate() {

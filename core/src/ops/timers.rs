@@ -35,7 +35,13 @@ pub(crate) fn start(cx: &mut Cx<'_>, scope: &Scope, input: &TimerStart) -> Resul
         check_text(s, "summary", MAX_TEXT_BYTES)?;
     }
     close_running(cx, &scope.customer, &scope.user, false)?;
-    let new = NewEntry { id: input.id, initiative_id: input.initiative_id, summary: input.summary.clone(), creation_method: Some("timer".into()), ..NewEntry::default() };
+    let new = NewEntry {
+        id: input.id,
+        initiative_id: input.initiative_id,
+        summary: input.summary.clone(),
+        creation_method: Some("timer".into()),
+        ..NewEntry::default()
+    };
     cx.refs.ensure_user(cx.tx, &scope.customer, &scope.user, cx.now)?;
     let zone = cx.zone(&scope.customer, &scope.user)?;
     let mut e = blank_entry(scope, &new, cx.now, cx.now.local_date(zone));

@@ -5,15 +5,37 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::sync::{SyncField, UserFields};
 use crate::rules::ids::ObjectId;
 use crate::rules::time::Timestamp;
+
+/// The fields of a record that two sides edit apart and [`reconcile`] merges one by one (the
+/// fields an entry's user owns, [`crate::model::sync::UserFields`]).
+pub trait Fields: Clone + PartialEq {
+    /// One field's name.
+    type Field: Copy + PartialEq + std::fmt::Debug;
+    /// The field that says the record is deleted.
+    const DELETED: Self::Field;
+    /// The field that says the user released the record.
+    const RELEASED: Self::Field;
+    /// The fields that differ from `other`, in a fixed order.
+    fn diff(&self, other: &Self) -> Vec<Self::Field>;
+    /// Whether one field is equal in both.
+    fn same(&self, other: &Self, field: Self::Field) -> bool;
+    /// One field's value, as JSON (for the conflict log).
+    fn value(&self, field: Self::Field) -> serde_json::Value;
+    /// Copies one field from `from`.
+    fn take(&mut self, from: &Self, field: Self::Field);
+    /// Whether the record is deleted.
+    fn is_deleted(&self) -> bool;
+    /// Whether the user released the record.
+    fn released(&self) -> bool;
+}
 
 /// A local value that lost to the server's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FieldConflict {
-    pub field: SyncField,
+pub struct FieldConflict<F> {
+    pub field: F,
     pub local: serde_json::Value,
     pub server: serde_json::Value,
 }
@@ -34,11 +56,11 @@ pub enum MergeOutcome {
 
 /// The result of [`reconcile`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Merge {
+pub struct Merge<T: Fields> {
     /// The entry's user fields after the merge.
-    pub fields: UserFields,
+    pub fields: T,
     /// Local values that lost to the server's.
-    pub conflicts: Vec<FieldConflict>,
+    pub conflicts: Vec<FieldConflict<T::Field>>,
     pub outcome: MergeOutcome,
 }
 
@@ -55,24 +77,24 @@ pub struct Merge {
 ///   kept.
 ///
 /// Nothing is decided by comparing clocks. Pure.
-pub fn reconcile(base: Option<&UserFields>, local: &UserFields, remote: &UserFields, allow_post_release_edit: bool) -> Merge {
-    let changed_locally: Vec<SyncField> = match base {
+pub fn reconcile<T: Fields>(base: Option<&T>, local: &T, remote: &T, allow_post_release_edit: bool) -> Merge<T> {
+    let changed_locally: Vec<T::Field> = match base {
         Some(b) => local.diff(b),
         None => local.diff(remote),
     };
     if changed_locally.is_empty() {
         return Merge { fields: remote.clone(), conflicts: Vec::new(), outcome: MergeOutcome::InSync };
     }
-    let lost = |fields: &[SyncField]| -> Vec<FieldConflict> {
+    let lost = |fields: &[T::Field]| -> Vec<FieldConflict<T::Field>> {
         fields.iter().filter(|f| !local.same(remote, **f)).map(|f| FieldConflict { field: *f, local: local.value(*f), server: remote.value(*f) }).collect()
     };
-    let deleted_remotely = remote.is_deleted && base.is_none_or(|b| !b.is_deleted);
+    let deleted_remotely = remote.is_deleted() && base.is_none_or(|b| !b.is_deleted());
     if deleted_remotely {
-        let edits: Vec<SyncField> = changed_locally.iter().copied().filter(|f| *f != SyncField::IsDeleted).collect();
+        let edits: Vec<T::Field> = changed_locally.iter().copied().filter(|f| *f != T::DELETED).collect();
         return Merge { fields: remote.clone(), conflicts: lost(&edits), outcome: MergeOutcome::DeletedRemotely };
     }
-    let edits_beyond_release = changed_locally.iter().any(|f| *f != SyncField::Released && !local.same(remote, *f));
-    if remote.released && edits_beyond_release && !allow_post_release_edit {
+    let edits_beyond_release = changed_locally.iter().any(|f| *f != T::RELEASED && !local.same(remote, *f));
+    if remote.released() && edits_beyond_release && !allow_post_release_edit {
         return Merge { fields: remote.clone(), conflicts: Vec::new(), outcome: MergeOutcome::Locked };
     }
     let mut fields = remote.clone();
@@ -111,8 +133,3 @@ pub fn resolve_running_timers(existing: (Timestamp, ObjectId), incoming: (Timest
         TimerResolution::StopIncoming { at: existing.0 }
     }
 }
-
-
-#[cfg(test)]
-#[path = "merge_tests.rs"]
-mod tests;

@@ -275,14 +275,9 @@ pub fn effect(op: &Operation, transition: &Transition) -> Effect {
             touch,
             ..Effect::default()
         },
-        Transition::MarkReleaseFailed => Effect {
-            status: Some(Status::ReleaseFailed),
-            locked: Some(false),
-            stamp_failure: true,
-            clear_validation_errors: true,
-            touch,
-            ..Effect::default()
-        },
+        Transition::MarkReleaseFailed => {
+            Effect { status: Some(Status::ReleaseFailed), locked: Some(false), stamp_failure: true, clear_validation_errors: true, touch, ..Effect::default() }
+        }
         Transition::MarkDeleted => Effect { deleted: true, touch, ..Effect::default() },
     }
 }

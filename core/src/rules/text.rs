@@ -89,4 +89,3 @@ pub fn de_opt_count<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Opti
         Some(v) => count_from_json(&v).map(Some).map_err(serde::de::Error::custom),
     }
 }
-

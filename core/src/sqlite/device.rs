@@ -38,7 +38,9 @@ pub(super) fn set_inflight(c: &Connection, customer: &ObjectId, user: &ObjectId,
 
 pub(super) fn pending(c: &Connection, customer: &ObjectId, user: &ObjectId, after: Option<EntryKey>, limit: usize) -> Result<Vec<(EntryKey, ObjectId, i64)>> {
     let rows = c
-        .prepare_cached("SELECT pk, id, local_changes FROM entries WHERE customer_id = ?1 AND user_id = ?2 AND local_changes > 0 AND pk > ?3 ORDER BY pk LIMIT ?4")?
+        .prepare_cached(
+            "SELECT pk, id, local_changes FROM entries WHERE customer_id = ?1 AND user_id = ?2 AND local_changes > 0 AND pk > ?3 ORDER BY pk LIMIT ?4",
+        )?
         .query_map(params![customer, user, after.map(EntryKey::raw).unwrap_or(0), i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
             Ok((EntryKey::from_raw(r.get(0)?), r.get(1)?, r.get(2)?))
         })?
@@ -54,13 +56,17 @@ pub(super) fn pending_summary(c: &Connection, customer: &ObjectId, user: &Object
 }
 
 pub(super) fn mirror(c: &Connection, customer: &ObjectId, id: &ObjectId) -> Result<Option<SyncedEntry>> {
-    let json: Option<String> =
-        c.prepare_cached("SELECT record FROM sync_mirror WHERE customer_id = ?1 AND entry_id = ?2")?.query_row(params![customer, id], |r| r.get(0)).optional()?;
+    let json: Option<String> = c
+        .prepare_cached("SELECT record FROM sync_mirror WHERE customer_id = ?1 AND entry_id = ?2")?
+        .query_row(params![customer, id], |r| r.get(0))
+        .optional()?;
     json.map(|j| serde_json::from_str(&j).map_err(storage)).transpose()
 }
 
 pub(super) fn mirror_version(c: &Connection, customer: &ObjectId, id: &ObjectId) -> Result<Option<i64>> {
-    Ok(c.prepare_cached("SELECT version FROM sync_mirror WHERE customer_id = ?1 AND entry_id = ?2")?.query_row(params![customer, id], |r| r.get(0)).optional()?)
+    Ok(c.prepare_cached("SELECT version FROM sync_mirror WHERE customer_id = ?1 AND entry_id = ?2")?
+        .query_row(params![customer, id], |r| r.get(0))
+        .optional()?)
 }
 
 pub(super) fn set_mirror(c: &Connection, customer: &ObjectId, record: &SyncedEntry) -> Result<()> {
@@ -84,8 +90,10 @@ pub(super) fn quarantine(c: &Connection, customer: &ObjectId, q: &Quarantined) -
 }
 
 pub(super) fn take_quarantined(c: &Connection, customer: &ObjectId, id: &ObjectId) -> Result<Option<SyncedEntry>> {
-    let local: Option<String> =
-        c.prepare_cached("SELECT local FROM sync_quarantine WHERE customer_id = ?1 AND entry_id = ?2")?.query_row(params![customer, id], |r| r.get(0)).optional()?;
+    let local: Option<String> = c
+        .prepare_cached("SELECT local FROM sync_quarantine WHERE customer_id = ?1 AND entry_id = ?2")?
+        .query_row(params![customer, id], |r| r.get(0))
+        .optional()?;
     let Some(local) = local else { return Ok(None) };
     c.prepare_cached("DELETE FROM sync_quarantine WHERE customer_id = ?1 AND entry_id = ?2")?.execute(params![customer, id])?;
     serde_json::from_str(&local).map(Some).map_err(storage)

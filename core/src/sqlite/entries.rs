@@ -16,8 +16,7 @@ use crate::rules::status::Status;
 use crate::rules::time::{Date, Timestamp};
 use crate::store::{Affected, Counter, Detail, EntryKey, Listing, PageOf, RunningSession, SourceKey};
 
-const ENTRY_COLUMNS: &str =
-    "pk, customer_id, id, user_id, created_by, released_by, external_id, enrichment_correlation_id, summary, notes, work_date, \
+const ENTRY_COLUMNS: &str = "pk, customer_id, id, user_id, created_by, released_by, external_id, enrichment_correlation_id, summary, notes, work_date, \
      initiative_id, creation_method, created_as_timer, timer_duration_adjustment_in_seconds, entered_duration_in_seconds, raw_seconds, unit_increments, \
      units_from_sources, units_adjustments, overlap_seconds, status, status_errors, re_release_failed_messages, is_locked, is_deleted, release_count, \
      last_release_pending_at, last_release_failed_at, release_success_at, last_synced_at, created_at, updated_at, version";
@@ -232,7 +231,10 @@ pub(super) fn entry_by_key(c: &Connection, customer: &ObjectId, key: EntryKey) -
 
 /// The key of an entry by id.
 pub(super) fn entry_key(c: &Connection, customer: &ObjectId, id: &ObjectId) -> Result<Option<EntryKey>> {
-    Ok(c.prepare_cached("SELECT pk FROM entries WHERE customer_id = ?1 AND id = ?2")?.query_row(params![customer, id], |r| r.get(0)).optional()?.map(EntryKey::from_raw))
+    Ok(c.prepare_cached("SELECT pk FROM entries WHERE customer_id = ?1 AND id = ?2")?
+        .query_row(params![customer, id], |r| r.get(0))
+        .optional()?
+        .map(EntryKey::from_raw))
 }
 
 /// Which of `ids` are already entries of the customer (one statement for a batch).
@@ -295,9 +297,8 @@ pub(super) fn page(c: &Connection, customer: &ObjectId, of: PageOf, after_id: Op
     let after = after_id.map(ObjectId::as_str).unwrap_or("");
     let rows = match of {
         PageOf::Updated { after: from, on_or_before } => {
-            let sql = format!(
-                "SELECT {ENTRY_COLUMNS} FROM entries WHERE customer_id = ?1 AND updated_at > ?2 AND updated_at <= ?3 AND id > ?4 ORDER BY id LIMIT ?5"
-            );
+            let sql =
+                format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE customer_id = ?1 AND updated_at > ?2 AND updated_at <= ?3 AND id > ?4 ORDER BY id LIMIT ?5");
             query(c, customer, &sql, params![customer, from.millis(), on_or_before.millis(), after, limit], detail)?
         }
         PageOf::Released { after: from, on_or_before, low, high } => {
@@ -411,7 +412,8 @@ pub(super) fn running_session(c: &Connection, customer: &ObjectId, user: &Object
 
 /// The user's entries changed after feed position `after`, in feed order.
 pub(super) fn feed(c: &Connection, customer: &ObjectId, user: &ObjectId, after: i64, limit: usize) -> Result<Vec<(Entry, i64)>> {
-    let sql = format!("SELECT {ENTRY_COLUMNS}, change_seq FROM entries WHERE customer_id = ?1 AND user_id = ?2 AND change_seq > ?3 ORDER BY change_seq LIMIT ?4");
+    let sql =
+        format!("SELECT {ENTRY_COLUMNS}, change_seq FROM entries WHERE customer_id = ?1 AND user_id = ?2 AND change_seq > ?3 ORDER BY change_seq LIMIT ?4");
     let mut seqs = Vec::new();
     let mut rows: Vec<(EntryKey, Entry)> = c
         .prepare_cached(&sql)?
@@ -429,7 +431,9 @@ pub(super) fn feed(c: &Connection, customer: &ObjectId, user: &ObjectId, after: 
 
 /// The stored answer of an applied push operation.
 pub(super) fn applied_op(c: &Connection, customer: &ObjectId, op_id: &ObjectId) -> Result<Option<String>> {
-    Ok(c.prepare_cached("SELECT answer FROM sync_applied_ops WHERE customer_id = ?1 AND op_id = ?2")?.query_row(params![customer, op_id], |r| r.get(0)).optional()?)
+    Ok(c.prepare_cached("SELECT answer FROM sync_applied_ops WHERE customer_id = ?1 AND op_id = ?2")?
+        .query_row(params![customer, op_id], |r| r.get(0))
+        .optional()?)
 }
 
 /// Records a push operation's answer.

@@ -351,4 +351,3 @@ impl Backend for SqliteBackend {
         }
     }
 }
-

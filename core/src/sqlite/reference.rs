@@ -37,7 +37,11 @@ pub(super) fn ensure_customer(c: &Connection, customer: &ObjectId, now: Timestam
 /// Creates the customer and the user if they are new.
 pub(super) fn ensure_user(c: &Connection, customer: &ObjectId, user: &ObjectId, now: Timestamp) -> Result<()> {
     ensure_customer(c, customer, now)?;
-    c.prepare_cached("INSERT INTO users (customer_id, id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")?.execute(params![customer, user, now.millis()])?;
+    c.prepare_cached("INSERT INTO users (customer_id, id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")?.execute(params![
+        customer,
+        user,
+        now.millis()
+    ])?;
     Ok(())
 }
 
@@ -216,7 +220,8 @@ pub(super) fn list_validation_rules(c: &Connection, customer: &ObjectId) -> Resu
     rows.into_iter().map(rules_from).collect()
 }
 
-const INITIATIVE_COLUMNS: &str = "id, type, external_id, name, description, call_sign, client_external_id, billing_type, unit_increments, status, restricts_codes";
+const INITIATIVE_COLUMNS: &str =
+    "id, type, external_id, name, description, call_sign, client_external_id, billing_type, unit_increments, status, restricts_codes";
 
 fn initiative_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Initiative, bool)> {
     let kind = match r.get::<_, String>(1)?.as_str() {
@@ -278,7 +283,9 @@ pub(super) fn initiative(c: &Connection, customer: &ObjectId, id: &ObjectId) -> 
 
 /// A matter's id by external id.
 pub(super) fn initiative_id_by_external(c: &Connection, customer: &ObjectId, external_id: &str) -> Result<Option<ObjectId>> {
-    Ok(c.prepare_cached("SELECT id FROM initiatives WHERE customer_id = ?1 AND external_id = ?2")?.query_row(params![customer, external_id], |r| r.get(0)).optional()?)
+    Ok(c.prepare_cached("SELECT id FROM initiatives WHERE customer_id = ?1 AND external_id = ?2")?
+        .query_row(params![customer, external_id], |r| r.get(0))
+        .optional()?)
 }
 
 /// Every matter of the customer, by external id.

@@ -14,7 +14,7 @@ use crate::rules::ids::ObjectId;
 use crate::rules::overlap::Interval;
 use crate::rules::time::{Date, Timestamp};
 use crate::rules::validation::Rules;
-use crate::store::{Affected, Counter, DeviceState, Detail, EntryKey, Listing, PageOf, ReadTx, RunningSession, SourceKey, WriteTx};
+use crate::store::{Affected, Counter, Detail, DeviceState, EntryKey, Listing, PageOf, ReadTx, RunningSession, SourceKey, WriteTx};
 
 /// A transaction (or read snapshot) on one connection.
 pub(super) struct SqliteTx<'c> {

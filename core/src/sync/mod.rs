@@ -18,7 +18,7 @@ pub(crate) mod server;
 use crate::rules::ids::ObjectId;
 
 pub use crate::model::sync::*;
-pub use crate::rules::merge::*;
+pub use crate::rules::merge::{reconcile, resolve_running_timers, MergeOutcome, TimerResolution};
 
 /// Moves one request of the router's shape to the server and back: an HTTP client, or the
 /// server engine itself in-process. The host owns auth, retries and scheduling.
@@ -36,8 +36,7 @@ pub fn push_path(customer: &ObjectId, user: &ObjectId) -> String {
 /// The route of a pull page for a user.
 pub fn pull_path(customer: &ObjectId, user: &ObjectId, request: &PullRequest) -> String {
     format!(
-        "/api/v1/public/customers/{customer}/users/{user}/sync/changes?entrySeq={}&referenceSeq={}&limit={}",
+        "/api/v1/public/customers/{customer}/users/{user}/sync/changes?entrySeq={}&referenceSeq={}&limit={}&protocolVersion={PROTOCOL_VERSION}",
         request.after.entry_seq, request.after.reference_seq, request.limit
     )
 }
-

@@ -224,7 +224,8 @@ impl Pulled<'_> {
         let mut plan = match (self.found, self.pending, local) {
             (false, _, _) if !runs => Plan::new(Write::Insert(self.remote.clone())),
             (_, p, Some(local)) if p > 0 => {
-                let merge = reconcile(base.map(SyncedEntry::user_fields).as_ref(), &local.user_fields(), &self.remote.user_fields(), self.allow_post_release_edit);
+                let merge =
+                    reconcile(base.map(SyncedEntry::user_fields).as_ref(), &local.user_fields(), &self.remote.user_fields(), self.allow_post_release_edit);
                 let mut plan = merge_plan(self.remote, local, merge, p);
                 plan.tally.conflicts = u64::try_from(plan.conflicts.len()).unwrap_or(u64::MAX);
                 plan

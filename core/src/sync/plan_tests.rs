@@ -208,7 +208,8 @@ fn answers_to_a_push() {
     ];
     for case in cases {
         let op = op(case.sent.clone(), Some(1));
-        let answer = Answer { op: &op, result: &case.result, remaining: case.remaining, mirrored_version: case.mirrored_version, allow_post_release_edit: false };
+        let answer =
+            Answer { op: &op, result: &case.result, remaining: case.remaining, mirrored_version: case.mirrored_version, allow_post_release_edit: false };
         assert_eq!(answer.needs(), case.needs, "{}: needs", case.name);
         let local = case.needs.local.then_some(&case.local);
         let base = if case.needs.base { case.base.as_ref() } else { None };
@@ -229,18 +230,7 @@ fn pulled_copies() {
     // (name, remote, mirrored version, found, pending, local, base, write, conflicts, tally)
     type Case = (&'static str, SyncedEntry, Option<i64>, bool, i64, Option<SyncedEntry>, Option<SyncedEntry>, Write, usize, Tally);
     let cases: Vec<Case> = vec![
-        (
-            "already as new here: skipped",
-            remote.clone(),
-            Some(3),
-            true,
-            0,
-            None,
-            None,
-            Write::Nothing,
-            0,
-            Tally { skipped: 1, ..Tally::default() },
-        ),
+        ("already as new here: skipped", remote.clone(), Some(3), true, 0, None, None, Write::Nothing, 0, Tally { skipped: 1, ..Tally::default() }),
         (
             "new to this device: inserted as an import",
             remote.clone(),

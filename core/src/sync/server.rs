@@ -21,9 +21,14 @@ fn storage(e: impl std::fmt::Display) -> TenthsError {
 /// the versions it does.
 pub(crate) fn check_protocol(version: u32) -> Result<()> {
     if !(OLDEST_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&version) {
+        let speaks = if OLDEST_PROTOCOL_VERSION == PROTOCOL_VERSION {
+            format!("version {PROTOCOL_VERSION}")
+        } else {
+            format!("versions {OLDEST_PROTOCOL_VERSION} to {PROTOCOL_VERSION}")
+        };
         return Err(TenthsError::invalid(
             "protocolVersion",
-            format!("sync protocol version {version} is not supported; this server speaks versions {OLDEST_PROTOCOL_VERSION} to {PROTOCOL_VERSION}: update the app"),
+            format!("sync protocol version {version} is not supported; this server speaks {speaks}: update the app"),
         ));
     }
     Ok(())

@@ -147,7 +147,7 @@ fn probe(id: &str) -> (&'static str, String, String, u16) {
         "updateCustomerSettings" => ("PUT", format!("{cc}/settings"), r#"{"rounding": "nearest"}"#, 200),
         "updateUserSettings" => ("PUT", format!("{cc}/users/{}/settings", owner()), r#"{"timezone": "Europe/Paris"}"#, 200),
         "syncPush" => ("POST", format!("{cu}/sync/push"), r#"{"batchId": "0000000000000000000000b1", "ops": []}"#, 200),
-        "syncChanges" => ("GET", format!("{cu}/sync/changes?entrySeq=0&limit=10"), "", 200),
+        "syncChanges" => ("GET", format!("{cu}/sync/changes?entrySeq=0&limit=10&protocolVersion=2"), "", 200),
         other => panic!("route {other} has no probe: add one"),
     };
     let method: &'static str = match m {

@@ -185,17 +185,14 @@ pub fn foreign_or_broken_pull_pages_are_refused_and_change_nothing(backend: &dyn
     other_user.entries[0].user_id = oid(0xa2);
     let mut broken = page.clone();
     broken.entries[0].unit_increments = 0;
-    let mut foreign_reference = page.clone();
-    if let Some(r) = foreign_reference.reference.as_mut() {
-        for t in &mut r.tables {
-            if t.table == "initiatives" {
-                t.rows[0][0] = serde_json::json!(oid(0xc2).to_string());
-            }
-        }
+    // A snapshot whose matter allows a code the snapshot does not carry.
+    let mut dangling_reference = page.clone();
+    if let Some(r) = dangling_reference.reference.as_mut() {
+        r.initiatives[0].allowed_code_ids = Some(vec![oid(0xc2)]);
     }
-    let mut old_schema = page.clone();
-    if let Some(r) = old_schema.reference.as_mut() {
-        r.schema_version = 1;
+    let mut old_protocol = page.clone();
+    if let Some(r) = old_protocol.reference.as_mut() {
+        r.protocol_version = 1;
     }
     let mut backwards = page.clone();
     backwards.next = PullCursor::default();
@@ -203,8 +200,8 @@ pub fn foreign_or_broken_pull_pages_are_refused_and_change_nothing(backend: &dyn
     for (bad, field) in [
         (other_user, "entries[0].userId"),
         (broken, "entries[0].unitIncrements"),
-        (foreign_reference, "reference.tables[5].rows[0]"),
-        (old_schema, "reference.schemaVersion"),
+        (dangling_reference, "reference.initiatives[0].allowedCodeIds"),
+        (old_protocol, "reference.protocolVersion"),
         (backwards, "next"),
     ] {
         match w.device.sync_apply_pull(&w.customer, &w.user, &bad) {

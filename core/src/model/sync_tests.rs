@@ -1,7 +1,8 @@
 //! Table-driven tests of the sync policy: base / local / remote / expected.
 
 use super::*;
-use crate::model::sync::*;
+use crate::rules::merge::*;
+
 use crate::error::TenthsError;
 use crate::model::SourceKind;
 use crate::rules::status::Status;
