@@ -19,12 +19,12 @@ pub mod store;
 pub mod sync;
 pub mod wire;
 
-pub use engine::{Engine, Scope, TimerStart, Window};
+pub use engine::{Engine, Scope, SystemClock, TimerStart, Window};
 pub use error::{ErrorKind, Result, RuleFailure, TenthsError};
 pub use model::*;
 pub use rules::ids::ObjectId;
 pub use rules::status::Status;
-pub use rules::time::{Clock, Date, FixedClock, SystemClock, Timestamp};
+pub use rules::time::{Clock, Date, FixedClock, Timestamp};
 pub use rules::units::Rounding;
 pub use rules::{ids, overlap, status, time, units, validation};
 pub use sqlite::{Durability, OpenOptions};

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use crate::error::{Result, TenthsError};
 use crate::ops::{Cx, Rx, Stats};
-use crate::rules::time::{Clock, SystemClock, Timestamp};
+use crate::rules::time::{Clock, Timestamp};
 use crate::sqlite::{OpenOptions, SqliteBackend};
 use crate::store::Backend;
 
@@ -25,6 +25,17 @@ pub use crate::ops::timers::TimerStart;
 pub use crate::ops::{Scope, Window};
 pub use crate::rules::text::{MAX_BATCH_ITEMS, MAX_PAGE_SIZE};
 pub use crate::rules::units::MAX_ENTERED_DURATION_SECONDS;
+
+/// The system clock: the one place the engine reads the time of day (the rules never do; an
+/// engine is given a [`Clock`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millis_clamped(chrono::Utc::now().timestamp_millis())
+    }
+}
 
 /// The engine. Cheap to share: wrap it in an `Arc` and call it from any thread.
 pub struct Engine {

@@ -188,14 +188,14 @@ pub(crate) fn settle_and_save(cx: &mut Cx<'_>, key: EntryKey, e: &mut Entry) -> 
 /// `fresh` says the caller already knows the device id is not stored (a batch checks its ids
 /// at once). The entry is settled in memory and stored once, with its overlap; the create body
 /// is kept only when it carries a device id (a repeat is recognised by that id alone).
-fn create_one(cx: &mut Cx<'_>, inserter: &mut Inserter, scope: &Scope, input: &NewEntry, fresh: bool) -> Result<(EntryKey, ObjectId, bool)> {
+fn create_one(cx: &mut Cx<'_>, inserter: &mut Inserter, scope: &Scope, input: &NewEntry, fresh: bool) -> Result<Created> {
     let request = match &input.id {
         None => None,
         Some(id) => {
             let request = serde_json::to_string(input).map_err(|e| TenthsError::Storage { reason: e.to_string() })?;
             if let Some(key) = if fresh { None } else { cx.tx.entry_key(&scope.customer, id)? } {
                 return if cx.tx.create_request(&scope.customer, key)?.as_deref() == Some(request.as_str()) {
-                    Ok((key, *id, false))
+                    Ok(Created::Repeat(*id))
                 } else {
                     Err(TenthsError::conflict("an entry with this _id already exists with another body"))
                 };
@@ -223,8 +223,25 @@ fn create_one(cx: &mut Cx<'_>, inserter: &mut Inserter, scope: &Scope, input: &N
         })
         .collect();
     settle(cx.tx, cx.refs, cx.now, &mut e)?;
-    let key = inserter.insert_new(cx.tx, &mut e, request.as_deref(), cx.stats)?;
-    Ok((key, e.id, true))
+    inserter.insert_new(cx.tx, &mut e, request.as_deref(), cx.stats)?;
+    Ok(Created::New(Box::new(e)))
+}
+
+/// What [`create_one`] did.
+enum Created {
+    /// Stored: the entry as written.
+    New(Box<Entry>),
+    /// A repeat of a stored create: its id.
+    Repeat(ObjectId),
+}
+
+impl Created {
+    fn id(&self) -> ObjectId {
+        match self {
+            Created::New(e) => e.id,
+            Created::Repeat(id) => *id,
+        }
+    }
 }
 
 /// Creates an entry; answers it and whether it was created (`false`: a repeat of the same
@@ -232,13 +249,23 @@ fn create_one(cx: &mut Cx<'_>, inserter: &mut Inserter, scope: &Scope, input: &N
 pub(crate) fn create(cx: &mut Cx<'_>, scope: &Scope, input: &NewEntry) -> Result<(Entry, bool)> {
     check_new_entry(input)?;
     let mut inserter = Inserter::default();
-    let (_, id, created) = create_one(cx, &mut inserter, scope, input, false)?;
+    let created = create_one(cx, &mut inserter, scope, input, false)?;
     inserter.finish(cx.tx, cx.stats)?;
-    let (_, e) = find(cx.tx, cx.refs, &scope.customer, &id)?.ok_or_else(|| TenthsError::not_found("entry", id))?;
-    if !created && e.user_id != scope.user {
-        return Err(TenthsError::conflict("an entry with this _id already exists"));
+    match created {
+        Created::New(mut e) => {
+            // The entry as written, in the order a read answers its sources (start, then id):
+            // no second read of what this transaction just stored.
+            e.sources.sort_by_key(|s| (s.started_at, s.id));
+            Ok((*e, true))
+        }
+        Created::Repeat(id) => {
+            let (_, e) = find(cx.tx, cx.refs, &scope.customer, &id)?.ok_or_else(|| TenthsError::not_found("entry", id))?;
+            if e.user_id != scope.user {
+                return Err(TenthsError::conflict("an entry with this _id already exists"));
+            }
+            Ok((e, false))
+        }
     }
-    Ok((e, created))
 }
 
 /// Creates many entries of one user in one transaction, all or none; answers their ids in
@@ -259,8 +286,8 @@ pub(crate) fn import(cx: &mut Cx<'_>, scope: &Scope, inputs: &[NewEntry]) -> Res
     let mut ids = Vec::with_capacity(inputs.len());
     for (i, input) in inputs.iter().enumerate() {
         let fresh = input.id.is_some_and(|id| !existing.contains(&id) && seen.insert(id));
-        let (_, id, _) = create_one(cx, &mut inserter, scope, input, fresh).map_err(|e| prefix_field(e, &format!("entries[{i}]")))?;
-        ids.push(id);
+        let created = create_one(cx, &mut inserter, scope, input, fresh).map_err(|e| prefix_field(e, &format!("entries[{i}]")))?;
+        ids.push(created.id());
     }
     inserter.finish(cx.tx, cx.stats)?;
     Ok(ids)

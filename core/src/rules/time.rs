@@ -22,6 +22,11 @@ pub const MAX_TIMESTAMP_MS: i64 = 253_402_300_799_999;
 pub struct Timestamp(i64);
 
 impl Timestamp {
+    /// The instant `ms` milliseconds after the epoch, clamped to the range a timestamp holds.
+    pub fn from_millis_clamped(ms: i64) -> Timestamp {
+        Timestamp(ms.clamp(MIN_TIMESTAMP_MS, MAX_TIMESTAMP_MS))
+    }
+
     /// Builds a timestamp from epoch milliseconds, checking the supported range.
     pub fn from_millis(ms: i64) -> Result<Timestamp> {
         if !(MIN_TIMESTAMP_MS..=MAX_TIMESTAMP_MS).contains(&ms) {
@@ -238,17 +243,6 @@ fn short(s: &str) -> String {
 pub trait Clock: Send + Sync {
     /// The current instant.
     fn now(&self) -> Timestamp;
-}
-
-/// The system clock.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        let ms = Utc::now().timestamp_millis();
-        Timestamp(ms.clamp(MIN_TIMESTAMP_MS, MAX_TIMESTAMP_MS))
-    }
 }
 
 /// A clock that stands still until it is set or advanced: for tests, vectors and replays.
