@@ -1076,6 +1076,7 @@ mod tests {
             tenths::TenthsError::PermissionDenied { reason: "r".into() },
             tenths::TenthsError::TooLarge { reason: "r".into() },
             tenths::TenthsError::Storage { reason: "r".into() },
+            tenths::TenthsError::Unavailable { reason: "r".into() },
             tenths::TenthsError::IncompatibleDatabase { reason: "r".into() },
             tenths::TenthsError::Closed,
         ];
@@ -1083,6 +1084,7 @@ mod tests {
             let mapped = TenthsError::from(core.clone());
             assert_eq!(mapped.code(), core.kind().code());
             assert_eq!(mapped.to_string(), core.to_string());
+            assert_eq!(mapped.is_retryable(), core.is_retryable(), "{core}");
         }
         let callback = TenthsError::from(uniffi::UnexpectedUniFFICallbackError { reason: "boom".into() });
         assert_eq!(callback.code(), "callback");

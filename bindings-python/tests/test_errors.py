@@ -17,6 +17,7 @@ KINDS = [
     (tenths.PermissionDenied, "permission_denied", ()),
     (tenths.TooLarge, "too_large", ()),
     (tenths.StorageError, "storage", ()),
+    (tenths.Unavailable, "unavailable", (tenths.StorageError,)),
     (tenths.IncompatibleDatabase, "incompatible_database", ()),
     (tenths.Closed, "closed", ()),
 ]
@@ -85,6 +86,38 @@ def test_incompatible_database(tmp_path: object) -> None:
     p.write_bytes(b"this is not a sqlite file at all" * 100)
     with pytest.raises((tenths.IncompatibleDatabase, tenths.StorageError)):
         tenths.Engine(p)
+
+
+def test_a_lock_held_by_another_process_is_unavailable_and_retryable(tmp_path: object) -> None:
+    """Another process keeps the write lock past the busy timeout (5 s): the write raises the
+    retryable subclass of StorageError, writes nothing, and succeeds once the lock is gone. (The
+    lock must come from another process: two SQLite libraries in one process do not see each
+    other's locks.)"""
+    import pathlib
+    import subprocess
+    import sys
+
+    p = pathlib.Path(str(tmp_path)) / "firm.sqlite"
+    engine = tenths.Engine(p, now=NOW)
+    engine.create_entry(CUSTOMER, ALICE, duration_in_seconds=60)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+         "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); sys.stdin.readline(); c.execute('ROLLBACK')", str(p)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with pytest.raises(tenths.Unavailable) as info:
+            engine.create_entry(CUSTOMER, ALICE, duration_in_seconds=120)
+        assert isinstance(info.value, tenths.StorageError)
+        assert info.value.retryable and not tenths.StorageError.retryable
+        assert info.value.code == "unavailable"
+    finally:
+        holder.communicate("\n", timeout=30)
+    engine.create_entry(CUSTOMER, ALICE, duration_in_seconds=120)
+    day = NOW.date()
+    assert len(engine.list_entries(CUSTOMER, ALICE, day, day)) == 2, "the refused write wrote nothing"
+    engine.close()
 
 
 def test_unauthenticated_and_permission_denied_through_request(engine: tenths.Engine) -> None:

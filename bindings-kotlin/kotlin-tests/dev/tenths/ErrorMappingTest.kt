@@ -42,6 +42,35 @@ class ErrorMappingTest {
     }
 
     @Test
+    fun `a lock held by another process is unavailable and retryable`(@TempDir dir: File) {
+        val path = File(dir, "firm.sqlite").path
+        Engine(path, EngineOptions(fixedClock = Ids.NOW)).use { engine ->
+            engine.createEntry(alice, NewEntry(durationInSeconds = 60))
+            // Another process keeps the write lock past the busy timeout (5 s).
+            val holder = ProcessBuilder(
+                "python3", "-c",
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN IMMEDIATE'); " +
+                    "print('locked', flush=True); sys.stdin.readline(); c.execute('ROLLBACK')",
+                path,
+            ).start()
+            try {
+                assertEquals("locked", holder.inputStream.bufferedReader().readLine())
+                val e = assertFailsWith<TenthsException.Unavailable> { engine.createEntry(alice, NewEntry(durationInSeconds = 120)) }
+                assertTrue(e.isRetryable())
+                assertEquals("unavailable", e.code())
+            } finally {
+                holder.outputStream.write("\n".toByteArray())
+                holder.outputStream.flush()
+                holder.waitFor()
+            }
+            // The refused write wrote nothing; once the lock is gone the same call succeeds.
+            assertEquals(1, engine.listEntries(alice, "2026-03-10", "2026-03-10").size)
+            engine.createEntry(alice, NewEntry(durationInSeconds = 120))
+            assertEquals(2, engine.listEntries(alice, "2026-03-10", "2026-03-10").size)
+        }
+    }
+
+    @Test
     fun `not found, conflict, locked and validation failed`() = memoryEngine().use { engine ->
         val matter = seedMatter(engine)
         val nf = assertFailsWith<TenthsException.NotFound> { engine.getEntry(alice, Ids.entry(1)) }
