@@ -351,3 +351,29 @@ impl Backend for SqliteBackend {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(code: std::os::raw::c_int) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)
+    }
+
+    /// Busy, locked and disk full pass: they are `Unavailable` (retryable, HTTP 503); every other
+    /// failure is `Storage`.
+    #[test]
+    fn passing_conditions_are_unavailable() {
+        for code in [rusqlite::ffi::SQLITE_BUSY, rusqlite::ffi::SQLITE_LOCKED, rusqlite::ffi::SQLITE_FULL] {
+            let e = TenthsError::from(failure(code));
+            assert!(e.is_retryable(), "{e}");
+            assert_eq!(e.kind(), crate::error::ErrorKind::Unavailable);
+        }
+        for code in [rusqlite::ffi::SQLITE_CORRUPT, rusqlite::ffi::SQLITE_IOERR, rusqlite::ffi::SQLITE_CONSTRAINT, rusqlite::ffi::SQLITE_NOTADB] {
+            let e = TenthsError::from(failure(code));
+            assert!(!e.is_retryable(), "{e}");
+            assert_eq!(e.kind(), crate::error::ErrorKind::Storage);
+        }
+        assert_eq!(TenthsError::from(rusqlite::Error::QueryReturnedNoRows).kind(), crate::error::ErrorKind::Storage);
+    }
+}
