@@ -335,7 +335,7 @@ pub(crate) fn edit(cx: &mut Cx<'_>, scope: &Scope, id: &ObjectId, patch: &EntryP
     }
     if let Some(ids) = &patch.code_ids {
         e.codes = resolve_codes(cx, &scope.customer, ids)?;
-        cx.tx.replace_codes(key, &e.codes)?;
+        cx.tx.replace_codes(&scope.customer, key, &e.codes)?;
     }
     e.apply(&status::effect(&Operation::Edit, &transition), cx.now, scope.actor);
     settle_and_save(cx, key, &mut e)?;
@@ -349,11 +349,11 @@ pub(crate) fn delete_found(cx: &mut Cx<'_>, scope: &Scope, key: EntryKey, mut e:
     let transition = decide(&e, &Operation::Delete, &settings)?;
     if let Some(running) = cx.tx.running_session(&scope.customer, &scope.user)? {
         if running.entry.is_some_and(|(k, _)| k == key) {
-            cx.tx.close_session(running.source, cx.now)?;
+            cx.tx.close_session(&scope.customer, running.source, cx.now)?;
         }
     }
     let touched = intervals(&cx.tx.sources(&scope.customer, key)?);
-    cx.tx.release_sources_to_pool(key)?;
+    cx.tx.release_sources_to_pool(&scope.customer, key)?;
     e.apply(&status::effect(&Operation::Delete, &transition), cx.now, scope.actor);
     cx.tx.update_entry(key, &e, Counter::Bump)?;
     e.overlap_time_in_seconds = refresh_overlap(cx.tx, &scope.customer, &scope.user, key, &touched, cx.stats)?;
@@ -431,14 +431,14 @@ pub(crate) fn write_copy(cx: &mut Cx<'_>, known: Option<EntryKey>, e: &Entry, lo
         // unassigned pool, and moves here.
         let bare = Entry { sources: Vec::new(), ..e.clone() };
         let key = cx.tx.insert_entry(&bare, None)?;
-        cx.tx.set_local_changes(key, local_changes)?;
+        cx.tx.set_local_changes(&e.customer_id, key, local_changes)?;
         cx.tx.replace_sources(&e.customer_id, &e.user_id, key, &e.sources)?;
         refresh_overlap(cx.tx, &e.customer_id, &e.user_id, key, &intervals(&e.sources), cx.stats)?;
         return Ok(key);
     };
     let before = cx.tx.sources(&e.customer_id, key)?;
     cx.tx.update_entry(key, e, Counter::Set(local_changes))?;
-    cx.tx.replace_codes(key, &e.codes)?;
+    cx.tx.replace_codes(&e.customer_id, key, &e.codes)?;
     if before != e.sources {
         cx.tx.replace_sources(&e.customer_id, &e.user_id, key, &e.sources)?;
         let mut touched = intervals(&before);

@@ -40,7 +40,7 @@ fn update_overlap(tx: &mut dyn WriteTx, customer: &ObjectId, user: &ObjectId, ke
         }
     }
     let seconds = units::millis_to_seconds(overlap_millis(&mine, &others));
-    tx.set_overlap(key, seconds)?;
+    tx.set_overlap(customer, key, seconds)?;
     Ok(seconds)
 }
 

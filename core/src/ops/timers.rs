@@ -64,7 +64,7 @@ pub(crate) fn stop(cx: &mut Cx<'_>, scope: &Scope, id: &ObjectId) -> Result<Entr
         Some(running) if running.entry.is_some_and(|(k, _)| k == key) => {
             let zone = cx.zone(&scope.customer, &scope.user)?;
             let cap = running.started_at.local_date(zone).last_millisecond_in(zone);
-            cx.tx.close_session(running.source, cx.now.min(cap))?;
+            cx.tx.close_session(&scope.customer, running.source, cx.now.min(cap))?;
             after_sources_changed(cx, scope, key, &mut e)?;
             Ok(e)
         }
@@ -119,7 +119,7 @@ pub(crate) fn close_running(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectI
     if only_past_midnight && cx.now <= cap {
         return Ok(());
     }
-    cx.tx.close_session(running.source, cx.now.min(cap))?;
+    cx.tx.close_session(customer, running.source, cx.now.min(cap))?;
     if let Some((key, id)) = running.entry {
         if let Some((_, mut e)) = find(cx.tx, cx.refs, customer, &id)? {
             // The session just closed: `e.sources` already shows it closed; overlap is
@@ -137,7 +137,7 @@ pub(crate) fn close_running(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectI
 /// at the end of its local day, and settles its entry.
 pub(crate) fn close_session_settled(cx: &mut Cx<'_>, scope: &Scope, source: SourceKey, key: EntryKey, started: Timestamp, at: Timestamp) -> Result<()> {
     let zone = cx.zone(&scope.customer, &scope.user)?;
-    cx.tx.close_session(source, at.min(started.local_date(zone).last_millisecond_in(zone)).max(started))?;
+    cx.tx.close_session(&scope.customer, source, at.min(started.local_date(zone).last_millisecond_in(zone)).max(started))?;
     let mut e = cx.tx.entry_by_key(&scope.customer, key)?;
     cx.fill_matter(&mut e)?;
     let touched = intervals(&e.sources);

@@ -454,8 +454,8 @@ pub(super) fn local_changes(c: &Connection, customer: &ObjectId, key: EntryKey) 
 }
 
 /// Sets the unsent-change counter of an entry.
-pub(super) fn set_local_changes(c: &Connection, key: EntryKey, n: i64) -> Result<()> {
-    c.prepare_cached("UPDATE entries SET local_changes = ?2 WHERE pk = ?1")?.execute(params![key.raw(), n])?;
+pub(super) fn set_local_changes(c: &Connection, customer: &ObjectId, key: EntryKey, n: i64) -> Result<()> {
+    c.prepare_cached("UPDATE entries SET local_changes = ?2 WHERE pk = ?1 AND customer_id = ?3")?.execute(params![key.raw(), n, customer])?;
     Ok(())
 }
 
@@ -598,14 +598,20 @@ pub(super) fn update_entry(c: &Connection, key: EntryKey, e: &Entry, counter: Co
 }
 
 /// Stores the overlap of an entry when it changed.
-pub(super) fn set_overlap(c: &Connection, key: EntryKey, seconds: i64) -> Result<()> {
-    c.prepare_cached("UPDATE entries SET overlap_seconds = ?2 WHERE pk = ?1 AND overlap_seconds != ?2")?.execute(params![key.raw(), seconds])?;
+pub(super) fn set_overlap(c: &Connection, customer: &ObjectId, key: EntryKey, seconds: i64) -> Result<()> {
+    c.prepare_cached("UPDATE entries SET overlap_seconds = ?2 WHERE pk = ?1 AND customer_id = ?3 AND overlap_seconds != ?2")?.execute(params![
+        key.raw(),
+        seconds,
+        customer
+    ])?;
     Ok(())
 }
 
 /// Replaces the codes of an entry.
-pub(super) fn replace_codes(c: &Connection, key: EntryKey, codes: &[WorkCode]) -> Result<()> {
-    c.prepare_cached("DELETE FROM entry_codes WHERE entry_pk = ?1")?.execute(params![key.raw()])?;
+pub(super) fn replace_codes(c: &Connection, customer: &ObjectId, key: EntryKey, codes: &[WorkCode]) -> Result<()> {
+    // entry_codes has no customer column: the entry's own row is the tenancy check.
+    c.prepare_cached("DELETE FROM entry_codes WHERE entry_pk = (SELECT pk FROM entries WHERE pk = ?1 AND customer_id = ?2)")?
+        .execute(params![key.raw(), customer])?;
     insert_codes(c, key, codes)
 }
 
@@ -668,13 +674,17 @@ pub(super) fn replace_sources(c: &Connection, customer: &ObjectId, user: &Object
 }
 
 /// Closes a session at `at`, or at its start if `at` is earlier.
-pub(super) fn close_session(c: &Connection, source: SourceKey, at: Timestamp) -> Result<()> {
-    c.prepare_cached("UPDATE sources SET ended_at = MAX(?2, started_at) WHERE pk = ?1")?.execute(params![source.raw(), at.millis()])?;
+pub(super) fn close_session(c: &Connection, customer: &ObjectId, source: SourceKey, at: Timestamp) -> Result<()> {
+    c.prepare_cached("UPDATE sources SET ended_at = MAX(?2, started_at) WHERE pk = ?1 AND customer_id = ?3")?.execute(params![
+        source.raw(),
+        at.millis(),
+        customer
+    ])?;
     Ok(())
 }
 
 /// Moves an entry's sources to the unassigned pool.
-pub(super) fn release_sources_to_pool(c: &Connection, key: EntryKey) -> Result<()> {
-    c.prepare_cached("UPDATE sources SET entry_pk = NULL WHERE entry_pk = ?1")?.execute(params![key.raw()])?;
+pub(super) fn release_sources_to_pool(c: &Connection, customer: &ObjectId, key: EntryKey) -> Result<()> {
+    c.prepare_cached("UPDATE sources SET entry_pk = NULL WHERE entry_pk = ?1 AND +customer_id = ?2")?.execute(params![key.raw(), customer])?;
     Ok(())
 }

@@ -173,11 +173,11 @@ impl WriteTx for SqliteTx<'_> {
     fn update_entry(&mut self, key: EntryKey, e: &Entry, counter: Counter) -> Result<()> {
         entries::update_entry(self.conn, key, e, counter)
     }
-    fn set_overlap(&mut self, key: EntryKey, seconds: i64) -> Result<()> {
-        entries::set_overlap(self.conn, key, seconds)
+    fn set_overlap(&mut self, customer: &ObjectId, key: EntryKey, seconds: i64) -> Result<()> {
+        entries::set_overlap(self.conn, customer, key, seconds)
     }
-    fn replace_codes(&mut self, key: EntryKey, codes: &[WorkCode]) -> Result<()> {
-        entries::replace_codes(self.conn, key, codes)
+    fn replace_codes(&mut self, customer: &ObjectId, key: EntryKey, codes: &[WorkCode]) -> Result<()> {
+        entries::replace_codes(self.conn, customer, key, codes)
     }
     fn insert_source(&mut self, customer: &ObjectId, user: &ObjectId, key: EntryKey, source: &Source) -> Result<()> {
         entries::insert_source(self.conn, customer, user, key, source)
@@ -185,14 +185,14 @@ impl WriteTx for SqliteTx<'_> {
     fn replace_sources(&mut self, customer: &ObjectId, user: &ObjectId, key: EntryKey, sources: &[Source]) -> Result<()> {
         entries::replace_sources(self.conn, customer, user, key, sources)
     }
-    fn close_session(&mut self, source: SourceKey, at: Timestamp) -> Result<()> {
-        entries::close_session(self.conn, source, at)
+    fn close_session(&mut self, customer: &ObjectId, source: SourceKey, at: Timestamp) -> Result<()> {
+        entries::close_session(self.conn, customer, source, at)
     }
-    fn release_sources_to_pool(&mut self, key: EntryKey) -> Result<()> {
-        entries::release_sources_to_pool(self.conn, key)
+    fn release_sources_to_pool(&mut self, customer: &ObjectId, key: EntryKey) -> Result<()> {
+        entries::release_sources_to_pool(self.conn, customer, key)
     }
-    fn set_local_changes(&mut self, key: EntryKey, n: i64) -> Result<()> {
-        entries::set_local_changes(self.conn, key, n)
+    fn set_local_changes(&mut self, customer: &ObjectId, key: EntryKey, n: i64) -> Result<()> {
+        entries::set_local_changes(self.conn, customer, key, n)
     }
     fn record_applied_op(&mut self, customer: &ObjectId, op_id: &ObjectId, user: &ObjectId, answer: &str, now: Timestamp) -> Result<()> {
         entries::record_applied_op(self.conn, customer, op_id, user, answer, now)

@@ -247,20 +247,20 @@ pub trait WriteTx: ReadTx {
     /// Writes every mutable field of an entry back (not its codes or sources).
     fn update_entry(&mut self, key: EntryKey, e: &Entry, counter: Counter) -> Result<()>;
     /// Stores the overlap of an entry (when it changed).
-    fn set_overlap(&mut self, key: EntryKey, seconds: i64) -> Result<()>;
+    fn set_overlap(&mut self, customer: &ObjectId, key: EntryKey, seconds: i64) -> Result<()>;
     /// Replaces the codes of an entry.
-    fn replace_codes(&mut self, key: EntryKey, codes: &[WorkCode]) -> Result<()>;
+    fn replace_codes(&mut self, customer: &ObjectId, key: EntryKey, codes: &[WorkCode]) -> Result<()>;
     /// Adds a source to an entry. A second running session of the user is a `Conflict`.
     fn insert_source(&mut self, customer: &ObjectId, user: &ObjectId, key: EntryKey, source: &Source) -> Result<()>;
     /// Replaces the sources of an entry (kept with their ids: a source of that id elsewhere,
     /// e.g. in the unassigned pool, moves here).
     fn replace_sources(&mut self, customer: &ObjectId, user: &ObjectId, key: EntryKey, sources: &[Source]) -> Result<()>;
     /// Closes a session at `at`, or at its start if `at` is earlier.
-    fn close_session(&mut self, source: SourceKey, at: Timestamp) -> Result<()>;
+    fn close_session(&mut self, customer: &ObjectId, source: SourceKey, at: Timestamp) -> Result<()>;
     /// Moves an entry's sources to the unassigned pool.
-    fn release_sources_to_pool(&mut self, key: EntryKey) -> Result<()>;
+    fn release_sources_to_pool(&mut self, customer: &ObjectId, key: EntryKey) -> Result<()>;
     /// Sets the unsent-change counter of an entry (device side).
-    fn set_local_changes(&mut self, key: EntryKey, n: i64) -> Result<()>;
+    fn set_local_changes(&mut self, customer: &ObjectId, key: EntryKey, n: i64) -> Result<()>;
     /// Records a pushed operation's answer (each operation id at most once).
     fn record_applied_op(&mut self, customer: &ObjectId, op_id: &ObjectId, user: &ObjectId, answer: &str, now: Timestamp) -> Result<()>;
 

@@ -154,7 +154,7 @@ fn carry_out(cx: &mut Cx<'_>, customer: &ObjectId, id: &ObjectId, key: Option<En
         }
         Write::Counter(n) => {
             if let Some(key) = key {
-                cx.tx.set_local_changes(key, n)?;
+                cx.tx.set_local_changes(customer, key, n)?;
             }
         }
         Write::Insert(copy) => {
@@ -164,7 +164,7 @@ fn carry_out(cx: &mut Cx<'_>, customer: &ObjectId, id: &ObjectId, key: Option<En
                 None => Inserter::default().insert_new(cx.tx, &mut e, None, cx.stats)?,
             };
             // The insert counted it as a local change of a registered device: it is not.
-            cx.tx.set_local_changes(key, 0)?;
+            cx.tx.set_local_changes(customer, key, 0)?;
         }
     }
     if let Some(m) = plan.mirror {
@@ -368,7 +368,7 @@ pub(crate) fn discard_local_changes(cx: &mut Cx<'_>, customer: &ObjectId, id: &O
         }
         None => {
             let key = cx.tx.entry_key(customer, id)?.ok_or_else(|| TenthsError::not_found("entry", id))?;
-            cx.tx.set_local_changes(key, 0)?;
+            cx.tx.set_local_changes(customer, key, 0)?;
         }
     }
     Ok(())

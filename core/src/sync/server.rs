@@ -249,7 +249,7 @@ fn apply_edits(cx: &mut Cx<'_>, scope: &Scope, key: EntryKey, mut e: crate::mode
             SyncField::CodeIds => {
                 let ids: Vec<ObjectId> = incoming.codes.iter().map(|c| c.id).collect();
                 e.codes = resolve_codes(cx, &scope.customer, &ids)?;
-                cx.tx.replace_codes(key, &e.codes)?;
+                cx.tx.replace_codes(&scope.customer, key, &e.codes)?;
             }
             SyncField::UnitIncrementCountAdjustments => e.unit_increment_count_adjustments = incoming.unit_increment_count_adjustments,
             SyncField::TimerDurationAdjustmentInSeconds => e.timer_duration_adjustment_in_seconds = incoming.timer_duration_adjustment_in_seconds,
