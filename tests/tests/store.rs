@@ -38,7 +38,7 @@ fn frozen_v1_fixture_opens_and_keeps_its_data() {
     engine.close().unwrap();
     let conn = rusqlite::Connection::open(&path).unwrap();
     let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(v, tenths::store::SCHEMA_VERSION);
+    assert_eq!(v, tenths::sqlite::SCHEMA_VERSION);
 }
 
 #[test]
