@@ -396,7 +396,9 @@ fn param_schema(kind: ParamKind) -> Value {
         ParamKind::Format => json!({"type": "string", "enum": ["json", "csv"], "default": "json"}),
         ParamKind::Sequence => json!({"type": "integer", "minimum": 0, "maximum": i64::MAX, "default": 0}),
         ParamKind::SyncLimit => json!({"type": "integer", "minimum": 1, "maximum": 500, "default": 200}),
-        ParamKind::ProtocolVersion => json!({"type": "integer", "minimum": 1, "maximum": u32::MAX, "default": 1}),
+        ParamKind::ProtocolVersion => {
+            json!({"type": "integer", "minimum": crate::sync::OLDEST_PROTOCOL_VERSION, "maximum": crate::sync::PROTOCOL_VERSION})
+        }
     }
 }
 

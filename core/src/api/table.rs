@@ -107,9 +107,9 @@ const SYNC_CURSOR: [QueryParam; 4] = [
     QueryParam { name: "limit", required: false, kind: ParamKind::SyncLimit, description: "Entries per page, 1..500 (200)." },
     QueryParam {
         name: "protocolVersion",
-        required: false,
+        required: true,
         kind: ParamKind::ProtocolVersion,
-        description: "The sync protocol version the device speaks (2: typed reference snapshot). Absent means 1, which this server no longer serves: a device that speaks a version outside the server's range is answered 400 naming the versions it speaks.",
+        description: "The sync protocol version the device speaks (2: the typed reference snapshot). Devices built before it send none, which means version 1: a device that speaks a version this server does not is answered 400 naming the versions it speaks.",
     },
 ];
 
