@@ -542,7 +542,7 @@ fn criterion_reads(c: &mut Criterion, ctx: &Ctx) {
 
 /// The last Friday with work of the data set (its weekend is empty and in the past).
 fn last_friday(ctx: &Ctx) -> Date {
-    ctx.bf.months.iter().flatten().copied().filter(|d| d.weekday_from_monday() == 4).last().expect("a friday")
+    ctx.bf.months.iter().flatten().copied().rfind(|d| d.weekday_from_monday() == 4).expect("a friday")
 }
 
 fn week_of(ctx: &Ctx) -> (Date, Date) {
@@ -671,7 +671,7 @@ fn pages(t: &mut Table, ctx: &Ctx, n: usize, rounds: usize) {
             }
             d
         };
-        if k % 2 == 0 {
+        if k.is_multiple_of(2) {
             if !e_done {
                 let (d, n) = engine_page(&mut cursor, &mut e_done);
                 te += d;

@@ -212,8 +212,8 @@ fn the_connector_loop_over_http() {
     assert!(!at(&t, "2100-01-01T00:00:00Z").contains(&ids[0]), "exclusive lower bound");
 
     // Release five, then export the window.
-    for i in 0..5 {
-        let r = http.call("POST", &format!("{cu}/entries/{}/release", ids[i]), &user, None);
+    for id in ids.iter().take(5) {
+        let r = http.call("POST", &format!("{cu}/entries/{id}/release"), &user, None);
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(r.json()["statusInfo"]["status"], "release-pending");
     }
