@@ -161,7 +161,12 @@ fn carry_out(cx: &mut Cx<'_>, customer: &ObjectId, id: &ObjectId, key: Option<En
             let mut e = copy.to_entry(*customer);
             let key = match inserter {
                 Some(i) => i.insert_new(cx.tx, &mut e, None, cx.stats)?,
-                None => Inserter::default().insert_new(cx.tx, &mut e, None, cx.stats)?,
+                None => {
+                    let mut own = Inserter::default();
+                    let key = own.insert_new(cx.tx, &mut e, None, cx.stats)?;
+                    own.finish(cx.tx, cx.stats)?;
+                    key
+                }
             };
             // The insert counted it as a local change of a registered device: it is not.
             cx.tx.set_local_changes(customer, key, 0)?;
