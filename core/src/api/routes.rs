@@ -167,13 +167,18 @@ fn parse_body<T: DeserializeOwned>(body: &[u8], allow_array: bool) -> Result<T> 
     parse_json(body)
 }
 
-/// Parses a JSON body, naming the offending field in the error.
+/// Parses a JSON body, naming the offending field in the error. The body is exactly one JSON
+/// value: a deserializer stops at the end of the value it was asked for, so without the check
+/// at the end `{…}{…} junk` would be served as its first object (JSON whitespace after it is
+/// fine).
 fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(TenthsError::invalid("body", "a JSON body is required"));
     }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| field_error(e.path().to_string(), e.into_inner().to_string()))
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| field_error(e.path().to_string(), e.into_inner().to_string()))?;
+    de.end().map_err(|_| TenthsError::invalid("body", "unexpected data after the JSON value"))?;
+    Ok(value)
 }
 
 /// Reads a core input type from JSON the way request bodies are read, so bindings name the
