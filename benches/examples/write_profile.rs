@@ -6,7 +6,9 @@
 
 use std::sync::Arc;
 
-use tenths::{BillingType, Durability, Engine, FixedClock, InitiativeInput, NewEntry, ObjectId, OpenOptions, OverrideInput, Scope, SourceInput, SourceKind, Timestamp};
+use tenths::{
+    BillingType, Durability, Engine, FixedClock, InitiativeInput, NewEntry, ObjectId, OpenOptions, OverrideInput, Scope, SourceInput, SourceKind, Timestamp,
+};
 use tenths_benches::TempDir;
 
 fn main() {
