@@ -1,5 +1,6 @@
 //! Request bodies at the edge of JSON: a body is exactly one JSON value (data after it is a 400 on
-//! `body`, whitespace after it is fine).
+//! `body`, whitespace after it is fine), and a string holding a lone UTF-16 surrogate escape is
+//! refused with a message that says so, on the field it was sent in.
 
 use tenths::api::{handle, Principal, Request, Response, Role};
 use tenths::Engine;
@@ -56,5 +57,44 @@ fn whitespace_after_the_json_value_is_fine() {
     for body in [&b"{\"summary\":\"a\",\"durationInSeconds\":60}  \r\n\t\n"[..], b"\n {\"summary\":\"b\",\"durationInSeconds\":60}\n"] {
         let r = create(&engine, body);
         assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    }
+}
+
+#[test]
+fn a_lone_surrogate_is_named_on_its_field() {
+    let (engine, _) = engine_at("2026-03-10T12:00:00Z");
+    let cases: [(&str, &str, &str); 7] = [
+        // A leading surrogate at the end of the string.
+        (r#"{"summary": "\ud800", "durationInSeconds": 60}"#, "summary", r"\ud800"),
+        // A leading surrogate followed by something that is not its trailing half.
+        (r#"{"summary": "ab\uD834x", "durationInSeconds": 60}"#, "summary", r"\uD834"),
+        (r#"{"summary": "\ud800\u0041", "durationInSeconds": 60}"#, "summary", r"\ud800"),
+        // A trailing surrogate alone.
+        (r#"{"notes": "x\udc00", "durationInSeconds": 60}"#, "notes", r"\udc00"),
+        // Deeper in the body.
+        (
+            r#"{"sources": [{"kind": "call", "startedAt": "2026-03-10T09:00:00Z", "endedAt": "2026-03-10T09:10:00Z", "title": "\udbff"}]}"#,
+            "sources[0].title",
+            r"\udbff",
+        ),
+        // In a key, where no field is known yet: the body.
+        (r#"{"\ud800": 1}"#, "body", r"\ud800"),
+        // In a key of a nested object: the object holding it.
+        (r#"{"sources": [{"\udc00": 1}]}"#, "sources[0]", r"\udc00"),
+    ];
+    for (body, field, escape) in cases {
+        let r = create(&engine, body.as_bytes());
+        let (status, code, got_field, message) = error_of(&r);
+        assert_eq!((status, code.as_str(), got_field.as_str()), (400, "invalid_argument", field), "{body}: {message}");
+        assert!(message.contains(&format!("a lone UTF-16 surrogate ({escape}) is not a character")), "{body}: {message}");
+        assert!(!message.contains("hex escape"), "{body}: {message}");
+    }
+    // A pair is a character; an escaped backslash before `u` is no escape at all.
+    for (body, summary) in
+        [(r#"{"summary": "\ud83d\ude00", "durationInSeconds": 60}"#, "\u{1F600}"), (r#"{"summary": "\\ud800", "durationInSeconds": 60}"#, r"\ud800")]
+    {
+        let r = create(&engine, body.as_bytes());
+        assert_eq!(r.status, 201, "{body}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(r.body_json()["summary"], summary);
     }
 }

@@ -4,6 +4,7 @@
 //! their transport in front of this one function. No HTTP library is involved here.
 
 mod auth;
+mod json;
 pub mod openapi;
 mod routes;
 mod table;
@@ -11,7 +12,7 @@ mod table;
 use serde::Serialize;
 
 pub use auth::{mint_hs256, Hs256Verifier, Principal, Role, Verifier};
-pub use routes::parse_json_value;
+pub use json::parse_json_value;
 pub use table::{Access, ParamKind, QueryParam, RouteSpec, ROUTES};
 
 use crate::engine::Engine;

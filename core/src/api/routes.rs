@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::auth::{Principal, Role, Verifier};
+use super::json::parse_body;
 use super::table::{Access, RouteSpec, ROUTES};
 use super::{error_response, Request, Response, MAX_BODY_BYTES};
 use crate::engine::{Engine, Scope, TimerStart, Window, MAX_BATCH_ITEMS, MAX_PAGE_SIZE};
@@ -154,55 +155,6 @@ impl Ctx<'_> {
         struct Nothing {}
         self.optional_body::<Nothing>().map(|_| ())
     }
-}
-
-/// Parses a request body that must be a JSON object (or, with `allow_array`, an array): serde
-/// would otherwise read a struct from an array such as `[null, null]`.
-fn parse_body<T: DeserializeOwned>(body: &[u8], allow_array: bool) -> Result<T> {
-    match body.iter().find(|b| !b.is_ascii_whitespace()) {
-        None | Some(b'{') => {}
-        Some(b'[') if allow_array => {}
-        Some(_) => return Err(TenthsError::invalid("body", if allow_array { "expected a JSON object or array" } else { "expected a JSON object" })),
-    }
-    parse_json(body)
-}
-
-/// Parses a JSON body, naming the offending field in the error. The body is exactly one JSON
-/// value: a deserializer stops at the end of the value it was asked for, so without the check
-/// at the end `{…}{…} junk` would be served as its first object (JSON whitespace after it is
-/// fine).
-fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(TenthsError::invalid("body", "a JSON body is required"));
-    }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| field_error(e.path().to_string(), e.into_inner().to_string()))?;
-    de.end().map_err(|_| TenthsError::invalid("body", "unexpected data after the JSON value"))?;
-    Ok(value)
-}
-
-/// Reads a core input type from JSON the way request bodies are read, so bindings name the
-/// offending field exactly as the HTTP API does (`summry`, `sources[0].endedAt`, `body`).
-pub fn parse_json_value<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T> {
-    serde_path_to_error::deserialize(value).map_err(|e| field_error(e.path().to_string(), e.into_inner().to_string()))
-}
-
-/// The error of a failed parse at `path`: for an unknown field the path already ends with its
-/// name; for a missing one it is the parent object; the value as a whole is `body`.
-fn field_error(path: String, msg: String) -> TenthsError {
-    let field = if let Some(rest) = msg.strip_prefix("missing field `") {
-        let name = rest.split('`').next().unwrap_or("");
-        if path == "." || path.is_empty() {
-            name.to_string()
-        } else {
-            format!("{path}.{name}")
-        }
-    } else if path == "." || path.is_empty() {
-        "body".to_string()
-    } else {
-        path
-    };
-    TenthsError::invalid(field, msg)
 }
 
 fn authenticate(verifier: Option<&dyn Verifier>, request: &Request) -> Result<Principal> {
@@ -599,19 +551,6 @@ mod tests {
         assert_eq!(percent_decode("2022-08-12T22%3A44%3A48%2B02%3A00", "q").unwrap(), "2022-08-12T22:44:48+02:00");
         assert!(percent_decode("%zz", "q").is_err());
         assert!(percent_decode("%ff", "q").is_err());
-    }
-
-    #[test]
-    fn parse_errors_name_the_field_for_bytes_and_values_alike() {
-        let cases = [(r#"{"summry": "x"}"#, "summry"), (r#"{"codeIds": ["nope"]}"#, "codeIds[0]"), (r#""text""#, "body")];
-        for (text, field) in cases {
-            let from_bytes = parse_json::<EntryPatch>(text.as_bytes()).unwrap_err();
-            let from_value = parse_json_value::<EntryPatch>(&serde_json::from_str(text).unwrap()).unwrap_err();
-            assert_eq!(from_bytes.field(), Some(field), "{text}");
-            assert_eq!((from_value.kind(), from_value.field()), (from_bytes.kind(), from_bytes.field()), "{text}");
-        }
-        let missing = parse_json_value::<ReleaseFailedBody>(&serde_json::json!({})).map(|_| ()).unwrap_err();
-        assert_eq!(missing.field(), Some("errors"));
     }
 
     #[test]
