@@ -11,7 +11,7 @@ mod table;
 
 use serde::Serialize;
 
-pub use auth::{mint_hs256, Hs256Verifier, Principal, Role, Verifier};
+pub use auth::{mint_hs256, Hs256Verifier, Principal, Role, Verifier, CLOCK_SKEW_LEEWAY_SECONDS};
 pub use json::parse_json_value;
 pub use table::{Access, ParamKind, QueryParam, RouteSpec, ROUTES};
 

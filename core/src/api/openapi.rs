@@ -414,7 +414,7 @@ fn error_responses() -> Value {
     for code in ERROR_STATUSES {
         let text = match code {
             400 => "Malformed id, date, number, query parameter or body; `field` names it.",
-            401 => "Missing, malformed, badly signed or expired token.",
+            401 => "Missing, malformed, badly signed, expired or not yet valid token.",
             403 => "The token's customer, role or user does not allow this.",
             404 => "Not found in the caller's scope.",
             405 => "Method not allowed on this path.",
