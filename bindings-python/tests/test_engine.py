@@ -46,7 +46,19 @@ def test_close_twice_and_every_call_after_close_raises_closed() -> None:
         with pytest.raises(tenths.Closed):
             call()
     r = engine.request("GET", "/healthz")
-    assert r.status in (200, 503)
+    assert r.status == 503 and r.json()["error"]["code"] == "unavailable"
+
+
+def test_health_check_of_a_closed_engine_fails() -> None:
+    engine = tenths.Engine(":memory:", now=NOW)
+    r = engine.request("GET", "/healthz")
+    assert r.status == 200 and r.json() == {"status": "ok"}
+    engine.close()
+    r = engine.request("GET", "/healthz")
+    # 503 like every other call of a closed engine, so a load balancer stops sending requests;
+    # closing is no passing condition, so no Retry-After.
+    assert r.status == 503 and r.json()["error"]["code"] == "unavailable"
+    assert r.header("retry-after") is None
 
 
 def test_exception_inside_with_block_still_closes() -> None:

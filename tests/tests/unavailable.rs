@@ -1,6 +1,7 @@
 //! A passing storage condition is its own error kind: another process holding the write lock
 //! past the busy timeout answers `Unavailable` (HTTP 503 `unavailable` with `Retry-After`),
-//! never a storage failure or a 500, and nothing is written.
+//! never a storage failure or a 500, and nothing is written. A closed engine fails its health
+//! check: 503 `unavailable`, so a load balancer stops sending it requests.
 
 use std::sync::Arc;
 
@@ -44,4 +45,20 @@ fn a_lock_held_past_the_busy_timeout_is_unavailable_and_retryable() {
     let response = handle(&engine, None, &request);
     assert_eq!(response.status, 201, "{}", String::from_utf8_lossy(&response.body));
     assert_eq!(engine.list_entries(&scope, day, day).unwrap().len(), 2);
+}
+
+#[test]
+fn a_closed_engine_fails_its_health_check() {
+    let clock = Arc::new(FixedClock::new(ts("2026-11-02T12:00:00Z")));
+    let engine = Engine::open_in_memory_with(clock).unwrap();
+    let health = Request::new("GET", "/healthz", Vec::new());
+    let open = handle(&engine, None, &health);
+    assert_eq!((open.status, open.body_json()), (200, serde_json::json!({"status": "ok"})));
+
+    engine.close().unwrap();
+    let closed = handle(&engine, None, &health);
+    assert_eq!(closed.status, 503, "{}", String::from_utf8_lossy(&closed.body));
+    assert_eq!(closed.body_json().pointer("/error/code").and_then(|v| v.as_str()), Some("unavailable"));
+    // Closing is no passing condition: nothing tells the caller to retry here.
+    assert_eq!(closed.header_value("retry-after"), None);
 }

@@ -458,6 +458,10 @@ pub fn document() -> Value {
             };
             responses.insert(status.to_string(), body);
         }
+        if r.id == "health" {
+            // The health check of a closed engine (shutting down) fails.
+            responses.insert("503".into(), json!({"$ref": "#/components/responses/E503"}));
+        }
         if r.access != Access::Open {
             for code in ERROR_STATUSES {
                 responses.insert(code.to_string(), json!({"$ref": format!("#/components/responses/E{code}")}));

@@ -123,7 +123,17 @@ macro_rules! route {
 
 /// Every route, literal paths before templated ones where they could collide.
 pub static ROUTES: &[RouteSpec] = &[
-    route!("health", "GET", "/healthz", Access::Open, None, "Liveness probe.", &[], None, &[(200, Some("Health"))]),
+    route!(
+        "health",
+        "GET",
+        "/healthz",
+        Access::Open,
+        None,
+        "Liveness probe: 200 while the engine is open, 503 once it is closed.",
+        &[],
+        None,
+        &[(200, Some("Health"))]
+    ),
     route!("openapi", "GET", "/openapi.json", Access::Open, None, "This OpenAPI document.", &[], None, &[(200, Some("OpenApiDocument"))]),
     // Seed routes.
     route!(
