@@ -222,6 +222,12 @@ macro_rules! conformance_tests {
                 a_running_timer_past_midnight_is_settled_before_a_release,
                 duration_adjustment_adds_and_never_goes_below_zero,
             }
+            user_pages {
+                paging_through_250_entries_returns_each_once_in_order,
+                the_cursor_is_a_position_not_an_offset,
+                without_paging_parameters_the_answer_stays_a_bare_list,
+                a_bad_page_size_or_cursor_is_400_naming_it,
+            }
             overlap {
                 both_sides_follow_create_timer_and_delete,
                 an_update_reads_only_its_neighbours_among_100k_entries,

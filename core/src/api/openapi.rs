@@ -209,6 +209,14 @@ fn schemas() -> Value {
     put("FlatEntryList", array(s("FlatEntry")));
     put("ExportItemList", array(s("ExportItem")));
     put("FlatEntryPage", object(&["entries"], json!({"entries": array(s("FlatEntry")), "nextCursor": s("ObjectId")})));
+    put("FullEntryPage", object(&["entries"], json!({"entries": array(s("FullEntry")), "nextCursor": s("ObjectId")})));
+    put(
+        "FullEntryListOrPage",
+        json!({
+            "description": "The list of every entry when neither pageSize nor cursor is given, else one page.",
+            "oneOf": [s("FullEntryList"), s("FullEntryPage")]
+        }),
+    );
     put("ExportPage", object(&["entries"], json!({"entries": array(s("ExportItem")), "nextCursor": s("ObjectId")})));
     put(
         "OverrideBody",

@@ -442,12 +442,23 @@ fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
         }
         "listUserEntries" => {
             let scope = c.scope()?;
-            let items = match c.work_dates()? {
-                Some((from, to)) => engine.list_entries(&scope, from, to)?,
-                None => Vec::new(),
+            // Decision 49: the bare list stays the answer of a request without paging
+            // parameters (clients written against it keep working); either one asks for a page.
+            if c.query_str("pageSize").is_none() && c.query_str("cursor").is_none() {
+                let items = match c.work_dates()? {
+                    Some((from, to)) => engine.list_entries(&scope, from, to)?,
+                    None => Vec::new(),
+                };
+                let list: Vec<_> = items.iter().map(Entry::full).collect();
+                return Ok(Response::json(200, &list));
+            }
+            let (page_size, cursor) = (c.page_size()?, c.cursor()?);
+            let page = match c.work_dates()? {
+                Some((from, to)) => engine.list_entries_page(&scope, from, to, page_size, cursor.as_ref())?,
+                None => Page { items: Vec::new(), next_cursor: None },
             };
-            let list: Vec<_> = items.iter().map(Entry::full).collect();
-            Response::json(200, &list)
+            let entries: Vec<_> = page.items.iter().map(Entry::full).collect();
+            Response::json(200, &serde_json::json!({"entries": entries, "nextCursor": page.next_cursor}).as_object().map(strip_null).unwrap_or_default())
         }
         "getEntry" => full(200, &engine.get_entry(&c.scope()?, &c.id("entryId")?)?),
         "editEntry" => {

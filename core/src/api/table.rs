@@ -93,6 +93,23 @@ const WORK_DATES: [QueryParam; 2] = [
     QueryParam { name: "workDateFrom", required: true, kind: ParamKind::Date, description: "First work date (inclusive)." },
     QueryParam { name: "workDateTo", required: true, kind: ParamKind::Date, description: "Last work date (inclusive)." },
 ];
+const USER_ENTRIES: [QueryParam; 4] = [
+    WORK_DATES[0],
+    WORK_DATES[1],
+    QueryParam {
+        name: "pageSize",
+        required: false,
+        kind: ParamKind::PageSize,
+        description:
+            "Entries per page, 1..100 (100). With pageSize or cursor the answer is a page ({entries, nextCursor}); with neither, the list of every entry.",
+    },
+    QueryParam {
+        name: "cursor",
+        required: false,
+        kind: ParamKind::ObjectId,
+        description: "The _id of the last entry of the previous page (its nextCursor): the page continues after it, by workDate then _id.",
+    },
+];
 const TOTALS: [QueryParam; 3] =
     [WORK_DATES[0], WORK_DATES[1], QueryParam { name: "userId", required: false, kind: ParamKind::ObjectId, description: "Only this user." }];
 
@@ -289,10 +306,10 @@ pub static ROUTES: &[RouteSpec] = &[
         "/api/v1/public/customers/{customerId}/users/{userId}/entries",
         Access::UserScope,
         None,
-        "The user's entries by work date.",
-        &WORK_DATES,
+        "The user's entries by work date then _id: every one, or in pages with pageSize or cursor.",
+        &USER_ENTRIES,
         None,
-        &[(200, Some("FullEntryList"))]
+        &[(200, Some("FullEntryListOrPage"))]
     ),
     route!("getEntry", "GET", PUBLIC_ENTRY, Access::UserScope, None, "One entry.", &[], None, &[(200, Some("FullEntry"))]),
     route!(

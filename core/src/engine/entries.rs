@@ -31,6 +31,13 @@ impl Engine {
         self.read(|rx| entries::list(rx, scope, from, to))
     }
 
+    /// One page of the user's live entries with a work date in `from..=to`, by work date then
+    /// id: at most `page_size` (1..=100) after the entry `cursor` (the `next_cursor` of the
+    /// previous page).
+    pub fn list_entries_page(&self, scope: &Scope, from: Date, to: Date, page_size: usize, cursor: Option<&ObjectId>) -> Result<Page<Entry>> {
+        self.read(|rx| entries::list_page(rx, scope, from, to, page_size, cursor))
+    }
+
     /// Changes an editable entry (the extension PATCH); answers the full entry.
     pub fn edit_entry(&self, scope: &Scope, id: &ObjectId, patch: &EntryPatch) -> Result<Entry> {
         entries::check_patch(patch)?;

@@ -1,7 +1,7 @@
-//! Entries: create (one, or a batch), read, list a user's dates, edit, delete, and the two ways
-//! a copy that came through sync is stored (created under the server's rules, or written as it
-//! is on a device). Input is checked before anything is read; each operation then reads the
-//! facts, asks the rules and writes the result.
+//! Entries: create (one, or a batch), read, list a user's dates (whole or in pages), edit,
+//! delete, and the two ways a copy that came through sync is stored (created under the server's
+//! rules, or written as it is on a device). Input is checked before anything is read; each
+//! operation then reads the facts, asks the rules and writes the result.
 
 use std::collections::HashSet;
 
@@ -306,6 +306,30 @@ pub(crate) fn list(rx: &mut Rx<'_>, scope: &Scope, from: Date, to: Date) -> Resu
     let mut rows = rx.tx.list(&scope.customer, Listing::UserDates { user: &scope.user, from, to })?;
     rx.refs.fill_matters(rx.tx, rows.iter_mut().map(|(_, e)| e))?;
     Ok(rows.into_iter().map(|(_, e)| e).collect())
+}
+
+/// One page of the user's live entries with a work date in `from..=to`, by work date then id:
+/// at most `page_size` after the entry `cursor` (the last of the previous page). The cursor
+/// stands for its position (its work date and id), read again here, so a page boundary does not
+/// move when entries are written between two pages; an entry deleted since it ended a page keeps
+/// its position. An id that is no entry of this user is refused on `cursor`, alike whether it is
+/// missing or someone else's.
+pub(crate) fn list_page(rx: &mut Rx<'_>, scope: &Scope, from: Date, to: Date, page_size: usize, cursor: Option<&ObjectId>) -> Result<Page<Entry>> {
+    super::listing::check_page_size(page_size)?;
+    if to < from {
+        return Err(TenthsError::invalid("workDateTo", "is before workDateFrom"));
+    }
+    let after = match cursor {
+        None => None,
+        Some(id) => match rx.tx.entry(&scope.customer, id)? {
+            Some((_, e)) if e.user_id == scope.user => Some((e.work_date, id)),
+            _ => return Err(TenthsError::invalid("cursor", "is not an entry of this user (use the nextCursor of the previous page)")),
+        },
+    };
+    let listing = Listing::UserDatesPage { user: &scope.user, from, to, after, limit: page_size.saturating_add(1) };
+    let mut rows = rx.tx.list(&scope.customer, listing)?;
+    rx.refs.fill_matters(rx.tx, rows.iter_mut().map(|(_, e)| e))?;
+    Ok(super::listing::page_of(rows.into_iter().map(|(_, e)| e).collect(), page_size))
 }
 
 /// Changes an editable entry (the extension PATCH; the seed's override is the same with fewer

@@ -10,7 +10,7 @@ use crate::rules::time::Date;
 use crate::store::{Detail, Listing, PageOf};
 use crate::wire;
 
-fn check_page_size(n: usize) -> Result<()> {
+pub(super) fn check_page_size(n: usize) -> Result<()> {
     if !(1..=MAX_PAGE_SIZE).contains(&n) {
         return Err(TenthsError::invalid("pageSize", format!("must be between 1 and {MAX_PAGE_SIZE}")));
     }
@@ -19,7 +19,7 @@ fn check_page_size(n: usize) -> Result<()> {
 
 /// A page of `page_size` from `page_size + 1` entries read: the cursor is set only when more
 /// may follow.
-fn page_of(mut items: Vec<Entry>, page_size: usize) -> Page<Entry> {
+pub(super) fn page_of(mut items: Vec<Entry>, page_size: usize) -> Page<Entry> {
     let next_cursor = if items.len() > page_size {
         items.truncate(page_size);
         items.last().map(|e| e.id)

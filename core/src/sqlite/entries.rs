@@ -269,6 +269,18 @@ pub(super) fn list(c: &Connection, customer: &ObjectId, listing: Listing<'_>) ->
             );
             query(c, customer, &sql, params![customer, user, from.to_string(), to.to_string()], Detail::Full)
         }
+        Listing::UserDatesPage { user, from, to, after, limit } => {
+            // The position as a lower bound on the work date (so `entries_by_user_day` serves
+            // the range) and, on that date, on the id. No position: before every id of `from`.
+            let (after_date, after_id) = after.map(|(d, id)| (d, id.as_str())).unwrap_or((from, ""));
+            let lowest = from.max(after_date);
+            let sql = format!(
+                "SELECT {ENTRY_COLUMNS} FROM entries WHERE customer_id = ?1 AND user_id = ?2 AND work_date >= ?3 AND work_date <= ?4 AND is_deleted = 0
+                   AND (work_date > ?5 OR id > ?6) ORDER BY work_date, id LIMIT ?7"
+            );
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            query(c, customer, &sql, params![customer, user, lowest.to_string(), to.to_string(), after_date.to_string(), after_id, limit], Detail::Full)
+        }
         Listing::UserDayEditable { user, day } => {
             // `+id`: the same order, but SQLite then reads the day through
             // `entries_by_user_day` instead of walking every entry of the customer in id order.

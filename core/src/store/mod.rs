@@ -88,6 +88,10 @@ pub enum Affected<'a> {
 pub enum Listing<'a> {
     /// A user's live entries with a work date in `from..=to`, by work date then id.
     UserDates { user: &'a ObjectId, from: Date, to: Date },
+    /// A page of [`Listing::UserDates`]: at most `limit` of those entries, the first ones after
+    /// the position `after` (a work date and an id, exclusive; `None`: from the start). A
+    /// position, not an offset, so entries written between two pages move no page boundary.
+    UserDatesPage { user: &'a ObjectId, from: Date, to: Date, after: Option<(Date, &'a ObjectId)>, limit: usize },
     /// A user's live, unlocked entries of one work date, by id.
     UserDayEditable { user: &'a ObjectId, day: Date },
     /// Every entry updated in the window (deleted ones too), by update time then id.

@@ -8,4 +8,5 @@ pub mod overlap;
 pub mod sync_bad_input;
 pub mod sync_convergence;
 pub mod timers;
+pub mod user_pages;
 pub mod vectors;
