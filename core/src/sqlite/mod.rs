@@ -270,7 +270,7 @@ impl SqliteBackend {
         let mut guard = lock(&self.writer);
         let slot = guard.as_mut().ok_or(TenthsError::Closed)?;
         slot.cache.begin();
-        let out = f(&mut tx::SqliteTx { conn: &slot.conn }, &mut slot.cache);
+        let out = f(&mut tx::SqliteTx::new(&slot.conn), &mut slot.cache);
         slot.cache.commit();
         out
     }
@@ -300,7 +300,7 @@ impl Backend for SqliteBackend {
             // Cached statements: `execute_batch` would parse the SQL again on every read.
             slot.conn.prepare_cached("BEGIN DEFERRED")?.execute([])?;
             slot.cache.begin();
-            let r = f(&mut tx::SqliteTx { conn: &slot.conn }, &mut slot.cache);
+            let r = f(&mut tx::SqliteTx::new(&slot.conn), &mut slot.cache);
             slot.cache.commit();
             let _ = slot.conn.prepare_cached("COMMIT").and_then(|mut s| s.execute([]));
             r
@@ -317,7 +317,12 @@ impl Backend for SqliteBackend {
         let slot = guard.as_mut().ok_or(TenthsError::Closed)?;
         let tx = slot.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         slot.cache.begin();
-        let out = f(&mut tx::SqliteTx { conn: &tx }, &mut slot.cache).and_then(|()| tx.commit().map_err(TenthsError::from));
+        let out = (|| {
+            let mut stx = tx::SqliteTx::new(&tx);
+            f(&mut stx, &mut slot.cache)?;
+            stx.feed.flush(&tx)
+        })()
+        .and_then(|()| tx.commit().map_err(TenthsError::from));
         match &out {
             Ok(()) => slot.cache.commit(),
             Err(_) => slot.cache.rollback(),

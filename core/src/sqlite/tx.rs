@@ -19,6 +19,14 @@ use crate::store::{Affected, Counter, Detail, DeviceState, EntryKey, Listing, Pa
 /// A transaction (or read snapshot) on one connection.
 pub(super) struct SqliteTx<'c> {
     pub(super) conn: &'c Connection,
+    /// The feed positions this transaction took (flushed before the commit).
+    pub(super) feed: entries::FeedPositions,
+}
+
+impl<'c> SqliteTx<'c> {
+    pub(super) fn new(conn: &'c Connection) -> SqliteTx<'c> {
+        SqliteTx { conn, feed: entries::FeedPositions::default() }
+    }
 }
 
 impl ReadTx for SqliteTx<'_> {
@@ -168,10 +176,10 @@ impl WriteTx for SqliteTx<'_> {
         reference::replace_reference(self.conn, customer, user, snapshot, now)
     }
     fn insert_entry(&mut self, e: &Entry, create_request: Option<&str>) -> Result<EntryKey> {
-        entries::insert_entry(self.conn, e, create_request)
+        entries::insert_entry(self.conn, &mut self.feed, e, create_request)
     }
     fn update_entry(&mut self, key: EntryKey, e: &Entry, counter: Counter) -> Result<()> {
-        entries::update_entry(self.conn, key, e, counter)
+        entries::update_entry(self.conn, &mut self.feed, key, e, counter)
     }
     fn set_overlap(&mut self, customer: &ObjectId, key: EntryKey, seconds: i64) -> Result<()> {
         entries::set_overlap(self.conn, customer, key, seconds)
