@@ -226,7 +226,7 @@ macro_rules! conformance_tests {
                 paging_through_250_entries_returns_each_once_in_order,
                 the_cursor_is_a_position_not_an_offset,
                 without_paging_parameters_the_answer_stays_a_bare_list,
-                a_bad_page_size_or_cursor_is_400_naming_it,
+                a_bad_page_size_or_cursor_is_refused_naming_it,
             }
             overlap {
                 both_sides_follow_create_timer_and_delete,

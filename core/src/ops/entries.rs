@@ -312,8 +312,8 @@ pub(crate) fn list(rx: &mut Rx<'_>, scope: &Scope, from: Date, to: Date) -> Resu
 /// at most `page_size` after the entry `cursor` (the last of the previous page). The cursor
 /// stands for its position (its work date and id), read again here, so a page boundary does not
 /// move when entries are written between two pages; an entry deleted since it ended a page keeps
-/// its position. An id that is no entry of this user is refused on `cursor`, alike whether it is
-/// missing or someone else's.
+/// its position. An id that is no entry of this user is a missing entry (404, naming the
+/// cursor), alike whether it is missing or someone else's.
 pub(crate) fn list_page(rx: &mut Rx<'_>, scope: &Scope, from: Date, to: Date, page_size: usize, cursor: Option<&ObjectId>) -> Result<Page<Entry>> {
     super::listing::check_page_size(page_size)?;
     if to < from {
@@ -323,7 +323,7 @@ pub(crate) fn list_page(rx: &mut Rx<'_>, scope: &Scope, from: Date, to: Date, pa
         None => None,
         Some(id) => match rx.tx.entry(&scope.customer, id)? {
             Some((_, e)) if e.user_id == scope.user => Some((e.work_date, id)),
-            _ => return Err(TenthsError::invalid("cursor", "is not an entry of this user (use the nextCursor of the previous page)")),
+            _ => return Err(TenthsError::not_found("entry", format!("{id} (cursor: use the nextCursor of the previous page)"))),
         },
     };
     let listing = Listing::UserDatesPage { user: &scope.user, from, to, after, limit: page_size.saturating_add(1) };

@@ -158,7 +158,7 @@ pub fn without_paging_parameters_the_answer_stays_a_bare_list(backend: &dyn Back
     assert!(last.get("nextCursor").is_none(), "{last}");
 }
 
-pub fn a_bad_page_size_or_cursor_is_400_naming_it(backend: &dyn Backend) {
+pub fn a_bad_page_size_or_cursor_is_refused_naming_it(backend: &dyn Backend) {
     let engine = world(backend);
     let another_users = oid(0x2000).to_string();
     let missing = oid(0x9999).to_string();
@@ -171,9 +171,6 @@ pub fn a_bad_page_size_or_cursor_is_400_naming_it(backend: &dyn Backend) {
         ("pageSize=1.5".into(), "pageSize"),
         ("cursor=not-an-id".into(), "cursor"),
         ("cursor=".into(), "cursor"),
-        (format!("cursor={another_users}"), "cursor"),
-        (format!("cursor={missing}"), "cursor"),
-        (format!("pageSize=10&cursor={missing}"), "cursor"),
     ];
     let mut messages = Vec::new();
     for (query, field) in &cases {
@@ -186,13 +183,28 @@ pub fn a_bad_page_size_or_cursor_is_400_naming_it(backend: &dyn Backend) {
         );
         messages.push(body["error"]["message"].as_str().unwrap_or("").to_string());
     }
-    // Another user's entry and a missing one are refused alike (no existence oracle).
-    assert_eq!(messages[8], messages[9]);
+    // A well-formed cursor that names no entry of this user is a missing entry (404, like any
+    // well-formed reference to a missing record), another user's alike (no existence oracle).
+    let mut missing_messages = Vec::new();
+    for query in [format!("cursor={another_users}"), format!("cursor={missing}"), format!("pageSize=10&cursor={missing}")] {
+        let r = get(&engine, &format!("{MARCH}&{query}"));
+        let body = r.body_json();
+        assert_eq!((r.status, body["error"]["code"].as_str()), (404, Some("not_found")), "{query}: {body}");
+        let message = body["error"]["message"].as_str().unwrap_or("").to_string();
+        assert!(message.contains("cursor"), "{query}: {message}");
+        missing_messages.push(message.replace(&another_users, &missing));
+    }
+    assert_eq!(missing_messages[0], missing_messages[1]);
+    assert_eq!(messages.len(), 8);
     // The engine refuses the same values on the same fields.
     let scope = Scope::new(customer(), owner());
     let day = Date::parse("2026-03-01").unwrap();
-    for (size, cursor, field) in [(0, None, "pageSize"), (101, None, "pageSize"), (10, Some(oid(0x2000)), "cursor"), (10, Some(oid(0x9999)), "cursor")] {
-        let err = engine.list_entries_page(&scope, day, day, size, cursor.as_ref()).unwrap_err();
-        assert_eq!((err.kind(), err.field()), (tenths::ErrorKind::InvalidArgument, Some(field)), "{size} {cursor:?}: {err}");
+    for (size, field) in [(0, "pageSize"), (101, "pageSize")] {
+        let err = engine.list_entries_page(&scope, day, day, size, None).unwrap_err();
+        assert_eq!((err.kind(), err.field()), (tenths::ErrorKind::InvalidArgument, Some(field)), "{size}: {err}");
+    }
+    for cursor in [oid(0x2000), oid(0x9999)] {
+        let err = engine.list_entries_page(&scope, day, day, 10, Some(&cursor)).unwrap_err();
+        assert_eq!(err.kind(), tenths::ErrorKind::NotFound, "{cursor}: {err}");
     }
 }
