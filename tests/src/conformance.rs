@@ -212,6 +212,7 @@ macro_rules! conformance_tests {
                 an_interrupted_sync_is_finished_by_the_next_one,
                 an_offline_release_the_server_refuses_is_quarantined_with_the_rules_and_can_be_retried,
                 an_edit_of_an_entry_released_on_the_server_meanwhile_is_quarantined_as_locked,
+                a_second_refused_change_keeps_the_first,
                 concurrent_edits_of_one_field_keep_the_servers_value_and_log_the_local_one,
                 a_noop_sync_sends_nothing_and_pulls_nothing,
             }

@@ -78,15 +78,27 @@ pub(super) fn set_mirror(c: &Connection, customer: &ObjectId, record: &SyncedEnt
     Ok(())
 }
 
-pub(super) fn quarantine(c: &Connection, customer: &ObjectId, q: &Quarantined) -> Result<()> {
+pub(super) fn quarantine(c: &Connection, customer: &ObjectId, q: &Quarantined, against: Option<&SyncedEntry>) -> Result<()> {
     let failures = serde_json::to_string(&q.failures).map_err(storage)?;
     let local = serde_json::to_string(&q.local).map_err(storage)?;
+    let against = against.map(serde_json::to_string).transpose().map_err(storage)?;
     c.prepare_cached(
-        "INSERT INTO sync_quarantine (customer_id, entry_id, code, reason, failures, local, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT DO UPDATE SET code = ?3, reason = ?4, failures = ?5, local = ?6, at = ?7",
+        "INSERT INTO sync_quarantine (customer_id, entry_id, code, reason, failures, local, at, against) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT DO UPDATE SET code = ?3, reason = ?4, failures = ?5, local = ?6, at = ?7, against = ?8",
     )?
-    .execute(params![customer, q.entry_id, q.code, q.reason, failures, local, q.at.millis()])?;
+    .execute(params![customer, q.entry_id, q.code, q.reason, failures, local, q.at.millis(), against])?;
     Ok(())
+}
+
+pub(super) fn quarantined_one(c: &Connection, customer: &ObjectId, id: &ObjectId) -> Result<Option<(SyncedEntry, Option<SyncedEntry>)>> {
+    let row: Option<(String, Option<String>)> = c
+        .prepare_cached("SELECT local, against FROM sync_quarantine WHERE customer_id = ?1 AND entry_id = ?2")?
+        .query_row(params![customer, id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((local, against)) = row else { return Ok(None) };
+    let local = serde_json::from_str(&local).map_err(storage)?;
+    let against = against.map(|a| serde_json::from_str(&a)).transpose().map_err(storage)?;
+    Ok(Some((local, against)))
 }
 
 pub(super) fn take_quarantined(c: &Connection, customer: &ObjectId, id: &ObjectId) -> Result<Option<SyncedEntry>> {

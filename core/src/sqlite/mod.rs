@@ -55,8 +55,12 @@ pub const APPLICATION_ID: i64 = 0x746e_7468;
 
 /// Migrations, in order; index + 1 is the schema version they produce. Released entries are
 /// frozen: a change of schema is a new migration.
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/0001_initial.sql"), include_str!("migrations/0002_sync.sql"), include_str!("migrations/0003_feed_positions.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_sync.sql"),
+    include_str!("migrations/0003_feed_positions.sql"),
+    include_str!("migrations/0004_quarantine_against.sql"),
+];
 
 /// The schema version this code writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -245,8 +245,11 @@ impl DeviceState for SqliteTx<'_> {
     fn set_mirror(&mut self, customer: &ObjectId, record: &SyncedEntry) -> Result<()> {
         device::set_mirror(self.conn, customer, record)
     }
-    fn quarantine(&mut self, customer: &ObjectId, q: &Quarantined) -> Result<()> {
-        device::quarantine(self.conn, customer, q)
+    fn quarantine(&mut self, customer: &ObjectId, q: &Quarantined, against: Option<&SyncedEntry>) -> Result<()> {
+        device::quarantine(self.conn, customer, q, against)
+    }
+    fn quarantined_one(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<(SyncedEntry, Option<SyncedEntry>)>> {
+        device::quarantined_one(self.conn, customer, id)
     }
     fn take_quarantined(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<SyncedEntry>> {
         device::take_quarantined(self.conn, customer, id)

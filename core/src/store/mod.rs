@@ -296,8 +296,13 @@ pub trait DeviceState {
     fn mirror_version(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<i64>>;
     /// Stores the mirror copy of an entry.
     fn set_mirror(&mut self, customer: &ObjectId, record: &SyncedEntry) -> Result<()>;
-    /// Quarantines a refused local copy (one per entry: a newer one replaces it).
-    fn quarantine(&mut self, customer: &ObjectId, q: &Quarantined) -> Result<()>;
+    /// Quarantines a refused local copy with the server's copy it was refused against (one
+    /// per entry: the sync layer merges a later refusal into the earlier one and stores the
+    /// result here, replacing it).
+    fn quarantine(&mut self, customer: &ObjectId, q: &Quarantined, against: Option<&SyncedEntry>) -> Result<()>;
+    /// The quarantined copy of an entry and the server's copy it was refused against (`None`
+    /// for one quarantined before that was kept).
+    fn quarantined_one(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<(SyncedEntry, Option<SyncedEntry>)>>;
     /// Removes and returns the quarantined copy of an entry.
     fn take_quarantined(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<SyncedEntry>>;
     /// Quarantined copies, oldest first.

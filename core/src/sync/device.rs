@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::plan::{Answer, Plan, Pulled, Write};
+use super::plan::{keep_refusals, Answer, Plan, Pulled, Refused, Write};
 use super::*;
 use crate::error::{Result, TenthsError};
 use crate::ops::entries::{find, write_copy};
@@ -139,9 +139,17 @@ fn carry_out(cx: &mut Cx<'_>, customer: &ObjectId, id: &ObjectId, key: Option<En
     for c in &plan.conflicts {
         cx.tx.device()?.log_conflict(customer, id, c.field.as_str(), &c.local.to_string(), &c.server.to_string(), cx.now)?;
     }
-    if let Some(q) = plan.quarantine {
+    if let Some(mut q) = plan.quarantine {
+        // One quarantined copy per entry keeps every refused change (decision 12).
+        if let Some((earlier, earlier_against)) = cx.tx.device()?.quarantined_one(customer, id)? {
+            let kept = keep_refusals(Refused { local: &earlier, against: earlier_against.as_ref() }, Refused { local: &q.local, against: q.against.as_ref() });
+            for c in &kept.conflicts {
+                cx.tx.device()?.log_conflict(customer, id, c.field.as_str(), &c.local.to_string(), &c.server.to_string(), cx.now)?;
+            }
+            q.local = q.local.with_user_fields(&kept.fields);
+        }
         let record = Quarantined { entry_id: q.local.id, code: q.code, reason: q.reason, failures: q.failures, local: q.local, at: cx.now };
-        cx.tx.device()?.quarantine(customer, &record)?;
+        cx.tx.device()?.quarantine(customer, &record, q.against.as_ref())?;
     }
     match plan.write {
         Write::Nothing => {}

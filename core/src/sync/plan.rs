@@ -20,9 +20,55 @@ pub(crate) struct Needs {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct QuarantineNote {
     pub local: SyncedEntry,
+    /// The server's copy it was refused against (the copy the device restores), if any: the
+    /// refused change is what `local` changed relative to it.
+    pub against: Option<SyncedEntry>,
     pub code: String,
     pub reason: String,
     pub failures: Vec<RuleFailure>,
+}
+
+/// An earlier refused change of an entry, still quarantined, and the server's copy it was
+/// refused against (`None`: none, or quarantined before schema v4).
+pub(crate) struct Refused<'a> {
+    pub local: &'a SyncedEntry,
+    pub against: Option<&'a SyncedEntry>,
+}
+
+/// What [`keep_refusals`] decided: the user fields of the entry's one quarantined copy and the
+/// earlier values that lost to a later refusal of the same field (for the conflict log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KeptRefusals {
+    pub fields: UserFields,
+    pub conflicts: Vec<FieldConflict>,
+}
+
+/// Keeps every refused change of an entry in its one quarantined copy (decision 12 of
+/// docs/sync.md): a refusal's change is the user fields its copy changed relative to the
+/// server's copy it was refused against. The quarantined copy is the `later` copy, plus every
+/// field the `earlier` refusal changed and the later one did not; a field both changed keeps
+/// the later value, and the earlier one is logged as a conflict (against the server's value
+/// the later refusal met) so it stays visible. An earlier refusal without its server copy
+/// (none, or quarantined before schema v4) is measured against the later one's; a later
+/// refusal without a server copy (a create refused) changed every field. Pure.
+pub(crate) fn keep_refusals(earlier: Refused<'_>, later: Refused<'_>) -> KeptRefusals {
+    let (e, l) = (earlier.local.user_fields(), later.local.user_fields());
+    let later_against = later.against.map(SyncedEntry::user_fields);
+    let earlier_changed = match earlier.against.map(SyncedEntry::user_fields).as_ref().or(later_against.as_ref()) {
+        Some(a) => e.diff(a),
+        None => e.diff(&l),
+    };
+    let mut kept = KeptRefusals { fields: l.clone(), conflicts: Vec::new() };
+    for f in earlier_changed {
+        let later_changed = later_against.as_ref().is_none_or(|a| !l.same(a, f));
+        if !later_changed {
+            kept.fields.take(&e, f);
+        } else if !e.same(&l, f) {
+            let server = later_against.as_ref().unwrap_or(&l);
+            kept.conflicts.push(FieldConflict { field: f, local: e.value(f), server: server.value(f) });
+        }
+    }
+    kept
 }
 
 /// What to write over the device's copy of the entry.
@@ -80,7 +126,13 @@ fn merge_plan(remote: &SyncedEntry, local: &SyncedEntry, merge: Merge, pending: 
     plan.write = match merge.outcome {
         MergeOutcome::InSync | MergeOutcome::DeletedRemotely => Write::Copy { copy: remote.clone(), counter: 0 },
         MergeOutcome::Locked => {
-            plan.quarantine = Some(QuarantineNote { local: local.clone(), code: "locked".into(), reason: LOCKED_REASON.into(), failures: Vec::new() });
+            plan.quarantine = Some(QuarantineNote {
+                local: local.clone(),
+                against: Some(remote.clone()),
+                code: "locked".into(),
+                reason: LOCKED_REASON.into(),
+                failures: Vec::new(),
+            });
             Write::Copy { copy: remote.clone(), counter: 0 }
         }
         MergeOutcome::Pending => Write::Pending { copy: remote.with_user_fields(&merge.fields), counter: pending.max(1) },
@@ -118,9 +170,10 @@ impl Answer<'_> {
         }
     }
 
-    fn refusal(&self, local: &SyncedEntry) -> QuarantineNote {
+    fn refusal(&self, local: &SyncedEntry, against: Option<&SyncedEntry>) -> QuarantineNote {
         QuarantineNote {
             local: local.clone(),
+            against: against.cloned(),
             code: self.result.code.clone().unwrap_or_else(|| "rejected".into()),
             reason: self.result.reason.clone().unwrap_or_default(),
             failures: self.result.failures.clone(),
@@ -141,7 +194,7 @@ impl Answer<'_> {
                 OpOutcome::Conflict => plan.tally.conflicts = 1,
                 OpOutcome::Rejected => {
                     plan.tally.quarantined = 1;
-                    plan.quarantine = local.map(|l| self.refusal(l));
+                    plan.quarantine = local.map(|l| self.refusal(l, base.or(result.record.as_ref())));
                     plan.write = match base {
                         Some(m) => Write::Copy { copy: m.clone(), counter: 0 },
                         None => Write::Nothing,
@@ -181,7 +234,7 @@ impl Answer<'_> {
                     Some(r) => Write::Copy { copy: r.clone(), counter: 0 },
                     None => Write::Counter(0),
                 });
-                plan.quarantine = local.map(|l| self.refusal(l));
+                plan.quarantine = local.map(|l| self.refusal(l, record.as_ref()));
                 plan.mirror = record.clone();
                 plan.tally.quarantined = 1;
                 plan

@@ -315,3 +315,123 @@ fn pulled_copies() {
         assert_eq!(plan.mirror.is_some(), mirrored, "{name}: mirror");
     }
 }
+
+/// A copy with these user fields changed from `copy("server", 1)`.
+fn edited(summary: &str, units: i64, notes: Option<&str>) -> SyncedEntry {
+    let mut c = copy(summary, 1);
+    c.unit_increment_count_adjustments = units;
+    c.notes = notes.map(String::from);
+    c
+}
+
+#[test]
+fn a_later_refusal_keeps_the_earlier_ones() {
+    struct Case {
+        name: &'static str,
+        earlier: SyncedEntry,
+        earlier_against: Option<SyncedEntry>,
+        later: SyncedEntry,
+        later_against: Option<SyncedEntry>,
+        kept: (&'static str, i64, Option<&'static str>),
+        logged: Vec<(SyncField, serde_json::Value, serde_json::Value)>,
+    }
+    let server = copy("server", 1);
+    let web = copy("web", 2);
+    let cases = vec![
+        Case {
+            name: "different fields: both kept, nothing logged",
+            earlier: edited("edit 1", 0, None),
+            earlier_against: Some(server.clone()),
+            later: edited("server", 1, None),
+            later_against: Some(server.clone()),
+            kept: ("edit 1", 1, None),
+            logged: vec![],
+        },
+        Case {
+            name: "the same field: the later value kept, the earlier one logged against the server's",
+            earlier: edited("edit 1", 0, Some("n")),
+            earlier_against: Some(server.clone()),
+            later: edited("edit 2", 0, None),
+            later_against: Some(server.clone()),
+            kept: ("edit 2", 0, Some("n")),
+            logged: vec![(SyncField::Summary, serde_json::json!("edit 1"), serde_json::json!("server"))],
+        },
+        Case {
+            name: "the same field to the same value: kept once, nothing logged",
+            earlier: edited("edit", 0, None),
+            earlier_against: Some(server.clone()),
+            later: edited("edit", 3, None),
+            later_against: Some(server.clone()),
+            kept: ("edit", 3, None),
+            logged: vec![],
+        },
+        Case {
+            name: "a field the web changed since the earlier refusal is not taken back by it",
+            earlier: edited("server", 2, None),
+            earlier_against: Some(server.clone()),
+            later: edited("web", 0, Some("later")),
+            later_against: Some(web.clone()),
+            kept: ("web", 2, Some("later")),
+            logged: vec![],
+        },
+        Case {
+            name: "an earlier refusal quarantined before v4 is measured against the later server copy",
+            earlier: edited("edit 1", 0, None),
+            earlier_against: None,
+            later: edited("server", 1, None),
+            later_against: Some(server.clone()),
+            kept: ("edit 1", 1, None),
+            logged: vec![],
+        },
+        Case {
+            name: "a later refusal without a server copy changed every field: the earlier values differing are logged",
+            earlier: edited("edit 1", 0, None),
+            earlier_against: Some(server.clone()),
+            later: edited("create", 4, None),
+            later_against: None,
+            kept: ("create", 4, None),
+            logged: vec![(SyncField::Summary, serde_json::json!("edit 1"), serde_json::json!("create"))],
+        },
+        Case {
+            name: "a third refusal keeps what the merged copy holds",
+            earlier: edited("edit 1", 1, None),
+            earlier_against: Some(server.clone()),
+            later: edited("server", 0, Some("third")),
+            later_against: Some(server.clone()),
+            kept: ("edit 1", 1, Some("third")),
+            logged: vec![],
+        },
+    ];
+    for case in cases {
+        let kept = keep_refusals(
+            Refused { local: &case.earlier, against: case.earlier_against.as_ref() },
+            Refused { local: &case.later, against: case.later_against.as_ref() },
+        );
+        let f = &kept.fields;
+        assert_eq!((f.summary.as_str(), f.unit_increment_count_adjustments, f.notes.as_deref()), case.kept, "{}: kept", case.name);
+        let logged: Vec<_> = kept.conflicts.into_iter().map(|c| (c.field, c.local, c.server)).collect();
+        assert_eq!(logged, case.logged, "{}: logged", case.name);
+    }
+}
+
+#[test]
+fn refusals_name_the_server_copy_they_were_refused_against() {
+    let local = copy("edited here", 1);
+    // Locked by a pulled copy: against the pulled copy.
+    let remote = locked(copy("server", 2));
+    let pulled = Pulled { remote: &remote, mirrored_version: Some(1), found: true, pending: 1, allow_post_release_edit: false };
+    let plan = pulled.plan(Some(&local), Some(&copy("server", 1)));
+    assert_eq!(plan.quarantine.and_then(|q| q.against), Some(remote.clone()));
+    // Rejected with the server's copy: against it; without one: none.
+    let sent = op(local.clone(), Some(1));
+    for record in [Some(remote.clone()), None] {
+        let r = result(OpOutcome::Rejected, record.clone());
+        let answer = Answer { op: &sent, result: &r, remaining: 0, mirrored_version: Some(1), allow_post_release_edit: false };
+        assert_eq!(answer.plan(Some(&local), None).quarantine.and_then(|q| q.against), record);
+    }
+    // A stale rejection restores the mirror: against the mirror.
+    let r = result(OpOutcome::Rejected, Some(copy("older", 2)));
+    let answer = Answer { op: &sent, result: &r, remaining: 0, mirrored_version: Some(3), allow_post_release_edit: false };
+    let mirror = copy("mirror", 3);
+    assert_eq!(answer.plan(Some(&local), Some(&mirror)).quarantine.and_then(|q| q.against), Some(mirror));
+}

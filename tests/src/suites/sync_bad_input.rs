@@ -320,6 +320,76 @@ pub fn an_edit_of_an_entry_released_on_the_server_meanwhile_is_quarantined_as_lo
     assert_eq!(w.device.get_entry(&w.scope(), &e.id).unwrap(), w.server.get_entry(&w.scope(), &e.id).unwrap());
 }
 
+/// Issue 14, item 5: an edit refused as `locked`, then a second edit refused on a later
+/// release: the entry's one quarantined copy keeps both (decision 12 of docs/sync.md).
+fn refused_twice(w: &World) -> Entry {
+    let e = w.create("Drafted");
+    w.sync().unwrap();
+    w.server.release_entry(&w.scope(), &e.id).unwrap();
+    w.device.edit_entry(&w.scope(), &e.id, &EntryPatch { summary: Some("edit 1".into()), ..Default::default() }).unwrap();
+    assert_eq!(w.sync().unwrap().quarantined, 1);
+    w.server.unrelease(&w.scope(), &e.id).unwrap();
+    w.sync().unwrap();
+    assert_eq!(w.device.sync_quarantined(&w.customer).unwrap().len(), 1, "still quarantined");
+    w.server.release_entry(&w.scope(), &e.id).unwrap();
+    let units = w.device.get_entry(&w.scope(), &e.id).unwrap().unit_increment_count_adjustments;
+    w.device.edit_entry(&w.scope(), &e.id, &EntryPatch { unit_increment_count_adjustments: Some(units + 1), ..Default::default() }).unwrap();
+    assert_eq!(w.sync().unwrap().quarantined, 1);
+    e
+}
+
+pub fn a_second_refused_change_keeps_the_first(backend: &dyn Backend) {
+    // Retried: both refused changes reach the server once it allows them.
+    let w = world(backend);
+    let e = refused_twice(&w);
+    let q = w.device.sync_quarantined(&w.customer).unwrap();
+    assert_eq!(q.len(), 1, "{q:?}");
+    assert_eq!(q[0].code, "locked");
+    assert_eq!(q[0].local.summary, "edit 1", "the first refusal was lost");
+    assert_eq!(q[0].local.unit_increment_count_adjustments, e.unit_increment_count_adjustments + 1);
+    // Neither edit was logged as lost: the two refusals changed different fields.
+    assert!(w.device.sync_conflicts(&w.customer).unwrap().is_empty());
+    w.server.unrelease(&w.scope(), &e.id).unwrap();
+    w.sync().unwrap();
+    w.device.sync_retry(&w.customer, &e.id).unwrap();
+    w.sync().unwrap();
+    let server = w.server.get_entry(&w.scope(), &e.id).unwrap();
+    assert_eq!((server.summary.as_str(), server.unit_increment_count_adjustments), ("edit 1", e.unit_increment_count_adjustments + 1));
+    assert_eq!(w.device.get_entry(&w.scope(), &e.id).unwrap(), server);
+    assert!(w.device.sync_quarantined(&w.customer).unwrap().is_empty());
+
+    // Discarded: both are dropped, the server's copy stays.
+    let w = world(backend);
+    let e = refused_twice(&w);
+    w.device.sync_discard_local_changes(&w.customer, &e.id).unwrap();
+    assert!(w.device.sync_quarantined(&w.customer).unwrap().is_empty());
+    w.sync().unwrap();
+    let server = w.server.get_entry(&w.scope(), &e.id).unwrap();
+    assert_eq!((server.summary.as_str(), server.unit_increment_count_adjustments), ("Drafted", e.unit_increment_count_adjustments));
+    assert_eq!(w.device.get_entry(&w.scope(), &e.id).unwrap(), server);
+    assert_eq!(w.device.sync_status(&w.customer, &w.user).unwrap().pending, 0);
+
+    // Both refusals changed the summary: the later value stays quarantined, the earlier one is
+    // logged.
+    let w = world(backend);
+    let e = w.create("Drafted");
+    w.sync().unwrap();
+    for (i, summary) in ["edit 1", "edit 2"].into_iter().enumerate() {
+        w.server.release_entry(&w.scope(), &e.id).unwrap();
+        w.device.edit_entry(&w.scope(), &e.id, &EntryPatch { summary: Some(summary.into()), ..Default::default() }).unwrap();
+        assert_eq!(w.sync().unwrap().quarantined, 1);
+        if i == 0 {
+            w.server.unrelease(&w.scope(), &e.id).unwrap();
+            w.sync().unwrap();
+        }
+    }
+    let q = w.device.sync_quarantined(&w.customer).unwrap();
+    assert_eq!((q.len(), q[0].local.summary.as_str()), (1, "edit 2"));
+    let log = w.device.sync_conflicts(&w.customer).unwrap();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!((log[0].field.as_str(), &log[0].local_value), ("summary", &serde_json::json!("edit 1")));
+}
+
 pub fn concurrent_edits_of_one_field_keep_the_servers_value_and_log_the_local_one(backend: &dyn Backend) {
     let w = world(backend);
     let e = w.create("Original");

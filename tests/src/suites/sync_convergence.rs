@@ -376,9 +376,12 @@ impl World {
                 assert!(running_timers(&local) <= 1, "seed {seed}: device {d} has two running timers");
                 assert_eq!(engine.totals(&self.customer, Some(&user), from, to).expect("totals"), server_totals, "seed {seed}: device {d} totals differ");
                 // Every local write is on the server, superseded by a later write of someone
-                // else, or recorded here as a lost conflict or a quarantined change.
+                // else, or recorded here as a lost conflict or a quarantined change: still in
+                // the quarantined copy (an entry merely having one does not count, since a
+                // second refusal could have replaced the write; decision 12).
                 let conflicts = engine.sync_conflicts(&self.customer).expect("conflicts");
-                let quarantined: HashSet<ObjectId> = engine.sync_quarantined(&self.customer).expect("quarantined").into_iter().map(|q| q.entry_id).collect();
+                let quarantined: HashSet<(ObjectId, String)> =
+                    engine.sync_quarantined(&self.customer).expect("quarantined").into_iter().map(|q| (q.entry_id, q.local.summary)).collect();
                 for (id, writes) in &self.writes {
                     let Some(last) = writes.iter().filter(|w| w.writer == d).max_by_key(|w| w.step) else { continue };
                     let Some(remote) = server.get(id) else { continue };
@@ -386,7 +389,7 @@ impl World {
                     let superseded = writes.iter().any(|w| w.writer != d && w.step > last.step);
                     let logged = conflicts.iter().any(|c| c.entry_id == *id && c.field == "summary" && c.local_value == serde_json::json!(last.value));
                     assert!(
-                        kept || superseded || logged || quarantined.contains(id) || remote.is_deleted,
+                        kept || superseded || logged || quarantined.contains(&(*id, last.value.clone())) || remote.is_deleted,
                         "seed {seed}: device {d}'s write {:?} of entry {id} was lost (server has {:?})",
                         last.value,
                         remote.summary
