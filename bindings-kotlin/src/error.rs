@@ -79,7 +79,7 @@ impl TenthsError {
     /// Whether the same call may succeed later unchanged (`Unavailable`: a passing storage
     /// condition).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, TenthsError::Unavailable { .. })
+        self.core_kind().is_some_and(tenths::ErrorKind::is_retryable)
     }
 }
 

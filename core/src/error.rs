@@ -82,6 +82,11 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Whether an error of this kind may pass: the same call may succeed later unchanged.
+    pub fn is_retryable(self) -> bool {
+        self == ErrorKind::Unavailable
+    }
+
     /// The snake_case code used on the wire (`api.md` error body) and in test vectors.
     pub fn code(self) -> &'static str {
         match self {
@@ -122,7 +127,7 @@ impl TenthsError {
 
     /// Whether the same call may succeed later unchanged (a passing storage condition).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, TenthsError::Unavailable { .. })
+        self.kind().is_retryable()
     }
 
     /// The input field this error names, when it names one.

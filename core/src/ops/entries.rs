@@ -22,10 +22,7 @@ use crate::store::{Counter, EntryKey, Listing, ReadTx, RefCache};
 /// An entry by id (deleted ones too), with its matter.
 pub(crate) fn find(tx: &mut dyn ReadTx, refs: &mut RefCache, customer: &ObjectId, id: &ObjectId) -> Result<Option<(EntryKey, Entry)>> {
     let Some((key, mut e)) = tx.entry(customer, id)? else { return Ok(None) };
-    e.initiative = match &e.initiative_id {
-        Some(i) => refs.initiative_ref(tx, customer, i)?,
-        None => None,
-    };
+    refs.fill_matter(tx, &mut e)?;
     Ok(Some((key, e)))
 }
 

@@ -101,11 +101,7 @@ impl Cx<'_> {
 
     /// Fills an entry's matter from the cache.
     pub(crate) fn fill_matter(&mut self, e: &mut Entry) -> Result<()> {
-        e.initiative = match &e.initiative_id {
-            Some(id) => self.refs.initiative_ref(self.tx, &e.customer_id, id)?,
-            None => None,
-        };
-        Ok(())
+        self.refs.fill_matter(self.tx, e)
     }
 }
 

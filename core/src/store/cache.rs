@@ -26,6 +26,12 @@ use crate::rules::ids::ObjectId;
 use crate::rules::time::{parse_zone, Timestamp};
 use crate::rules::validation::Rules;
 
+/// Customers whose reference data one connection keeps; past it the cache starts afresh (a
+/// server of many firms must not grow without bound; one firm never reaches it).
+const MAX_CUSTOMERS: usize = 256;
+/// Users known to exist that one connection remembers; past it the set starts afresh.
+const MAX_KNOWN_USERS: usize = 100_000;
+
 /// What the cache holds for one customer, valid at `version`.
 #[derive(Default)]
 struct CustomerRefs {
@@ -59,6 +65,9 @@ impl RefCache {
 
     /// The transaction committed: the users it created are known from now on.
     pub fn commit(&mut self) {
+        if self.users.len().saturating_add(self.new_users.len()) > MAX_KNOWN_USERS {
+            self.users.clear();
+        }
         self.users.extend(self.new_users.drain());
         self.checked.clear();
     }
@@ -81,6 +90,11 @@ impl RefCache {
             let version = tx.reference_version(customer)?;
             let fresh = self.customers.get(customer).is_some_and(|c| c.version == version);
             if !fresh {
+                if self.customers.len() >= MAX_CUSTOMERS && !self.customers.contains_key(customer) {
+                    // Only this transaction's customers stay: they are checked already.
+                    let checked = &self.checked;
+                    self.customers.retain(|c, _| checked.contains(c));
+                }
                 self.customers.insert(*customer, CustomerRefs { version, ..CustomerRefs::default() });
             }
             self.checked.insert(*customer);
@@ -202,11 +216,17 @@ impl RefCache {
             self.preload_initiative_refs(tx, customer, ids)?;
         }
         for e in entries {
-            e.initiative = match &e.initiative_id {
-                Some(id) => self.initiative_ref(tx, &e.customer_id, id)?,
-                None => None,
-            };
+            self.fill_matter(tx, e)?;
         }
+        Ok(())
+    }
+
+    /// Fills the matter (display form) of one entry from the cache.
+    pub fn fill_matter(&mut self, tx: &mut dyn ReadTx, e: &mut Entry) -> Result<()> {
+        e.initiative = match &e.initiative_id {
+            Some(id) => self.initiative_ref(tx, &e.customer_id, id)?,
+            None => None,
+        };
         Ok(())
     }
 }
