@@ -1,9 +1,11 @@
 //! Shared helpers of the cross-crate tests: engines on a fixed clock, fixed ids, and a small
 //! firm to test against; the conformance harness ([`conformance`]) and the suites it runs
 //! against any storage backend ([`suites`]); the one adapter to the in-process HTTP API
-//! ([`http`]); and the scenario-vector runner ([`vectors`]).
+//! ([`http`]); the scenario-vector runner ([`vectors`]); and the recording VFS of the power-loss
+//! test ([`crashvfs`]).
 
 pub mod conformance;
+pub mod crashvfs;
 pub mod http;
 pub mod suites;
 pub mod vectors;
@@ -11,6 +13,36 @@ pub mod vectors;
 use std::sync::Arc;
 
 use tenths::{Engine, FixedClock, ObjectId, Timestamp};
+
+/// splitmix64: small, seeded, reproducible (the randomised suites and the power-loss test).
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// A number in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    /// True `percent` times in a hundred.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+    /// One of `items`, or `None` when there are none.
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> Option<T> {
+        if items.is_empty() {
+            None
+        } else {
+            items.get(usize::try_from(self.below(items.len() as u64)).unwrap_or(0)).copied()
+        }
+    }
+}
 
 /// An in-memory engine on a clock fixed at `now` (RFC 3339).
 pub fn engine_at(now: &str) -> (Engine, Arc<FixedClock>) {

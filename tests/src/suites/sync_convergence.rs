@@ -21,33 +21,7 @@ use tenths::{Date, Durability, Engine, EntryPatch, FixedClock, NewEntry, ObjectI
 
 use crate::conformance::{Backend, Opened};
 use crate::http::{Api, ApiTransport};
-use crate::{oid, ts, TempDir};
-
-/// splitmix64: small, seeded, reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<T: Copy>(&mut self, items: &[T]) -> Option<T> {
-        if items.is_empty() {
-            None
-        } else {
-            items.get(usize::try_from(self.below(items.len() as u64)).unwrap_or(0)).copied()
-        }
-    }
-}
+use crate::{oid, ts, Rng, TempDir};
 
 struct Device {
     user: ObjectId,
