@@ -403,9 +403,28 @@ fn examine(w: &Workload, files: &BTreeMap<PathBuf, Vec<u8>>, image: &Path) -> Ou
     w.index.get(&hash(&state)).map_or(Outcome::Unknown, |&j| Outcome::State(j))
 }
 
-/// A crash point in the log (all of it possible, 0 = before anything).
+/// A scratch directory for crash images, in memory where the system has one (the checks'
+/// own fsyncs are not under test).
+fn image_dir(tag: &str) -> TempDir {
+    let shm = Path::new("/dev/shm");
+    if !shm.is_dir() {
+        return TempDir::new(tag);
+    }
+    static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = shm.join(format!("tenths-{tag}-{}-{seq}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create image dir");
+    TempDir(dir)
+}
+
+/// A crash point in the log (0 = before anything): half anywhere, half just before or after an
+/// fsync, a directory change or a truncate, where the disk's choices change.
 fn crash_point(w: &Workload, rng: &mut Rng) -> usize {
-    rng.below(w.log.len() as u64 + 1) as usize
+    let edges: Vec<usize> = w.log.iter().enumerate().filter(|(_, e)| !matches!(e, Event::Write { .. })).map(|(i, _)| i).collect();
+    match rng.pick(&edges) {
+        Some(i) if rng.chance(50) => i + rng.below(2) as usize,
+        _ => rng.below(w.log.len() as u64 + 1) as usize,
+    }
 }
 
 /// The variants rebuilt at each crash point: the two extremes, then drawn ones.
@@ -423,13 +442,17 @@ struct Tally {
     points: usize,
     states: usize,
     failures: Vec<String>,
+    /// Failures that are an older state (acknowledged calls lost, nothing else wrong).
     lost: usize,
+    /// Images of a crash inside a call that changed the state, and those holding its effect.
+    in_flight: usize,
+    in_flight_applied: usize,
 }
 
 fn crash_run(w: &Workload, points: u64, seed: u64) -> Tally {
-    let image = TempDir::new("power-loss-image");
+    let image = image_dir("power-loss");
     let mut rng = Rng(seed ^ 0xC0A5);
-    let mut tally = Tally { points: 0, states: 0, failures: Vec::new(), lost: 0 };
+    let mut tally = Tally { points: 0, states: 0, failures: Vec::new(), lost: 0, in_flight: 0, in_flight_applied: 0 };
     for _ in 0..points {
         let p = crash_point(w, &mut rng);
         tally.points += 1;
@@ -439,6 +462,12 @@ fn crash_run(w: &Workload, points: u64, seed: u64) -> Tally {
             tally.states += 1;
             let outcome = examine(w, &files, &image.0);
             let ok = matches!(outcome, Outcome::State(j) if acceptable.iter().any(|&a| w.states[a] == w.states[j]));
+            if let (true, Outcome::State(j), [old, new]) = (ok, &outcome, acceptable.as_slice()) {
+                if w.states[*old] != w.states[*new] {
+                    tally.in_flight += 1;
+                    tally.in_flight_applied += usize::from(w.states[*j] == w.states[*new]);
+                }
+            }
             if !ok {
                 if matches!(outcome, Outcome::State(j) if j < acceptable[0]) {
                     tally.lost += 1;
@@ -464,16 +493,23 @@ fn every_power_cut_leaves_the_acknowledged_state() {
     let points = env_or("TENTHS_CRASH_POINTS", 60);
     let started = std::time::Instant::now();
     let tally = crash_run(w, points, env_or("TENTHS_CRASH_SEED", 57));
-    let syncs = w.log.iter().filter(|e| matches!(e, Event::Sync { .. })).count();
-    let distinct = w.index.len();
+    let count = |f: fn(&Event) -> bool| w.log.iter().filter(|e| f(e)).count();
     eprintln!(
-        "power loss: {} calls, {} logged events ({} fsyncs), {} distinct states; {} crash points, {} states rebuilt, {} failures, {:.1} s",
+        "power loss: {} calls, {} distinct states, {} logged events ({} writes, {} truncates, {} fsyncs, {} directory fsyncs, {} files created, {} removed); \
+         {} crash points, {} states rebuilt, {} inside a call that changed the state ({} holding its effect), {} failures, {:.1} s",
         w.calls.len(),
+        w.index.len(),
         w.log.len(),
-        syncs,
-        distinct,
+        count(|e| matches!(e, Event::Write { .. })),
+        count(|e| matches!(e, Event::Truncate { .. })),
+        count(|e| matches!(e, Event::Sync { .. })),
+        count(|e| matches!(e, Event::DirSync)),
+        count(|e| matches!(e, Event::Create { .. })),
+        count(|e| matches!(e, Event::Delete { .. })),
         tally.points,
         tally.states,
+        tally.in_flight,
+        tally.in_flight_applied,
         tally.failures.len(),
         started.elapsed().as_secs_f64()
     );
@@ -485,7 +521,7 @@ fn every_power_cut_leaves_the_acknowledged_state() {
 #[test]
 fn a_disk_that_drops_a_synced_write_is_caught() {
     let w = workload_full();
-    let image = TempDir::new("power-loss-selfcheck");
+    let image = image_dir("power-loss");
     let mut rng = Rng(7);
     let wrong = Variant { fate: Some(Fate::None), dir_persisted: Some(true), lose_synced_write: true };
     let (mut tried, mut caught) = (0, 0);
@@ -516,3 +552,4 @@ fn normal_durability_loses_recent_commits_but_never_corrupts() {
     assert!(tally.lost > 0, "the harness saw no lost commit under synchronous=NORMAL");
     assert_eq!(worse, 0, "{:?}", tally.failures);
 }
+
