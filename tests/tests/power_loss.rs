@@ -304,7 +304,9 @@ impl Driver {
     }
 }
 
-fn record(seed: u64, durability: Durability) -> Workload {
+/// Records a workload: the engine opens, a client and a matter are imported, then `calls` run,
+/// and the engine closes.
+fn record(seed: u64, durability: Durability, calls: impl FnOnce(&mut Driver)) -> Workload {
     let _guard = recording_lock();
     let dir = TempDir::new("power-loss");
     let path = dir.file(DB);
@@ -342,9 +344,7 @@ fn record(seed: u64, durability: Durability) -> Workload {
         };
         d.matter = ok(d.engine().upsert_initiative(&customer, &input)).map(|m| m.id);
     });
-    for _ in 0..CALLS {
-        d.random_call();
-    }
+    calls(&mut d);
     d.call("close", |d| {
         d.engine().close().expect("close");
         d.engine = None;
@@ -480,9 +480,15 @@ fn crash_run(w: &Workload, points: u64, seed: u64) -> Tally {
     tally
 }
 
+fn random_calls(d: &mut Driver) {
+    for _ in 0..CALLS {
+        d.random_call();
+    }
+}
+
 fn workload_full() -> &'static Workload {
     static W: OnceLock<Workload> = OnceLock::new();
-    W.get_or_init(|| record(env_or("TENTHS_CRASH_SEED", 57), Durability::Full))
+    W.get_or_init(|| record(env_or("TENTHS_CRASH_SEED", 57), Durability::Full, random_calls))
 }
 
 /// The default durability survives every crash state: integrity ok, every acknowledged call
@@ -545,7 +551,7 @@ fn a_disk_that_drops_a_synced_write_is_caught() {
 /// corrupt or half-apply: the same harness finds lost acknowledged calls and nothing worse.
 #[test]
 fn normal_durability_loses_recent_commits_but_never_corrupts() {
-    let w = record(11, Durability::Normal);
+    let w = record(11, Durability::Normal, random_calls);
     let tally = crash_run(&w, 40, 11);
     let worse = tally.failures.len() - tally.lost;
     eprintln!("normal durability: {} crash points, {} states rebuilt, {} lost acknowledged calls, {worse} worse", tally.points, tally.states, tally.lost);
@@ -553,3 +559,27 @@ fn normal_durability_loses_recent_commits_but_never_corrupts() {
     assert_eq!(worse, 0, "{:?}", tally.failures);
 }
 
+
+/// The harness sees a half-applied call: a call made of two commits (two creates, standing for
+/// an operation that forgot its transaction) leaves, at a crash between them, a state that no
+/// acknowledged prefix of calls produced.
+#[test]
+fn a_call_split_in_two_commits_is_caught_half_applied() {
+    let w = record(3, Durability::Full, |d| {
+        let scope = users()[0];
+        d.call("two commits", |d| {
+            for _ in 0..2 {
+                let input = d.new_entry(false);
+                ok(d.engine().create_entry(&scope, &input));
+            }
+        });
+    });
+    let split = w.calls.iter().find(|c| c.name == "two commits").expect("the split call");
+    let image = image_dir("power-loss");
+    let every_write = Variant { fate: Some(Fate::All), dir_persisted: Some(true), lose_synced_write: false };
+    let half = (split.start..=split.end)
+        .filter(|&p| examine(&w, &crashvfs::rebuild(&w.log[..p], &every_write, &mut Rng(1)), &image.0) == Outcome::Unknown)
+        .count();
+    eprintln!("split call: {half} of {} crash points inside it leave it half-applied", split.end - split.start + 1);
+    assert!(half > 0, "no crash point inside the split call was seen half-applied");
+}
