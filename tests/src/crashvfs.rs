@@ -387,10 +387,8 @@ fn apply(file: &mut Vec<u8>, event: &Event, keep: &mut dyn FnMut() -> bool) {
 
 /// The content a disk could hold for generation `gen` after a power cut at the end of `log`.
 fn rebuild_file(log: &[Event], gen: usize, fate: Fate, variant: &Variant, rng: &mut Rng) -> Vec<u8> {
-    let ops: Vec<&Event> = log
-        .iter()
-        .filter(|e| matches!(e, Event::Write { gen: g, .. } | Event::Truncate { gen: g, .. } | Event::Sync { gen: g } if *g == gen))
-        .collect();
+    let ops: Vec<&Event> =
+        log.iter().filter(|e| matches!(e, Event::Write { gen: g, .. } | Event::Truncate { gen: g, .. } | Event::Sync { gen: g } if *g == gen)).collect();
     let synced = ops.iter().rposition(|e| matches!(e, Event::Sync { .. })).unwrap_or(0);
     let (durable, pending) = ops.split_at(if ops.is_empty() { 0 } else { synced });
     let lost = if variant.lose_synced_write { durable.iter().rposition(|e| matches!(e, Event::Write { .. })) } else { None };
@@ -468,13 +466,7 @@ mod tests {
     #[test]
     fn the_disk_model_keeps_synced_writes_and_tears_at_sectors() {
         let path = PathBuf::from("/d/x");
-        let log = vec![
-            Event::Create { gen: 0, path: path.clone() },
-            w(0, 0, &[1; 1024]),
-            Event::Sync { gen: 0 },
-            Event::DirSync,
-            w(0, 256, &[2; 1024]),
-        ];
+        let log = vec![Event::Create { gen: 0, path: path.clone() }, w(0, 0, &[1; 1024]), Event::Sync { gen: 0 }, Event::DirSync, w(0, 256, &[2; 1024])];
         let mut rng = Rng(1);
         let none = rebuild(&log, &Variant { fate: Some(Fate::None), dir_persisted: None, lose_synced_write: false }, &mut rng);
         assert_eq!(none[&path], vec![1; 1024]);
@@ -497,12 +489,7 @@ mod tests {
     #[test]
     fn unsynced_directory_entries_may_go_either_way() {
         let (a, b) = (PathBuf::from("/d/a"), PathBuf::from("/d/b"));
-        let log = vec![
-            Event::Create { gen: 0, path: a.clone() },
-            Event::DirSync,
-            Event::Delete { path: a.clone() },
-            Event::Create { gen: 1, path: b.clone() },
-        ];
+        let log = vec![Event::Create { gen: 0, path: a.clone() }, Event::DirSync, Event::Delete { path: a.clone() }, Event::Create { gen: 1, path: b.clone() }];
         let mut rng = Rng(1);
         let old = rebuild(&log, &Variant { fate: Some(Fate::All), dir_persisted: Some(false), lose_synced_write: false }, &mut rng);
         assert_eq!(old.keys().collect::<Vec<_>>(), vec![&a]);

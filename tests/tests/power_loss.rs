@@ -559,7 +559,6 @@ fn normal_durability_loses_recent_commits_but_never_corrupts() {
     assert_eq!(worse, 0, "{:?}", tally.failures);
 }
 
-
 /// The harness sees a half-applied call: a call made of two commits (two creates, standing for
 /// an operation that forgot its transaction) leaves, at a crash between them, a state that no
 /// acknowledged prefix of calls produced.
@@ -577,9 +576,8 @@ fn a_call_split_in_two_commits_is_caught_half_applied() {
     let split = w.calls.iter().find(|c| c.name == "two commits").expect("the split call");
     let image = image_dir("power-loss");
     let every_write = Variant { fate: Some(Fate::All), dir_persisted: Some(true), lose_synced_write: false };
-    let half = (split.start..=split.end)
-        .filter(|&p| examine(&w, &crashvfs::rebuild(&w.log[..p], &every_write, &mut Rng(1)), &image.0) == Outcome::Unknown)
-        .count();
+    let half =
+        (split.start..=split.end).filter(|&p| examine(&w, &crashvfs::rebuild(&w.log[..p], &every_write, &mut Rng(1)), &image.0) == Outcome::Unknown).count();
     eprintln!("split call: {half} of {} crash points inside it leave it half-applied", split.end - split.start + 1);
     assert!(half > 0, "no crash point inside the split call was seen half-applied");
 }
