@@ -376,11 +376,7 @@ fn apply_write(file: &mut Vec<u8>, offset: u64, data: &[u8], keep: &mut dyn FnMu
 fn apply(file: &mut Vec<u8>, event: &Event, keep: &mut dyn FnMut() -> bool) {
     match event {
         Event::Write { offset, data, .. } => apply_write(file, *offset, data, keep),
-        Event::Truncate { size, .. } => {
-            if keep() {
-                file.resize(usize::try_from(*size).unwrap_or(0), 0)
-            }
-        }
+        Event::Truncate { size, .. } if keep() => file.resize(usize::try_from(*size).unwrap_or(0), 0),
         _ => {}
     }
 }

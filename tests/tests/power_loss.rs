@@ -185,7 +185,7 @@ impl Driver {
         let notes = big.then(|| "Reviewed the production set and flagged privileged documents. ".repeat(1 + self.rng.below(60) as usize));
         NewEntry {
             id: Some(oid(1000 + self.next_id)),
-            initiative_id: self.matter.clone(),
+            initiative_id: self.matter,
             summary: (!self.rng.chance(15)).then(|| format!("Drafted motion {}", self.next_id)),
             notes,
             work_date: self.rng.pick(&DATES).map(date),
@@ -269,7 +269,7 @@ impl Driver {
                 }
             }),
             80..=84 => self.call("timer", |d| {
-                let input = TimerStart { id: None, initiative_id: d.matter.clone(), summary: Some("Hearing".into()) };
+                let input = TimerStart { id: None, initiative_id: d.matter, summary: Some("Hearing".into()) };
                 if let Some(e) = ok(d.engine().start_timer(&scope, &input)) {
                     d.known.push((scope, e.id));
                 }
