@@ -64,6 +64,21 @@ fn a_file_that_is_not_a_database_is_refused_untouched() {
     assert!(std::fs::read(&path).unwrap() == content, "the file was modified");
 }
 
+/// Only SQLite's own rollback journal beside a file lets SQLite restore it before the header
+/// check (a torn first page after a power cut, docs/durability.md); any other `-journal` file
+/// changes nothing.
+#[test]
+fn a_foreign_journal_does_not_let_a_foreign_file_in() {
+    let dir = TempDir::new("garbage-journal");
+    let path = dir.file("notes.sqlite");
+    let content = b"these are my notes, not a database\n".repeat(100);
+    std::fs::write(&path, &content).unwrap();
+    std::fs::write(dir.file("notes.sqlite-journal"), b"my journal, not SQLite's\n".repeat(100)).unwrap();
+    let err = Engine::open(&path).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::IncompatibleDatabase);
+    assert!(std::fs::read(&path).unwrap() == content, "the file was modified");
+}
+
 #[test]
 fn another_applications_database_is_refused_untouched() {
     let dir = TempDir::new("foreign");

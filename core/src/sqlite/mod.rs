@@ -121,8 +121,23 @@ fn apply_pragmas(conn: &Connection, opts: &OpenOptions, in_memory: bool) -> Resu
     Ok(())
 }
 
+/// The first bytes of a SQLite rollback journal.
+const JOURNAL_MAGIC: [u8; 8] = [0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7];
+
+/// Whether a SQLite rollback journal lies beside `path`: SQLite plays it back on open. A power
+/// cut while a new file switches to WAL (the one write tenths makes through a rollback journal)
+/// can leave the file's first page torn, header included, beside the journal that undoes it.
+fn rollback_journal_beside(path: &Path) -> bool {
+    use std::io::Read;
+    let mut journal = path.as_os_str().to_owned();
+    journal.push("-journal");
+    let mut magic = [0u8; 8];
+    std::fs::File::open(journal).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && magic == JOURNAL_MAGIC
+}
+
 /// Refuses anything that is not a SQLite file before SQLite sees it (SQLite would otherwise
-/// happily treat an empty or foreign file as its own).
+/// happily treat an empty or foreign file as its own), unless SQLite's own rollback journal
+/// lies beside it: then SQLite restores the file first, and [`check_compatible`] judges it.
 fn check_header(path: &Path) -> Result<()> {
     use std::io::Read;
     let Ok(mut f) = std::fs::File::open(path) else { return Ok(()) };
@@ -131,7 +146,7 @@ fn check_header(path: &Path) -> Result<()> {
     if n == 0 {
         return Ok(());
     }
-    if n < 16 || &header != b"SQLite format 3\0" {
+    if (n < 16 || &header != b"SQLite format 3\0") && !rollback_journal_beside(path) {
         return Err(incompatible(format!("{} is not a SQLite database; it was left untouched", path.display())));
     }
     Ok(())
