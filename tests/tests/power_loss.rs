@@ -308,7 +308,7 @@ impl Driver {
 /// and the engine closes.
 fn record(seed: u64, durability: Durability, calls: impl FnOnce(&mut Driver)) -> Workload {
     let _guard = recording_lock();
-    let dir = TempDir::new("power-loss");
+    let dir = scratch_dir("power-loss-run");
     let path = dir.file(DB);
     crashvfs::start(&dir.0);
     let empty = Connection::open_in_memory().and_then(|c| dump(&c)).expect("empty dump");
@@ -403,9 +403,9 @@ fn examine(w: &Workload, files: &BTreeMap<PathBuf, Vec<u8>>, image: &Path) -> Ou
     w.index.get(&hash(&state)).map_or(Outcome::Unknown, |&j| Outcome::State(j))
 }
 
-/// A scratch directory for crash images, in memory where the system has one (the checks'
-/// own fsyncs are not under test).
-fn image_dir(tag: &str) -> TempDir {
+/// A scratch directory for the workload and the crash images, in memory where the system has
+/// one: the recorder sees the same calls, and the real fsyncs are not under test.
+fn scratch_dir(tag: &str) -> TempDir {
     let shm = Path::new("/dev/shm");
     if !shm.is_dir() {
         return TempDir::new(tag);
@@ -450,7 +450,7 @@ struct Tally {
 }
 
 fn crash_run(w: &Workload, points: u64, seed: u64) -> Tally {
-    let image = image_dir("power-loss");
+    let image = scratch_dir("power-loss");
     let mut rng = Rng(seed ^ 0xC0A5);
     let mut tally = Tally { points: 0, states: 0, failures: Vec::new(), lost: 0, in_flight: 0, in_flight_applied: 0 };
     for _ in 0..points {
@@ -527,7 +527,7 @@ fn every_power_cut_leaves_the_acknowledged_state() {
 #[test]
 fn a_disk_that_drops_a_synced_write_is_caught() {
     let w = workload_full();
-    let image = image_dir("power-loss");
+    let image = scratch_dir("power-loss");
     let mut rng = Rng(7);
     let wrong = Variant { fate: Some(Fate::None), dir_persisted: Some(true), lose_synced_write: true };
     let (mut tried, mut caught) = (0, 0);
@@ -574,7 +574,7 @@ fn a_call_split_in_two_commits_is_caught_half_applied() {
         });
     });
     let split = w.calls.iter().find(|c| c.name == "two commits").expect("the split call");
-    let image = image_dir("power-loss");
+    let image = scratch_dir("power-loss");
     let every_write = Variant { fate: Some(Fate::All), dir_persisted: Some(true), lose_synced_write: false };
     let half =
         (split.start..=split.end).filter(|&p| examine(&w, &crashvfs::rebuild(&w.log[..p], &every_write, &mut Rng(1)), &image.0) == Outcome::Unknown).count();
@@ -589,7 +589,7 @@ fn a_call_split_in_two_commits_is_caught_half_applied() {
 #[test]
 fn a_power_cut_during_the_first_open_never_bricks_the_file() {
     let w = workload_full();
-    let image = image_dir("power-loss");
+    let image = scratch_dir("power-loss");
     let first = w.calls.first().expect("the open");
     let mut failures = Vec::new();
     for p in 0..=first.end {
