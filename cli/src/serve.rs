@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -81,7 +81,6 @@ async fn handle(app: Arc<App>, conn: Arc<Conn>, body_timeout: Duration, req: axu
         Err(_) => body_timed_out(body_timeout),
         Ok(Err(_)) => too_large(),
         Ok(Ok(body)) => {
-            let body: Bytes = body;
             let request = Request { method: method.clone(), path: path.clone(), headers, body: body.to_vec(), principal: None };
             let app = app.clone();
             match tokio::task::spawn_blocking(move || app.router.handle(&app.engine, &request)).await {
