@@ -19,9 +19,15 @@ use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
 /// File descriptors kept free below the open-files limit for everything that is not a client
-/// connection: stdio, the listener, the runtime's epoll/eventfd/signal pipe, and the database
-/// (the writer and the readers each hold the database file and its WAL and shared-memory files).
+/// connection: stdio, the listener, the runtime's epoll/eventfd/signal pipe, the database (the
+/// writer and the readers each hold the database file and its WAL and shared-memory files), and
+/// up to [`MAX_CLOSING`] connections chosen for closing whose task has not closed them yet.
 pub const FD_RESERVE: u64 = 64;
+
+/// Connections chosen for closing (at the cap) that may still hold their descriptor: past this
+/// many the accept loop waits for them to close before taking more, so a flood that keeps the
+/// loop busy cannot push the descriptor count past the cap plus this.
+pub const MAX_CLOSING: usize = 16;
 
 /// How long each phase of a connection may last, and how many connections may be open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +45,7 @@ pub struct Limits {
 }
 
 /// The soft open-files limit of this process (`RLIMIT_NOFILE`), `None` when unlimited or unknown.
+#[cfg(unix)]
 pub fn open_files_limit() -> Option<u64> {
     let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit only writes the struct it is given, which lives on this stack frame.
@@ -47,6 +54,12 @@ pub fn open_files_limit() -> Option<u64> {
         return None;
     }
     Some(limit.rlim_cur)
+}
+
+/// No `RLIMIT_NOFILE` off Unix: the cap defaults to what [`max_connections_for`] gives `None`.
+#[cfg(not(unix))]
+pub fn open_files_limit() -> Option<u64> {
+    None
 }
 
 /// The connection cap the open-files limit allows: the limit less [`FD_RESERVE`] (at most half
@@ -151,6 +164,8 @@ pub struct Registry {
     closing: AtomicU64,
     /// Notified when the last connection is removed.
     empty: Notify,
+    /// Notified when a connection chosen for closing is removed (its descriptor is free).
+    freed: Notify,
 }
 
 impl Registry {
@@ -168,6 +183,7 @@ impl Registry {
         if let Some(conn) = open.remove(&id) {
             if conn.snapshot().0 == Phase::Closing {
                 self.closing.fetch_sub(1, Ordering::Relaxed);
+                self.freed.notify_one();
             }
         }
         if open.is_empty() {
@@ -177,9 +193,24 @@ impl Registry {
 
     /// Open connections not already being closed.
     pub fn live(&self) -> usize {
-        let open = lock(&self.open).len();
-        let closing = usize::try_from(self.closing.load(Ordering::Relaxed)).unwrap_or(0);
-        open.saturating_sub(closing)
+        lock(&self.open).len().saturating_sub(self.closing())
+    }
+
+    /// Connections chosen for closing that are not closed yet.
+    pub fn closing(&self) -> usize {
+        usize::try_from(self.closing.load(Ordering::Relaxed)).unwrap_or(usize::MAX)
+    }
+
+    /// Waits until fewer than [`MAX_CLOSING`] chosen connections are still open (checked again
+    /// at least every 100 ms).
+    pub async fn few_closing(&self) {
+        while self.closing() >= MAX_CLOSING {
+            let freed = self.freed.notified();
+            if self.closing() < MAX_CLOSING {
+                return;
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(100), freed).await;
+        }
     }
 
     /// Closes the connection [`pick_victim`] chooses; false when every connection runs a request.
@@ -297,8 +328,15 @@ impl AsyncWrite for Watched {
 
 /// Whether an `accept` error means this process (or the system) is out of file descriptors or
 /// socket memory: a condition that passes when connections close, not a reason to stop.
+#[cfg(unix)]
 pub fn is_resource_exhaustion(e: &std::io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::ENOBUFS) | Some(libc::ENOMEM))
+}
+
+/// Off Unix, `accept` errors are told apart by kind only: out of memory is the one that passes.
+#[cfg(not(unix))]
+pub fn is_resource_exhaustion(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::OutOfMemory
 }
 
 /// Lets a warning through at most once per `every`: under a flood the log keeps one line per
@@ -402,6 +440,19 @@ mod tests {
         r.remove(a);
         assert_eq!(r.live(), 1);
         assert_eq!(r.closing.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn the_accept_loop_waits_while_many_chosen_connections_are_still_open() {
+        let r = Registry::default();
+        let ids: Vec<u64> = (0..MAX_CLOSING).map(|_| r.insert().0).collect();
+        for _ in 0..MAX_CLOSING {
+            assert!(r.evict_one());
+        }
+        assert_eq!(r.closing(), MAX_CLOSING);
+        assert!(tokio::time::timeout(Duration::ZERO, r.few_closing()).await.is_err());
+        r.remove(ids[0]);
+        assert!(tokio::time::timeout(Duration::ZERO, r.few_closing()).await.is_ok());
     }
 
     #[test]

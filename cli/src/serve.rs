@@ -171,7 +171,12 @@ async fn accept_loop(listener: tokio::net::TcpListener, app: Arc<App>, registry:
     loop {
         let accepted = tokio::select! {
             _ = &mut stop => return,
-            accepted = listener.accept() => accepted,
+            // Connections closed to make room still hold their descriptor until their task
+            // runs: take no more until few of them are left (bounds the descriptor count).
+            accepted = async {
+                registry.few_closing().await;
+                listener.accept().await
+            } => accepted,
         };
         match accepted {
             Ok((stream, _)) => {
