@@ -179,14 +179,16 @@ fn at_the_cap_the_longest_waiting_connection_makes_room() {
     }
     assert!(!is_closed(&mut waiting[0]));
     // A new client at the cap is served; the oldest waiting connection was closed for it.
-    assert!(answered(&server.addr));
+    let mut kept = connect(&server.addr);
+    assert!(exchange(&mut kept, PING).starts_with("HTTP/1.1 "));
     assert!(is_closed(&mut waiting[0]));
     assert!(!is_closed(&mut waiting[1]));
     assert!(!is_closed(&mut waiting[2]));
-    // And the next one takes the place of the next oldest.
+    // The next one takes the place of the next oldest, not of the newer kept-alive one.
     assert!(answered(&server.addr));
     assert!(is_closed(&mut waiting[1]));
     assert!(!is_closed(&mut waiting[2]));
+    assert!(exchange(&mut kept, PING).starts_with("HTTP/1.1 "));
 }
 
 #[test]
