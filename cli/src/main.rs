@@ -182,7 +182,16 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             };
             init_logging(log_json);
-            match tenths_cli::serve::run(tenths_cli::serve::ServeConfig { db, addr, jwt_secret, fault_injection: test_faults, header_timeout, body_timeout, idle_timeout, max_connections }) {
+            match tenths_cli::serve::run(tenths_cli::serve::ServeConfig {
+                db,
+                addr,
+                jwt_secret,
+                fault_injection: test_faults,
+                header_timeout,
+                body_timeout,
+                idle_timeout,
+                max_connections,
+            }) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -67,6 +67,13 @@ struct App {
     router: tenths::api::Router,
 }
 
+/// What every connection task shares: the app, the open connections and their limits.
+struct Server {
+    app: Arc<App>,
+    registry: Registry,
+    limits: Limits,
+}
+
 /// Serves one request of connection `conn`: reads the body (within the body timeout), runs the
 /// request in the engine on the blocking pool, logs it.
 async fn handle(app: Arc<App>, conn: Arc<Conn>, body_timeout: Duration, req: axum::http::Request<Incoming>) -> axum::http::Response<Body> {
@@ -103,12 +110,13 @@ async fn handle(app: Arc<App>, conn: Arc<Conn>, body_timeout: Duration, req: axu
 
 /// Runs one connection until the client closes it, it ends, it outstays a timeout, the cap
 /// needs its place, or (after a shutdown request) its in-flight request is answered.
-async fn serve_connection(app: Arc<App>, registry: Arc<Registry>, id: u64, conn: Arc<Conn>, limits: Limits, stream: TcpStream, mut shutdown: watch::Receiver<bool>) {
+async fn serve_connection(server: Arc<Server>, id: u64, conn: Arc<Conn>, stream: TcpStream, mut shutdown: watch::Receiver<bool>) {
+    let limits = server.limits;
     let peer = stream.peer_addr().ok();
     let io = TokioIo::new(Watched::new(stream, conn.clone()));
-    let service_conn = conn.clone();
+    let (service_server, service_conn) = (server.clone(), conn.clone());
     let service = hyper::service::service_fn(move |req| {
-        let (app, conn) = (app.clone(), service_conn.clone());
+        let (app, conn) = (service_server.app.clone(), service_conn.clone());
         async move { Ok::<_, Infallible>(handle(app, conn, limits.body_timeout, req).await) }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -145,7 +153,7 @@ async fn serve_connection(app: Arc<App>, registry: Arc<Registry>, id: u64, conn:
         Ending::TimedOut(phase) => tracing::debug!(peer = ?peer, phase = ?phase, "connection closed: timeout"),
         Ending::Evicted => tracing::debug!(peer = ?peer, "connection closed: the connection cap needed its place"),
     }
-    registry.remove(id);
+    server.registry.remove(id);
 }
 
 /// 503 to a connection refused at the cap (every open connection runs a request): written
@@ -164,8 +172,9 @@ fn refuse(stream: TcpStream) {
 
 /// Accepts connections until `stop` resolves. Never stops on an accept error: out of file
 /// descriptors, it closes the longest-waiting connection and retries shortly (no busy loop).
-async fn accept_loop(listener: tokio::net::TcpListener, app: Arc<App>, registry: Arc<Registry>, limits: Limits, shutdown: watch::Receiver<bool>, stop: impl std::future::Future<Output = ()>) {
+async fn accept_loop(listener: tokio::net::TcpListener, server: Arc<Server>, shutdown: watch::Receiver<bool>, stop: impl std::future::Future<Output = ()>) {
     tokio::pin!(stop);
+    let (registry, limits) = (&server.registry, server.limits);
     let at_cap = Throttle::new(Duration::from_secs(10));
     let exhausted = Throttle::new(Duration::from_secs(10));
     loop {
@@ -183,11 +192,17 @@ async fn accept_loop(listener: tokio::net::TcpListener, app: Arc<App>, registry:
                 if registry.live() >= limits.max_connections {
                     if registry.evict_one() {
                         if at_cap.ready() {
-                            tracing::warn!(max_connections = limits.max_connections, "connection cap reached: closing the longest-waiting connections to make room");
+                            tracing::warn!(
+                                max_connections = limits.max_connections,
+                                "connection cap reached: closing the longest-waiting connections to make room"
+                            );
                         }
                     } else {
                         if at_cap.ready() {
-                            tracing::warn!(max_connections = limits.max_connections, "connection cap reached with every connection running a request: answering 503");
+                            tracing::warn!(
+                                max_connections = limits.max_connections,
+                                "connection cap reached with every connection running a request: answering 503"
+                            );
                         }
                         refuse(stream);
                         continue;
@@ -196,7 +211,7 @@ async fn accept_loop(listener: tokio::net::TcpListener, app: Arc<App>, registry:
                 let _ = stream.set_nodelay(true);
                 // Registered here, not in its task, so a burst of accepts counts every one.
                 let (id, conn) = registry.insert();
-                tokio::spawn(serve_connection(app.clone(), registry.clone(), id, conn, limits, stream, shutdown.clone()));
+                tokio::spawn(serve_connection(server.clone(), id, conn, stream, shutdown.clone()));
             }
             Err(e) if conns::is_resource_exhaustion(&e) => {
                 if exhausted.ready() {
@@ -258,20 +273,25 @@ pub fn run(config: ServeConfig) -> Result<(), String> {
     router.set_token_verifier(Some(Arc::new(verifier)));
     router.enable_fault_injection(config.fault_injection);
     let app = Arc::new(App { engine, router });
-    let limits = Limits { header_timeout: config.header_timeout, body_timeout: config.body_timeout, idle_timeout: config.idle_timeout, max_connections: connection_cap(config.max_connections) };
+    let limits = Limits {
+        header_timeout: config.header_timeout,
+        body_timeout: config.body_timeout,
+        idle_timeout: config.idle_timeout,
+        max_connections: connection_cap(config.max_connections),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         println!("listening on http://{local}");
         tracing::info!(addr = %local, db = %config.db.display(), max_connections = limits.max_connections, header_timeout_s = limits.header_timeout.as_secs(), body_timeout_s = limits.body_timeout.as_secs(), idle_timeout_s = limits.idle_timeout.as_secs(), "tenths serve started");
-        let registry = Arc::new(Registry::default());
+        let server = Arc::new(Server { app: app.clone(), registry: Registry::default(), limits });
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
-        accept_loop(listener, app.clone(), registry.clone(), limits, shutdown_rx, shutdown_signal()).await;
+        accept_loop(listener, server.clone(), shutdown_rx, shutdown_signal()).await;
         // Stop accepting (the listener is dropped), let idle connections close and in-flight
         // requests finish; the timeouts bound every connection that is still open.
         let _ = shutdown_tx.send(true);
-        registry.closed().await;
+        server.registry.closed().await;
         Ok::<(), String>(())
     })?;
     runtime.shutdown_timeout(std::time::Duration::from_secs(10));

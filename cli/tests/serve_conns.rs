@@ -34,7 +34,8 @@ fn serve(flags: &[&str], open_files: Option<u32>) -> Served {
     let dir = std::env::temp_dir().join(format!("tenths-conns-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("conns.sqlite");
-    let mut args: Vec<String> = vec![env!("CARGO_BIN_EXE_tenths").into(), "serve".into(), "--db".into(), db.to_str().unwrap().into(), "--addr".into(), "127.0.0.1:0".into()];
+    let mut args: Vec<String> =
+        vec![env!("CARGO_BIN_EXE_tenths").into(), "serve".into(), "--db".into(), db.to_str().unwrap().into(), "--addr".into(), "127.0.0.1:0".into()];
     args.extend(flags.iter().map(|f| f.to_string()));
     let limit = open_files.map(|n| format!("ulimit -n {n} && ")).unwrap_or_default();
     let mut child = Command::new("sh")
@@ -105,7 +106,8 @@ fn exchange(s: &mut TcpStream, request: &str) -> String {
         got.extend_from_slice(&buf[..n]);
         let text = String::from_utf8_lossy(&got).into_owned();
         if let Some(end) = text.find("\r\n\r\n") {
-            let length: usize = text[..end].lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap())).unwrap_or(0);
+            let length: usize =
+                text[..end].lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap())).unwrap_or(0);
             if got.len() >= end + 4 + length {
                 return text;
             }
