@@ -1,7 +1,8 @@
 //! The `tenths` command line, as a library: the deterministic data [`generate`]or (shared with
-//! the benchmarks), the end-to-end [`demo`], the HTTP server ([`serve`]), and
-//! the HTTP sync transport of a device ([`sync`]).
+//! the benchmarks), the end-to-end [`demo`], the HTTP server ([`serve`], its connections in
+//! [`conns`]), and the HTTP sync transport of a device ([`sync`]).
 
+pub mod conns;
 pub mod demo;
 pub mod generate;
 pub mod serve;

@@ -66,6 +66,23 @@ enum Command {
         /// Log as JSON lines instead of text.
         #[arg(long)]
         log_json: bool,
+        /// Close a connection whose request head (headers) is not complete this long after it
+        /// was opened, or after the first byte of its next request (slowloris).
+        #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = tenths_cli::serve::parse_timeout)]
+        header_timeout: std::time::Duration,
+        /// Answer 408 and close when a request body has not arrived whole this long after its
+        /// head.
+        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = tenths_cli::serve::parse_timeout)]
+        body_timeout: std::time::Duration,
+        /// Close a kept-alive connection that sends no new request this long after its last
+        /// response.
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = tenths_cli::serve::parse_timeout)]
+        idle_timeout: std::time::Duration,
+        /// Open connections at most [default: the open-files limit (ulimit -n) less 64]. At the
+        /// cap, the connection that has waited longest without a request in the engine is
+        /// closed to make room; when every connection runs a request, new ones get 503.
+        #[arg(long, value_name = "N")]
+        max_connections: Option<usize>,
         /// Test hook: a request with `X-Tenths-Fault: panic` panics in its handler.
         #[arg(long, hide = true)]
         test_faults: bool,
@@ -159,13 +176,22 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Serve { db, addr, jwt_secret, log_json, test_faults } => {
+        Command::Serve { db, addr, jwt_secret, log_json, test_faults, header_timeout, body_timeout, idle_timeout, max_connections } => {
             let Some(jwt_secret) = jwt_secret.filter(|s| !s.is_empty()) else {
                 eprintln!("error: a JWT secret is required: pass --jwt-secret or set TENTHS_JWT_SECRET");
                 return ExitCode::FAILURE;
             };
             init_logging(log_json);
-            match tenths_cli::serve::run(tenths_cli::serve::ServeConfig { db, addr, jwt_secret, fault_injection: test_faults }) {
+            match tenths_cli::serve::run(tenths_cli::serve::ServeConfig {
+                db,
+                addr,
+                jwt_secret,
+                fault_injection: test_faults,
+                header_timeout,
+                body_timeout,
+                idle_timeout,
+                max_connections,
+            }) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");

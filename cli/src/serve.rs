@@ -1,20 +1,27 @@
-//! `tenths serve`: the engine's router behind a real HTTP listener (axum on tokio). The server
-//! only moves bytes: every request is handed whole to `Engine::request` on the blocking pool, so
-//! a slow SQLite commit never stalls the async workers. It reads bodies itself to answer an
-//! oversize one with the API's error body, logs one line per request, and on SIGINT/SIGTERM
-//! stops accepting, finishes in-flight requests, then closes the database cleanly.
+//! `tenths serve`: the engine's router behind a real HTTP/1.1 listener (hyper on tokio, our own
+//! accept loop). The server only moves bytes: every request is handed whole to `Engine::request`
+//! on the blocking pool, so a slow SQLite commit never stalls the async workers. It reads bodies
+//! itself to answer an oversize one (413) or a late one (408) with the API's error body, logs one
+//! line per request, keeps its connections under the timeouts and the cap of [`crate::conns`]
+//! (an idle or slow client never starves the others), and on SIGINT/SIGTERM stops accepting,
+//! finishes in-flight requests, then closes the database cleanly.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use axum::body::{Body, Bytes};
-use axum::extract::{Request as AxumRequest, State};
+use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
-use axum::response::Response as AxumResponse;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
 use tenths::api::{Hs256Verifier, Request, Response, MAX_BODY_BYTES};
 use tenths::{Engine, TenthsError};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+use crate::conns::{self, Conn, Ending, Limits, Phase, Registry, Throttle, Watched};
 
 /// What `tenths serve` needs.
 #[derive(Debug, Clone)]
@@ -24,20 +31,34 @@ pub struct ServeConfig {
     pub jwt_secret: String,
     /// Test hook: honour `X-Tenths-Fault: panic` (see `Engine::enable_fault_injection`).
     pub fault_injection: bool,
+    /// Connection timeouts; the cap is `None` for "as many as the open-files limit allows".
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_connections: Option<usize>,
 }
 
 fn too_large() -> Response {
     tenths::api::error_response(&TenthsError::TooLarge { reason: format!("the body is over {MAX_BODY_BYTES} bytes") })
 }
 
-fn to_axum(r: Response) -> AxumResponse {
+/// 408: the body did not arrive within the body timeout. The API's error body with the code
+/// `request_timeout` (a transport condition, not an engine error); the connection is closed.
+fn body_timed_out(timeout: Duration) -> Response {
+    let message = format!("the request body did not arrive within {} s", timeout.as_secs());
+    let body = serde_json::json!({ "error": { "code": "request_timeout", "message": message } });
+    let headers = vec![("Content-Type".to_string(), "application/json".to_string()), ("Connection".to_string(), "close".to_string())];
+    Response { status: 408, headers, body: body.to_string().into_bytes() }
+}
+
+fn to_http(r: Response) -> axum::http::Response<Body> {
     let mut builder = axum::http::Response::builder().status(StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
     for (name, value) in &r.headers {
         if let (Ok(n), Ok(v)) = (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str())) {
             builder = builder.header(n, v);
         }
     }
-    builder.body(Body::from(r.body)).unwrap_or_else(|_| AxumResponse::new(Body::empty()))
+    builder.body(Body::from(r.body)).unwrap_or_else(|_| axum::http::Response::new(Body::empty()))
 }
 
 /// What every request runs against: the engine and the router that holds the token verifier.
@@ -46,15 +67,27 @@ struct App {
     router: tenths::api::Router,
 }
 
-async fn handle(State(app): State<Arc<App>>, req: AxumRequest) -> AxumResponse {
+/// What every connection task shares: the app, the open connections and their limits.
+struct Server {
+    app: Arc<App>,
+    registry: Registry,
+    limits: Limits,
+}
+
+/// Serves one request of connection `conn`: reads the body (within the body timeout), runs the
+/// request in the engine on the blocking pool, logs it.
+async fn handle(app: Arc<App>, conn: Arc<Conn>, body_timeout: Duration, req: axum::http::Request<Incoming>) -> axum::http::Response<Body> {
     let started = Instant::now();
+    conn.set(Phase::Body);
     let method = req.method().as_str().to_string();
     let path = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
     let headers: Vec<(String, String)> = req.headers().iter().filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_string(), v.to_string()))).collect();
-    let body: Result<Bytes, _> = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES).await;
+    let body = tokio::time::timeout(body_timeout, axum::body::to_bytes(Body::new(req.into_body()), MAX_BODY_BYTES)).await;
+    conn.set(Phase::Busy);
     let response = match body {
-        Err(_) => too_large(),
-        Ok(body) => {
+        Err(_) => body_timed_out(body_timeout),
+        Ok(Err(_)) => too_large(),
+        Ok(Ok(body)) => {
             let request = Request { method: method.clone(), path: path.clone(), headers, body: body.to_vec(), principal: None };
             let app = app.clone();
             match tokio::task::spawn_blocking(move || app.router.handle(&app.engine, &request)).await {
@@ -71,7 +104,129 @@ async fn handle(State(app): State<Arc<App>>, req: AxumRequest) -> AxumResponse {
         tracing::warn!(method = %method, path = %route, status = response.status, message = %message, "request failed");
     }
     tracing::info!(method = %method, path = %route, status = response.status, micros = started.elapsed().as_micros() as u64, bytes = response.body.len(), "request");
-    to_axum(response)
+    conn.set(Phase::Idle);
+    to_http(response)
+}
+
+/// Runs one connection until the client closes it, it ends, it outstays a timeout, the cap
+/// needs its place, or (after a shutdown request) its in-flight request is answered.
+async fn serve_connection(server: Arc<Server>, id: u64, conn: Arc<Conn>, stream: TcpStream, mut shutdown: watch::Receiver<bool>) {
+    let limits = server.limits;
+    let peer = stream.peer_addr().ok();
+    let io = TokioIo::new(Watched::new(stream, conn.clone()));
+    let (service_server, service_conn) = (server.clone(), conn.clone());
+    let service = hyper::service::service_fn(move |req| {
+        let (app, conn) = (service_server.app.clone(), service_conn.clone());
+        async move { Ok::<_, Infallible>(handle(app, conn, limits.body_timeout, req).await) }
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    // Our watchdog (conns.rs) runs the header and idle timeouts; hyper's own would need a timer.
+    builder.header_read_timeout(None);
+    let http = builder.serve_connection(io, service);
+    tokio::pin!(http);
+    let mut draining = false;
+    let watchdog = conns::watchdog(&conn, &limits);
+    tokio::pin!(watchdog);
+    let ending = loop {
+        if !draining && *shutdown.borrow() {
+            draining = true;
+            http.as_mut().graceful_shutdown();
+        }
+        tokio::select! {
+            result = http.as_mut() => {
+                if let Err(e) = result {
+                    tracing::debug!(peer = ?peer, error = %e, "connection error");
+                }
+                break Ending::Done;
+            }
+            ending = &mut watchdog => break ending,
+            changed = shutdown.changed(), if !draining => {
+                if changed.is_err() {
+                    draining = true;
+                    http.as_mut().graceful_shutdown();
+                }
+            }
+        }
+    };
+    match ending {
+        Ending::Done => {}
+        Ending::TimedOut(phase) => tracing::debug!(peer = ?peer, phase = ?phase, "connection closed: timeout"),
+        Ending::Evicted => tracing::debug!(peer = ?peer, "connection closed: the connection cap needed its place"),
+    }
+    server.registry.remove(id);
+}
+
+/// 503 to a connection refused at the cap (every open connection runs a request): written
+/// without waiting, then the socket is closed.
+fn refuse(stream: TcpStream) {
+    let r = tenths::api::error_response(&TenthsError::Unavailable { reason: "the server is at its connection cap; retry shortly".into() });
+    let mut head = String::from("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n");
+    for (name, value) in &r.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", r.body.len()));
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(&r.body);
+    let _ = stream.try_write(&bytes);
+}
+
+/// Accepts connections until `stop` resolves. Never stops on an accept error: out of file
+/// descriptors, it closes the longest-waiting connection and retries shortly (no busy loop).
+async fn accept_loop(listener: tokio::net::TcpListener, server: Arc<Server>, shutdown: watch::Receiver<bool>, stop: impl std::future::Future<Output = ()>) {
+    tokio::pin!(stop);
+    let (registry, limits) = (&server.registry, server.limits);
+    let at_cap = Throttle::new(Duration::from_secs(10));
+    let exhausted = Throttle::new(Duration::from_secs(10));
+    loop {
+        let accepted = tokio::select! {
+            _ = &mut stop => return,
+            // Connections closed to make room still hold their descriptor until their task
+            // runs: take no more until few of them are left (bounds the descriptor count).
+            accepted = async {
+                registry.few_closing().await;
+                listener.accept().await
+            } => accepted,
+        };
+        match accepted {
+            Ok((stream, _)) => {
+                if registry.live() >= limits.max_connections {
+                    if registry.evict_one() {
+                        if at_cap.ready() {
+                            tracing::warn!(
+                                max_connections = limits.max_connections,
+                                "connection cap reached: closing the longest-waiting connections to make room"
+                            );
+                        }
+                    } else {
+                        if at_cap.ready() {
+                            tracing::warn!(
+                                max_connections = limits.max_connections,
+                                "connection cap reached with every connection running a request: answering 503"
+                            );
+                        }
+                        refuse(stream);
+                        continue;
+                    }
+                }
+                let _ = stream.set_nodelay(true);
+                // Registered here, not in its task, so a burst of accepts counts every one.
+                let (id, conn) = registry.insert();
+                tokio::spawn(serve_connection(server.clone(), id, conn, stream, shutdown.clone()));
+            }
+            Err(e) if conns::is_resource_exhaustion(&e) => {
+                if exhausted.ready() {
+                    tracing::warn!(error = %e, open = registry.live(), "accept failed: out of file descriptors; closing the longest-waiting connection");
+                }
+                registry.evict_one();
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => {
+                // A connection that failed before we took it (reset, aborted): take the next.
+                tracing::debug!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+    }
 }
 
 async fn shutdown_signal() {
@@ -96,6 +251,20 @@ async fn shutdown_signal() {
     tracing::info!("shutdown requested: finishing in-flight requests");
 }
 
+/// The connection cap: `requested`, or what the open-files limit allows, whichever is lower.
+fn connection_cap(requested: Option<usize>) -> usize {
+    let open_files = conns::open_files_limit();
+    let allowed = conns::max_connections_for(open_files);
+    match requested {
+        Some(n) if n > allowed => {
+            tracing::warn!(requested = n, allowed, open_files = ?open_files, "--max-connections is over what the open-files limit allows (ulimit -n); using the lower cap");
+            allowed
+        }
+        Some(n) => n.max(1),
+        None => allowed,
+    }
+}
+
 /// Runs the server until SIGINT/SIGTERM. Prints `listening on http://ADDR` once bound.
 pub fn run(config: ServeConfig) -> Result<(), String> {
     let verifier = Hs256Verifier::new(config.jwt_secret.as_bytes()).map_err(|e| e.to_string())?;
@@ -104,19 +273,36 @@ pub fn run(config: ServeConfig) -> Result<(), String> {
     router.set_token_verifier(Some(Arc::new(verifier)));
     router.enable_fault_injection(config.fault_injection);
     let app = Arc::new(App { engine, router });
+    let limits = Limits {
+        header_timeout: config.header_timeout,
+        body_timeout: config.body_timeout,
+        idle_timeout: config.idle_timeout,
+        max_connections: connection_cap(config.max_connections),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        let service = axum::Router::new().fallback(handle).with_state(app.clone());
         let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         println!("listening on http://{local}");
-        tracing::info!(addr = %local, db = %config.db.display(), "tenths serve started");
-        axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| e.to_string())
+        tracing::info!(addr = %local, db = %config.db.display(), max_connections = limits.max_connections, header_timeout_s = limits.header_timeout.as_secs(), body_timeout_s = limits.body_timeout.as_secs(), idle_timeout_s = limits.idle_timeout.as_secs(), "tenths serve started");
+        let server = Arc::new(Server { app: app.clone(), registry: Registry::default(), limits });
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        accept_loop(listener, server.clone(), shutdown_rx, shutdown_signal()).await;
+        // Stop accepting (the listener is dropped), let idle connections close and in-flight
+        // requests finish; the timeouts bound every connection that is still open.
+        let _ = shutdown_tx.send(true);
+        server.registry.closed().await;
+        Ok::<(), String>(())
     })?;
     runtime.shutdown_timeout(std::time::Duration::from_secs(10));
     app.engine.close().map_err(|e| format!("closing the database failed: {e}"))?;
     tracing::info!("database closed; bye");
     Ok(())
+}
+
+/// Parses a timeout flag (`10s`, `2m`, as [`parse_ttl`]).
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    parse_ttl(s).map(|secs| Duration::from_secs(secs.unsigned_abs()))
 }
 
 /// Parses a duration such as `90s`, `30m`, `1h` or `7d` into seconds.
