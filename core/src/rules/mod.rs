@@ -5,6 +5,7 @@
 //! here imports a layer above it.
 
 pub mod ids;
+pub mod idempotency;
 pub mod merge;
 pub mod overlap;
 pub mod status;
