@@ -8,10 +8,10 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::auth::{Principal, Role, Verifier};
+use super::idempotency;
 use super::json::parse_body;
 use super::table::{Access, RouteSpec, ROUTES};
 use super::{error_response, Request, Response, MAX_BODY_BYTES};
-use super::idempotency;
 use crate::engine::{AnswerKey, Engine, Keeping, Scope, TimerStart, Window, MAX_BATCH_ITEMS, MAX_PAGE_SIZE};
 use crate::error::{Result, TenthsError};
 use crate::model::*;

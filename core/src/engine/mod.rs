@@ -24,11 +24,11 @@ use crate::store::Backend;
 
 pub use crate::ops::idempotency::AnswerKey;
 pub use crate::ops::timers::TimerStart;
-pub use crate::store::KeptAnswer;
-pub use idempotency::Keeping;
 pub use crate::ops::{Scope, Window};
 pub use crate::rules::text::{MAX_BATCH_ITEMS, MAX_PAGE_SIZE};
 pub use crate::rules::units::MAX_ENTERED_DURATION_SECONDS;
+pub use crate::store::KeptAnswer;
+pub use idempotency::Keeping;
 
 /// The system clock: the one place the engine reads the time of day (the rules never do; an
 /// engine is given a [`Clock`]).

@@ -13,9 +13,7 @@ use crate::store::KeptAnswer;
 /// The answer kept under a key, expired or not.
 pub(super) fn answer(c: &Connection, customer: &ObjectId, user: &ObjectId, key: &str) -> Result<Option<KeptAnswer>> {
     let row = c
-        .prepare_cached(
-            "SELECT fingerprint, status, headers, body, created_at FROM idempotent_answers WHERE customer_id = ?1 AND user_id = ?2 AND key = ?3",
-        )?
+        .prepare_cached("SELECT fingerprint, status, headers, body, created_at FROM idempotent_answers WHERE customer_id = ?1 AND user_id = ?2 AND key = ?3")?
         .query_row(params![customer, user, key], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, Vec<u8>>(3)?, r.get::<_, i64>(4)?))
         })
@@ -33,7 +31,16 @@ pub(super) fn record(c: &Connection, customer: &ObjectId, user: &ObjectId, key: 
         "INSERT OR REPLACE INTO idempotent_answers (customer_id, user_id, key, fingerprint, status, headers, body, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
-    .execute(params![customer, user, key, answer.fingerprint, i64::from(answer.response.status), headers, answer.response.body, answer.created_at.millis()])?;
+    .execute(params![
+        customer,
+        user,
+        key,
+        answer.fingerprint,
+        i64::from(answer.response.status),
+        headers,
+        answer.response.body,
+        answer.created_at.millis()
+    ])?;
     Ok(())
 }
 

@@ -40,7 +40,13 @@ fn world(backend: &dyn Backend) -> World {
 impl World {
     /// An editable entry of `user` that passes its rules (releasable).
     fn entry(&self, user: ObjectId, id: u64) -> ObjectId {
-        let new = NewEntry { id: Some(oid(id)), initiative_id: Some(self.matter), summary: Some("Work".into()), duration_in_seconds: Some(600), ..Default::default() };
+        let new = NewEntry {
+            id: Some(oid(id)),
+            initiative_id: Some(self.matter),
+            summary: Some("Work".into()),
+            duration_in_seconds: Some(600),
+            ..Default::default()
+        };
         self.engine.create_entry(&Scope::new(c(), user), &new).unwrap().0.id
     }
 
