@@ -494,22 +494,10 @@ fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
         }
         "stopTimer" => c.answer(|| engine.stop_timer(&c.scope()?, &c.id("entryId")?), |e| full(200, e))?,
         "resumeTimer" => c.answer(|| engine.resume_timer(&c.scope()?, &c.id("entryId")?), |e| full(200, e))?,
-        "importClient" => {
-            let input: ClientInput = c.body()?;
-            c.answer(|| engine.upsert_client(&c.customer()?, &input), |v| Response::json(201, v))?
-        }
-        "importCodeType" => {
-            let input: CodeTypeInput = c.body()?;
-            c.answer(|| engine.upsert_code_type(&c.customer()?, &input), |v| Response::json(201, v))?
-        }
-        "importCode" => {
-            let input: CodeInput = c.body()?;
-            c.answer(|| engine.upsert_code(&c.customer()?, &input), |v| Response::json(201, v))?
-        }
-        "importInitiative" => {
-            let input: InitiativeInput = c.body()?;
-            c.answer(|| engine.upsert_initiative(&c.customer()?, &input), |v| Response::json(201, v))?
-        }
+        "importClient" => c.answer(|| engine.upsert_client(&c.customer()?, &c.body()?), |v| Response::json(201, v))?,
+        "importCodeType" => c.answer(|| engine.upsert_code_type(&c.customer()?, &c.body()?), |v| Response::json(201, v))?,
+        "importCode" => c.answer(|| engine.upsert_code(&c.customer()?, &c.body()?), |v| Response::json(201, v))?,
+        "importInitiative" => c.answer(|| engine.upsert_initiative(&c.customer()?, &c.body()?), |v| Response::json(201, v))?,
         "setInitiativeCodes" => {
             let body: InitiativeCodesBody = c.body()?;
             c.answer(|| engine.set_initiative_codes(&c.customer()?, &c.text("initiativeExternalId"), &body.code_external_ids), |v| Response::json(200, v))?
