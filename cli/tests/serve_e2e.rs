@@ -433,4 +433,14 @@ fn a_release_whose_answer_was_lost_is_retried_with_its_key() {
     assert_eq!((again.status, again.text.as_str()), (201, made.split("\r\n\r\n").nth(1).unwrap()));
     let day = http.call("GET", &format!("{cu}/entries?workDateFrom=2026-01-16&workDateTo=2026-01-16"), &user, None);
     assert_eq!(day.json().as_array().map(Vec::len), Some(1), "one entry: {}", day.text);
+
+    // A key of bytes that are not visible ASCII reaches the router and is refused (400 on the
+    // header), not dropped on the way (the request would then run without its key).
+    let mut raw = TcpStream::connect(server.base.trim_start_matches("http://")).unwrap();
+    let mut request = format!("POST {cu}/entries/{}/release HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nIdempotency-Key: ", id(0xe01)).into_bytes();
+    request.extend_from_slice(b"\xd7\xf8\x9b\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    raw.write_all(&request).unwrap();
+    let answer = String::from_utf8_lossy(&read_message(&mut raw)).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("Idempotency-Key"), "{answer}");
 }
