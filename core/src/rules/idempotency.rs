@@ -49,10 +49,10 @@ pub fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
 }
 
 /// Whether an answer of this status is kept and replayed: successes and deterministic
-/// refusals (2xx to 4xx). Not a 5xx (a failure or a passing condition: the retry must do the
+/// refusals (2xx and 4xx). Not a 5xx (a failure or a passing condition: the retry must do the
 /// work for real) and not a 401 (authentication comes before the key).
 pub fn is_kept(status: u16) -> bool {
-    (200..500).contains(&status) && status != 401
+    (200..300).contains(&status) || ((400..500).contains(&status) && status != 401)
 }
 
 /// The instant before which kept answers have expired, at `now`.
