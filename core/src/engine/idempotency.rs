@@ -26,12 +26,15 @@ use crate::ops::Cx;
 use crate::rules::idempotency::is_kept;
 use crate::store::KeptAnswer;
 
+/// The route's answer of a call's result, type-erased (`None`: a result of another type).
+type Render = Box<dyn Fn(&dyn Any) -> Option<Response>>;
+
 /// A keeping call waiting on this thread: its key, how to render its result, what happened.
 struct Keeper {
     key: AnswerKey,
     /// The route's answer of the call's result (`None`: a result of another type, i.e. not the
     /// route's own write).
-    render: Box<dyn Fn(&dyn Any) -> Option<Response>>,
+    render: Render,
     state: State,
 }
 
