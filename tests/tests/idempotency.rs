@@ -2,7 +2,7 @@
 //! (the backend-neutral behaviour is the `idempotency` conformance suite): a 5xx is never kept
 //! (the retry does the work for real), expired answers are pruned from the table, and every
 //! mutating operation of the OpenAPI document takes the header with the schema the router
-//! enforces.
+//! enforces; two engines on one file (two connections, as two processes) keep one answer.
 
 use std::sync::Arc;
 
@@ -91,4 +91,34 @@ fn every_mutating_operation_documents_the_header_as_the_router_enforces_it() {
         }
     }
     assert_eq!(keyed, 24, "every POST, PATCH, PUT and DELETE route");
+}
+
+/// Two engines on one file (two connections, as two server processes would have) receive the
+/// same create with one key at once: SQLite serialises their write transactions, the second
+/// finds the first's answer inside its own transaction, and one entry is made.
+#[test]
+fn two_engines_on_one_file_do_the_work_once() {
+    let dir = TempDir::new("idem-two");
+    let file = dir.file("firm.sqlite");
+    let clock = Arc::new(FixedClock::new(ts("2026-11-02T12:00:00Z")));
+    let engines = [Engine::open_with(&file, OpenOptions::default(), clock.clone()).unwrap(), Engine::open_with(&file, OpenOptions::default(), clock).unwrap()];
+    let path = format!("/api/v1/public/customers/{}/users/{}/entries", oid(1), oid(2));
+    let request = create(&path, "two-processes", "Once");
+    let answers: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                s.spawn({
+                    let (e, r) = (&engines[i % 2], &request);
+                    move || handle(e, None, r)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for r in &answers {
+        assert_eq!((r.status, &r.body), (201, &answers[0].body), "{}", String::from_utf8_lossy(&r.body));
+    }
+    assert_eq!(answers.iter().filter(|r| r.header_value("idempotent-replayed").is_none()).count(), 1, "one answer did the work");
+    let day = Date::parse("2026-11-02").unwrap();
+    assert_eq!(engines[0].list_entries(&Scope::new(oid(1), oid(2)), day, day).unwrap().len(), 1);
 }
