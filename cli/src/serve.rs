@@ -81,7 +81,11 @@ async fn handle(app: Arc<App>, conn: Arc<Conn>, body_timeout: Duration, req: axu
     conn.set(Phase::Body);
     let method = req.method().as_str().to_string();
     let path = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
-    let headers: Vec<(String, String)> = req.headers().iter().filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_string(), v.to_string()))).collect();
+    // Every header reaches the router, a value that is not visible ASCII decoded lossily: the
+    // router refuses what it does not accept (an `Idempotency-Key` of other bytes is a 400),
+    // instead of the request being served as if the header had not been sent.
+    let headers: Vec<(String, String)> =
+        req.headers().iter().map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
     let body = tokio::time::timeout(body_timeout, axum::body::to_bytes(Body::new(req.into_body()), MAX_BODY_BYTES)).await;
     conn.set(Phase::Busy);
     let response = match body {

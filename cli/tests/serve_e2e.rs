@@ -1,8 +1,10 @@
 //! End to end through the real `tenths serve` binary on a loopback port, with a real HTTP
 //! client: the whole connector loop, paging, window edges, oversize bodies, a panicking handler
-//! that does not take the server down, and a graceful shutdown that leaves a clean database.
+//! that does not take the server down, a graceful shutdown that leaves a clean database, and
+//! a retry with an `Idempotency-Key` after the answer was lost on the way back.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::{json, Value};
@@ -330,4 +332,115 @@ fn token_command_mints_a_verifiable_token() {
     let token = String::from_utf8(out.stdout).unwrap();
     let p = tenths::api::Verifier::verify(&tenths::api::Hs256Verifier::new(b"s3").unwrap(), token.trim()).unwrap();
     assert_eq!((p.customer, p.user, p.role), (id(0xc), id(0xa), Role::Connector));
+}
+
+/// Reads one HTTP/1.1 message (head, then `Content-Length` bytes of body) from `stream`.
+fn read_message(stream: &mut impl Read) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut byte = [0u8; 1];
+    while !out.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).unwrap() == 0 {
+            return out;
+        }
+        out.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&out).to_ascii_lowercase();
+    let length = head.lines().find_map(|l| l.strip_prefix("content-length:")).map_or(0, |v| v.trim().parse::<usize>().unwrap());
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).unwrap();
+    out.extend_from_slice(&body);
+    out
+}
+
+/// A proxy for one exchange that loses the answer: it forwards the client's request to the
+/// server, reads the server's whole answer (the work is done and answered), and closes the
+/// client's connection without sending it. Answers its address and, once the exchange is over,
+/// the answer the client never saw.
+fn answer_losing_proxy(server: &str) -> (String, std::thread::JoinHandle<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let upstream = server.trim_start_matches("http://").to_string();
+    let exchange = std::thread::spawn(move || {
+        let (mut client, _) = listener.accept().unwrap();
+        let request = read_message(&mut client);
+        let mut server = TcpStream::connect(upstream).unwrap();
+        server.write_all(&request).unwrap();
+        let answer = read_message(&mut server);
+        drop(client); // the answer is lost on the way back
+        String::from_utf8(answer).unwrap()
+    });
+    (addr, exchange)
+}
+
+/// Issue 14: a release whose answer was lost is retried safely with the same `Idempotency-Key`
+/// (the retry answers the first answer, and the entry is released once), where a retry without
+/// a key answers 409; a create retried with its key makes one entry.
+#[test]
+fn a_release_whose_answer_was_lost_is_retried_with_its_key() {
+    let server = Server::start();
+    let http = Client::new(&server.base);
+    let c = id(0xc);
+    let lawyer = id(0xa);
+    let connector = token(id(0xcc), Role::Connector);
+    let user = token(lawyer, Role::User);
+    let cu = format!("/api/v1/public/customers/{c}/users/{lawyer}");
+    let imported = http.call(
+        "POST",
+        &format!("/api/v1/customers/{c}/initiatives/import"),
+        &connector,
+        Some(&json!({"externalId": "M-1", "name": "Acme", "billingType": "billable", "unitIncrements": 360})),
+    );
+    assert_eq!(imported.status, 201, "{}", imported.text);
+    let matter = imported.json()["_id"].as_str().unwrap().to_string();
+    for n in [1u64, 2] {
+        let body = json!({"_id": id(0xe00 + n).to_string(), "initiativeId": matter, "summary": "Drafted the claim", "durationInSeconds": 600, "workDate": "2026-01-15"});
+        assert_eq!(http.call("POST", &format!("{cu}/entries"), &user, Some(&body)).status, 201);
+    }
+    let auth = format!("Bearer {user}");
+    let lossy = |path: &str, key: Option<&str>, body: Option<String>| -> String {
+        let (proxy, exchange) = answer_losing_proxy(&server.base);
+        let mut headers = vec![("Authorization", auth.as_str())];
+        headers.extend(key.map(|k| ("Idempotency-Key", k)));
+        let client = Client::new(&proxy);
+        let lost = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| client.raw("POST", path, &headers, body)));
+        assert!(lost.is_err(), "the client got no answer");
+        exchange.join().unwrap()
+    };
+
+    // With a key: the answer is lost, the retry answers it again and releases nothing twice.
+    let release = format!("{cu}/entries/{}/release", id(0xe01));
+    let first = lossy(&release, Some("release-e01-attempt"), None);
+    assert!(first.starts_with("HTTP/1.1 200"), "the server released the entry: {first}");
+    let first_body = first.split("\r\n\r\n").nth(1).unwrap();
+    let retry = http.raw("POST", &release, &[("Authorization", &auth), ("Idempotency-Key", "release-e01-attempt")], None);
+    assert_eq!(retry.status, 200, "the retry answers the lost answer: {}", retry.text);
+    assert_eq!(retry.text, first_body, "the same body");
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    let entry = http.call("GET", &format!("{cu}/entries/{}", id(0xe01)), &user, None);
+    assert_eq!(entry.json()["releaseCount"], 1, "released once");
+
+    // Without a key, the same loss leaves the client a 409 on its retry (what the issue saw).
+    let release2 = format!("{cu}/entries/{}/release", id(0xe02));
+    assert!(lossy(&release2, None, None).starts_with("HTTP/1.1 200"));
+    let blind = http.raw("POST", &release2, &[("Authorization", &auth)], None);
+    assert_eq!(blind.status, 409, "{}", blind.text);
+
+    // A create with a server-made id, answer lost: the retry with its key makes no second entry.
+    let create = json!({"initiativeId": matter, "summary": "Called the client", "durationInSeconds": 300, "workDate": "2026-01-16"}).to_string();
+    let made = lossy(&format!("{cu}/entries"), Some("create-call-1"), Some(create.clone()));
+    assert!(made.starts_with("HTTP/1.1 201"), "{made}");
+    let again = http.raw("POST", &format!("{cu}/entries"), &[("Authorization", &auth), ("Idempotency-Key", "create-call-1")], Some(create));
+    assert_eq!((again.status, again.text.as_str()), (201, made.split("\r\n\r\n").nth(1).unwrap()));
+    let day = http.call("GET", &format!("{cu}/entries?workDateFrom=2026-01-16&workDateTo=2026-01-16"), &user, None);
+    assert_eq!(day.json().as_array().map(Vec::len), Some(1), "one entry: {}", day.text);
+
+    // A key of bytes that are not visible ASCII reaches the router and is refused (400 on the
+    // header), not dropped on the way (the request would then run without its key).
+    let mut raw = TcpStream::connect(server.base.trim_start_matches("http://")).unwrap();
+    let mut request = format!("POST {cu}/entries/{}/release HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nIdempotency-Key: ", id(0xe01)).into_bytes();
+    request.extend_from_slice(b"\xd7\xf8\x9b\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    raw.write_all(&request).unwrap();
+    let answer = String::from_utf8_lossy(&read_message(&mut raw)).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("Idempotency-Key"), "{answer}");
 }

@@ -201,6 +201,15 @@ macro_rules! conformance_tests {
             bad_input {
                 engine_methods_refuse_bad_values_and_change_nothing,
             }
+            idempotency {
+                a_replay_answers_the_first_answer_and_does_the_work_once,
+                the_same_key_with_another_request_is_422_and_does_nothing,
+                a_refusal_is_kept_and_replayed,
+                answers_expire_after_24_hours,
+                keys_are_per_customer_and_user,
+                a_malformed_key_is_400_and_a_key_on_a_read_is_ignored,
+                concurrent_requests_with_one_key_do_the_work_once,
+            }
             sync_convergence {
                 devices_and_server_converge,
             }

@@ -36,7 +36,16 @@ fn every_route_is_documented_with_its_parts() {
         let op = &doc["paths"][r.path][r.method.to_ascii_lowercase()];
         assert!(op.is_object(), "{} {} is not documented", r.method, r.path);
         assert_eq!(op["operationId"], r.id);
-        let params: Vec<&str> = op["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+        // A parameter is inline or a $ref to components.parameters (the Idempotency-Key header).
+        let resolve = |p: &'_ serde_json::Value| -> String {
+            let p = match p["$ref"].as_str().and_then(|r| r.strip_prefix("#/components/parameters/")) {
+                Some(name) => &doc["components"]["parameters"][name],
+                None => p,
+            };
+            p["name"].as_str().unwrap().to_string()
+        };
+        let names: Vec<String> = op["parameters"].as_array().unwrap().iter().map(resolve).collect();
+        let params: Vec<&str> = names.iter().map(String::as_str).collect();
         for q in r.query {
             assert!(params.contains(&q.name), "{}: query {} undocumented", r.id, q.name);
         }
@@ -51,9 +60,11 @@ fn every_route_is_documented_with_its_parts() {
     }
     // Every $ref resolves.
     let text = doc.to_string();
-    for piece in text.split("#/components/schemas/").skip(1) {
-        let name = piece.split('"').next().unwrap();
-        assert!(doc["components"]["schemas"][name].is_object(), "dangling $ref {name}");
+    for kind in ["schemas", "parameters", "responses"] {
+        for piece in text.split(&format!("#/components/{kind}/")).skip(1) {
+            let name = piece.split('"').next().unwrap();
+            assert!(doc["components"][kind][name].is_object(), "dangling $ref {kind}/{name}");
+        }
     }
 }
 

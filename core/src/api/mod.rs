@@ -4,6 +4,7 @@
 //! their transport in front of this one function. No HTTP library is involved here.
 
 mod auth;
+pub mod idempotency;
 mod json;
 pub mod openapi;
 mod routes;

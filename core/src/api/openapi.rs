@@ -4,7 +4,9 @@
 
 use serde_json::{json, Map, Value};
 
+use super::idempotency::{is_mutating, REPLAYED_HEADER};
 use super::table::{Access, ParamKind, ROUTES};
+use crate::rules::idempotency::{HEADER, KEY_PATTERN, MAX_KEY_LEN};
 
 fn s(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
@@ -73,7 +75,7 @@ fn schemas() -> Value {
         object(
             &["error"],
             json!({"error": {"type": "object", "additionalProperties": false, "required": ["code", "message"], "properties": {
-                "code": {"type": "string", "enum": ["invalid_argument", "unauthenticated", "permission_denied", "not_found", "conflict", "too_large", "validation_failed", "locked", "internal", "unavailable", "method_not_allowed"]},
+                "code": {"type": "string", "enum": ["invalid_argument", "unauthenticated", "permission_denied", "not_found", "conflict", "too_large", "validation_failed", "locked", "internal", "unavailable", "method_not_allowed", "idempotency_mismatch"]},
                 "message": {"type": "string"}, "field": {"type": "string"}, "details": array(s("RuleFailure"))}}}),
         ),
     );
@@ -428,7 +430,7 @@ fn error_responses() -> Value {
             405 => "Method not allowed on this path.",
             409 => "Not allowed from the entry's status.",
             413 => "Body over 1 MiB, or a batch over 1,000 items.",
-            422 => "The entry fails its validation rules; `details` lists them.",
+            422 => "The entry fails its validation rules (`validation_failed`; `details` lists them), or the Idempotency-Key was used with another request in the last 24 hours (`idempotency_mismatch`).",
             423 => "The entry is locked (released).",
             500 => "A bug; never for bad input.",
             _ => "The engine is closed (shutting down).",
@@ -436,6 +438,28 @@ fn error_responses() -> Value {
         m.insert(format!("E{code}"), error_response(text));
     }
     Value::Object(m)
+}
+
+/// The `Idempotency-Key` header of every mutating operation (decisions 53–54): the schema
+/// allows exactly the keys the router accepts.
+fn idempotency_key_parameter() -> Value {
+    json!({"name": HEADER, "in": "header", "required": false,
+        "description": "Makes a retry safe: the first answer (success or 4xx refusal, not 401 or 5xx) is kept for 24 hours under this key, per customer and user; the same request again with the key answers the kept status and body without doing the work again (header Idempotent-Replayed: true); the key with another method, path or body answers 422 idempotency_mismatch. 1 to 255 visible ASCII characters, e.g. a UUID.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LEN, "pattern": KEY_PATTERN}})
+}
+
+/// A success answer of a mutating operation: a replay carries `Idempotent-Replayed: true`.
+fn with_replay_header(mut answer: Value) -> Value {
+    if let Some(obj) = answer.as_object_mut() {
+        let headers = obj.entry("headers").or_insert_with(|| json!({}));
+        if let Some(h) = headers.as_object_mut() {
+            h.insert(
+                REPLAYED_HEADER.into(),
+                json!({"description": "true when this is the answer kept under the request's Idempotency-Key, given again.", "schema": {"type": "string", "enum": ["true"]}}),
+            );
+        }
+    }
+    answer
 }
 
 /// The whole document.
@@ -452,6 +476,10 @@ pub fn document() -> Value {
         for q in r.query {
             parameters.push(json!({"name": q.name, "in": "query", "required": q.required, "description": q.description, "schema": param_schema(q.kind)}));
         }
+        let keyed = r.access != Access::Open && is_mutating(r.method);
+        if keyed {
+            parameters.push(json!({"$ref": "#/components/parameters/IdempotencyKey"}));
+        }
         let mut responses = Map::new();
         for (status, schema) in r.responses {
             let body = match (r.id, schema) {
@@ -464,6 +492,7 @@ pub fn document() -> Value {
                 (_, Some(name)) => json!({"description": "Success.", "content": {"application/json": {"schema": s(name)}}}),
                 (_, None) => json!({"description": "Success, no content."}),
             };
+            let body = if keyed { with_replay_header(body) } else { body };
             responses.insert(status.to_string(), body);
         }
         if r.id == "health" {
@@ -524,6 +553,7 @@ pub fn document() -> Value {
         "components": {
             "schemas": schemas(),
             "responses": error_responses(),
+            "parameters": {"IdempotencyKey": idempotency_key_parameter()},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
         }
     })

@@ -8,10 +8,11 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::auth::{Principal, Role, Verifier};
+use super::idempotency;
 use super::json::parse_body;
 use super::table::{Access, RouteSpec, ROUTES};
 use super::{error_response, Request, Response, MAX_BODY_BYTES};
-use crate::engine::{Engine, Scope, TimerStart, Window, MAX_BATCH_ITEMS, MAX_PAGE_SIZE};
+use crate::engine::{AnswerKey, Engine, Keeping, Scope, TimerStart, Window, MAX_BATCH_ITEMS, MAX_PAGE_SIZE};
 use crate::error::{Result, TenthsError};
 use crate::model::*;
 use crate::rules::ids::ObjectId;
@@ -82,6 +83,8 @@ struct Ctx<'a> {
     params: HashMap<&'static str, String>,
     query: HashMap<String, String>,
     body: &'a [u8],
+    /// The request's idempotency key, when it carries one (decision 53).
+    key: Option<AnswerKey>,
 }
 
 impl Ctx<'_> {
@@ -148,6 +151,16 @@ impl Ctx<'_> {
         } else {
             parse_body(self.body, false)
         }
+    }
+    /// Runs a route's one facade call and renders its answer. With an idempotency key the
+    /// answer is kept with the call's work, in one commit, or the answer kept under the key is
+    /// replayed without doing the work again.
+    fn answer<T: 'static>(&self, call: impl FnOnce() -> Result<T>, render: fn(&T) -> Response) -> Result<Response> {
+        let Some(key) = &self.key else { return call().map(|v| render(&v)) };
+        Ok(match self.engine.keeping(key, render, call)? {
+            Keeping::Done(v) => render(&v),
+            Keeping::Kept(kept) => idempotency::replay(kept, key),
+        })
     }
     fn no_body(&self) -> Result<()> {
         #[derive(Deserialize, Default)]
@@ -279,15 +292,28 @@ fn serve(
         params.insert(name, percent_decode(raw, name)?);
     }
     let query = parse_query(query, spec)?;
-    let ctx = Ctx { engine, principal, params, query, body: &request.body };
+    let mut ctx = Ctx { engine, principal, params, query, body: &request.body, key: None };
     if let Some(p) = &ctx.principal {
         authorize(spec, p, &ctx)?;
     }
-    check_content_type(request)?;
-    if spec.body.is_none() {
-        ctx.no_body()?;
+    // Decision 53: a key is looked at once the caller is known (a 401 or 403 is never kept).
+    ctx.key = idempotency::key_of(request, spec.method, ctx.principal.as_ref())?;
+    if let Some(key) = &ctx.key {
+        if let Some(kept) = engine.kept_answer(key)? {
+            return Ok(idempotency::replay(kept, key));
+        }
     }
-    run(spec.id, &ctx)
+    let outcome = (|| {
+        check_content_type(request)?;
+        if spec.body.is_none() {
+            ctx.no_body()?;
+        }
+        run(spec.id, &ctx)
+    })();
+    match (outcome, &ctx.key) {
+        (Err(e), Some(key)) => idempotency::refused(engine, key, e),
+        (outcome, _) => outcome,
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -352,15 +378,12 @@ fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
         "health" if engine.is_closed() => return Err(TenthsError::Closed),
         "health" => Response::json(200, &serde_json::json!({"status": "ok"})),
         "openapi" => Response::json(200, &super::openapi::document()),
-        "unrelease" => {
-            engine.unrelease(&c.scope()?, &c.id("entryId")?)?;
-            Response::empty(200)
-        }
+        "unrelease" => c.answer(|| engine.unrelease(&c.scope()?, &c.id("entryId")?), |_| Response::empty(200))?,
         "overrideEntry" => {
             let input: OverrideInput = c.body()?;
-            Response::json(200, &engine.override_entry(&c.scope()?, &c.id("entryId")?, &input)?.flat())
+            c.answer(|| engine.override_entry(&c.scope()?, &c.id("entryId")?, &input), |e| Response::json(200, &e.flat()))?
         }
-        "deleteEntry" => full(200, &engine.delete_entry(&c.scope()?, &c.id("entryId")?)?),
+        "deleteEntry" => c.answer(|| engine.delete_entry(&c.scope()?, &c.id("entryId")?), |e| full(200, e))?,
         "listEntriesV1" => {
             let items = engine.list_updated(&c.customer()?, c.window("updatedAfter", "updatedOnOrBefore")?)?;
             let flat: Vec<_> = items.iter().map(Entry::flat).collect();
@@ -412,33 +435,32 @@ fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
                 let item: ReleaseSucceededItem = serde_json::from_value(v).map_err(|e| TenthsError::invalid(format!("entries[{i}]"), e.to_string()))?;
                 items.push(item);
             }
-            let results = engine.release_succeeded_batch(&c.customer()?, &items)?;
-            Response::json(207, &serde_json::json!({ "results": results }))
+            c.answer(|| engine.release_succeeded_batch(&c.customer()?, &items), |results| Response::json(207, &serde_json::json!({ "results": results })))?
         }
         "releaseSucceeded" => {
             let body: ReleaseSucceededBody = c.optional_body()?;
-            engine.release_succeeded(
-                &c.customer()?,
-                Some(&c.id("userId")?),
-                &c.id("entryId")?,
-                body.external_id.as_deref(),
-                body.re_release_failed_messages.as_deref(),
-            )?;
-            Response::empty(200)
+            let call = || {
+                engine.release_succeeded(
+                    &c.customer()?,
+                    Some(&c.id("userId")?),
+                    &c.id("entryId")?,
+                    body.external_id.as_deref(),
+                    body.re_release_failed_messages.as_deref(),
+                )
+            };
+            c.answer(call, |_| Response::empty(200))?
         }
         "releaseFailed" => {
             let body: ReleaseFailedBody = c.body()?;
-            engine.release_failed(&c.customer()?, Some(&c.id("userId")?), &c.id("entryId")?, &body.errors)?;
-            Response::empty(200)
+            c.answer(|| engine.release_failed(&c.customer()?, Some(&c.id("userId")?), &c.id("entryId")?, &body.errors), |_| Response::empty(200))?
         }
         "releaseDay" => {
             let body: ReleaseDayBody = c.body()?;
-            Response::json(200, &engine.release_day(&c.scope()?, body.work_date, body.mode)?)
+            c.answer(|| engine.release_day(&c.scope()?, body.work_date, body.mode), |r| Response::json(200, r))?
         }
         "createEntry" => {
             let input: NewEntry = c.body()?;
-            let (e, created) = engine.create_entry(&c.scope()?, &input)?;
-            full(if created { 201 } else { 200 }, &e)
+            c.answer(|| engine.create_entry(&c.scope()?, &input), |(e, created)| full(if *created { 201 } else { 200 }, e))?
         }
         "listUserEntries" => {
             let scope = c.scope()?;
@@ -463,34 +485,34 @@ fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
         "getEntry" => full(200, &engine.get_entry(&c.scope()?, &c.id("entryId")?)?),
         "editEntry" => {
             let patch: EntryPatch = c.body()?;
-            full(200, &engine.edit_entry(&c.scope()?, &c.id("entryId")?, &patch)?)
+            c.answer(|| engine.edit_entry(&c.scope()?, &c.id("entryId")?, &patch), |e| full(200, e))?
         }
-        "releaseEntry" => full(200, &engine.release_entry(&c.scope()?, &c.id("entryId")?)?),
+        "releaseEntry" => c.answer(|| engine.release_entry(&c.scope()?, &c.id("entryId")?), |e| full(200, e))?,
         "startTimer" => {
             let input: TimerStart = c.optional_body()?;
-            full(201, &engine.start_timer(&c.scope()?, &input)?)
+            c.answer(|| engine.start_timer(&c.scope()?, &input), |e| full(201, e))?
         }
-        "stopTimer" => full(200, &engine.stop_timer(&c.scope()?, &c.id("entryId")?)?),
-        "resumeTimer" => full(200, &engine.resume_timer(&c.scope()?, &c.id("entryId")?)?),
-        "importClient" => Response::json(201, &engine.upsert_client(&c.customer()?, &c.body()?)?),
-        "importCodeType" => Response::json(201, &engine.upsert_code_type(&c.customer()?, &c.body()?)?),
-        "importCode" => Response::json(201, &engine.upsert_code(&c.customer()?, &c.body()?)?),
-        "importInitiative" => Response::json(201, &engine.upsert_initiative(&c.customer()?, &c.body()?)?),
+        "stopTimer" => c.answer(|| engine.stop_timer(&c.scope()?, &c.id("entryId")?), |e| full(200, e))?,
+        "resumeTimer" => c.answer(|| engine.resume_timer(&c.scope()?, &c.id("entryId")?), |e| full(200, e))?,
+        "importClient" => c.answer(|| engine.upsert_client(&c.customer()?, &c.body()?), |v| Response::json(201, v))?,
+        "importCodeType" => c.answer(|| engine.upsert_code_type(&c.customer()?, &c.body()?), |v| Response::json(201, v))?,
+        "importCode" => c.answer(|| engine.upsert_code(&c.customer()?, &c.body()?), |v| Response::json(201, v))?,
+        "importInitiative" => c.answer(|| engine.upsert_initiative(&c.customer()?, &c.body()?), |v| Response::json(201, v))?,
         "setInitiativeCodes" => {
             let body: InitiativeCodesBody = c.body()?;
-            Response::json(200, &engine.set_initiative_codes(&c.customer()?, &c.text("initiativeExternalId"), &body.code_external_ids)?)
+            c.answer(|| engine.set_initiative_codes(&c.customer()?, &c.text("initiativeExternalId"), &body.code_external_ids), |v| Response::json(200, v))?
         }
         "setInitiativeAccess" => {
             let body: InitiativeAccessBody = c.body()?;
-            Response::json(200, &engine.set_initiative_access(&c.customer()?, &c.text("initiativeExternalId"), body.kind, &body.user_ids)?)
+            c.answer(|| engine.set_initiative_access(&c.customer()?, &c.text("initiativeExternalId"), body.kind, &body.user_ids), |v| Response::json(200, v))?
         }
         "setInitiativeRules" => {
             let body: ValidationRulesInput = c.body()?;
-            Response::json(200, &engine.set_validation_rules(&c.customer()?, Some(&c.text("initiativeExternalId")), &body)?)
+            c.answer(|| engine.set_validation_rules(&c.customer()?, Some(&c.text("initiativeExternalId")), &body), |v| Response::json(200, v))?
         }
         "setCustomerRules" => {
             let body: ValidationRulesInput = c.body()?;
-            Response::json(200, &engine.set_validation_rules(&c.customer()?, None, &body)?)
+            c.answer(|| engine.set_validation_rules(&c.customer()?, None, &body), |v| Response::json(200, v))?
         }
         "listInitiatives" => Response::json(200, &engine.list_initiatives(&c.customer()?)?),
         "listCodes" => Response::json(200, &engine.list_codes(&c.customer()?)?),
@@ -505,7 +527,7 @@ fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
         }
         "syncPush" => {
             let batch: crate::sync::PushBatch = c.body()?;
-            Response::json(200, &engine.sync_apply_push(&c.scope()?, &batch)?)
+            c.answer(|| engine.sync_apply_push(&c.scope()?, &batch), |v| Response::json(200, v))?
         }
         "syncChanges" => {
             let seq = |name: &str| -> Result<i64> {
@@ -533,11 +555,11 @@ fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
         }
         "updateCustomerSettings" => {
             let patch: CustomerSettingsPatch = c.body()?;
-            Response::json(200, &engine.update_customer_settings(&c.customer()?, &patch)?)
+            c.answer(|| engine.update_customer_settings(&c.customer()?, &patch), |v| Response::json(200, v))?
         }
         "updateUserSettings" => {
             let settings: UserSettings = c.body()?;
-            Response::json(200, &engine.update_user_settings(&c.customer()?, &c.id("userId")?, &settings)?)
+            c.answer(|| engine.update_user_settings(&c.customer()?, &c.id("userId")?, &settings), |v| Response::json(200, v))?
         }
         other => return Err(TenthsError::Storage { reason: format!("route {other} has no handler") }),
     })

@@ -2,9 +2,10 @@
 //! opens one transaction of the backend (a write is one `BEGIN IMMEDIATE` transaction on
 //! SQLite that applies whole or not at all) and calls one operation of [`crate::ops`] or
 //! [`crate::sync`]. The methods are split by domain: [`entries`], [`timers`], [`release`],
-//! [`reference`], [`listing`], [`sync`].
+//! [`reference`], [`listing`], [`sync`]; [`idempotency`] keeps a route's answer with its work.
 
 mod entries;
+mod idempotency;
 mod listing;
 mod reference;
 mod release;
@@ -21,10 +22,13 @@ use crate::rules::time::{Clock, Timestamp};
 use crate::sqlite::{OpenOptions, SqliteBackend};
 use crate::store::Backend;
 
+pub use crate::ops::idempotency::AnswerKey;
 pub use crate::ops::timers::TimerStart;
 pub use crate::ops::{Scope, Window};
 pub use crate::rules::text::{MAX_BATCH_ITEMS, MAX_PAGE_SIZE};
 pub use crate::rules::units::MAX_ENTERED_DURATION_SECONDS;
+pub use crate::store::KeptAnswer;
+pub use idempotency::Keeping;
 
 /// The system clock: the one place the engine reads the time of day (the rules never do; an
 /// engine is given a [`Clock`]).
@@ -91,14 +95,19 @@ impl Engine {
         &self.stats
     }
 
-    /// Runs `f` in one write transaction: committed on `Ok`, rolled back on `Err`.
-    fn write<T>(&self, f: impl FnOnce(&mut Cx<'_>) -> Result<T>) -> Result<T> {
+    /// Runs `f` in one write transaction: committed on `Ok`, rolled back on `Err`. Inside
+    /// [`Engine::keeping`], the transaction also keeps the route's answer (or finds one kept).
+    fn write<T: 'static>(&self, f: impl FnOnce(&mut Cx<'_>) -> Result<T>) -> Result<T> {
         let mut f = Some(f);
         let mut out = None;
         let now = self.clock.now();
         self.backend.write(&mut |tx, refs| {
             let f = f.take().ok_or_else(|| TenthsError::Storage { reason: "a write transaction ran twice".into() })?;
-            out = Some(f(&mut Cx { tx, refs, now, stats: &self.stats })?);
+            let mut cx = Cx { tx, refs, now, stats: &self.stats };
+            idempotency::before_work(&mut cx)?;
+            let value = f(&mut cx)?;
+            idempotency::after_work(&mut cx, &value)?;
+            out = Some(value);
             Ok(())
         })?;
         out.ok_or_else(|| TenthsError::Storage { reason: "a write transaction answered nothing".into() })

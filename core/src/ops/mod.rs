@@ -10,9 +10,11 @@
 //! - [`reference`]: settings, clients, codes, matters, rules, and re-settling after a change;
 //! - [`listing`]: the updated and export windows, their pages, the CSV export, totals;
 //! - [`settle`]: an entry's derived figures and validation verdict;
+//! - [`idempotency`]: the answers kept under idempotency keys;
 //! - [`overlap`]: keeping `overlapTimeInSeconds` current through the neighbour query.
 
 pub(crate) mod entries;
+pub mod idempotency;
 pub(crate) mod listing;
 pub(crate) mod overlap;
 pub(crate) mod reference;

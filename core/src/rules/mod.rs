@@ -4,6 +4,7 @@
 //! Everything above (operations, backends, sync, the facade, the router) asks these; nothing
 //! here imports a layer above it.
 
+pub mod idempotency;
 pub mod ids;
 pub mod merge;
 pub mod overlap;

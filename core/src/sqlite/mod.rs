@@ -16,6 +16,7 @@ use crate::store::{Backend, ReadTx, RefCache, WriteTx};
 
 mod device;
 mod entries;
+mod idempotency;
 mod reference;
 mod tx;
 
@@ -60,6 +61,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_sync.sql"),
     include_str!("migrations/0003_feed_positions.sql"),
     include_str!("migrations/0004_quarantine_against.sql"),
+    include_str!("migrations/0005_idempotency.sql"),
 ];
 
 /// The schema version this code writes.

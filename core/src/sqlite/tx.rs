@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::Connection;
 
-use super::{device, entries, reference};
+use super::{device, entries, idempotency, reference};
 use crate::error::Result;
 use crate::model::sync::{ConflictRecord, Quarantined, ReferenceSnapshot, SyncedEntry};
 use crate::model::*;
@@ -14,7 +14,7 @@ use crate::rules::ids::ObjectId;
 use crate::rules::overlap::Interval;
 use crate::rules::time::{Date, Timestamp};
 use crate::rules::validation::Rules;
-use crate::store::{Affected, Counter, Detail, DeviceState, EntryKey, Listing, PageOf, ReadTx, RunningSession, SourceKey, WriteTx};
+use crate::store::{Affected, Counter, Detail, DeviceState, EntryKey, KeptAnswer, Listing, PageOf, ReadTx, RunningSession, SourceKey, WriteTx};
 
 /// A transaction (or read snapshot) on one connection.
 pub(super) struct SqliteTx<'c> {
@@ -127,6 +127,9 @@ impl ReadTx for SqliteTx<'_> {
     fn applied_op(&mut self, customer: &ObjectId, op_id: &ObjectId) -> Result<Option<String>> {
         entries::applied_op(self.conn, customer, op_id)
     }
+    fn idempotent_answer(&mut self, customer: &ObjectId, user: &ObjectId, key: &str) -> Result<Option<KeptAnswer>> {
+        idempotency::answer(self.conn, customer, user, key)
+    }
     fn local_changes(&mut self, customer: &ObjectId, key: EntryKey) -> Result<i64> {
         entries::local_changes(self.conn, customer, key)
     }
@@ -204,6 +207,12 @@ impl WriteTx for SqliteTx<'_> {
     }
     fn record_applied_op(&mut self, customer: &ObjectId, op_id: &ObjectId, user: &ObjectId, answer: &str, now: Timestamp) -> Result<()> {
         entries::record_applied_op(self.conn, customer, op_id, user, answer, now)
+    }
+    fn record_idempotent_answer(&mut self, customer: &ObjectId, user: &ObjectId, key: &str, answer: &KeptAnswer) -> Result<()> {
+        idempotency::record(self.conn, customer, user, key, answer)
+    }
+    fn prune_idempotent_answers(&mut self, before: Timestamp, limit: usize) -> Result<u64> {
+        idempotency::prune(self.conn, before, limit)
     }
     fn savepoint(&mut self) -> Result<()> {
         self.conn.prepare_cached("SAVEPOINT op")?.execute([])?;

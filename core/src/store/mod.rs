@@ -70,6 +70,19 @@ pub struct RunningSession {
     pub started_at: Timestamp,
 }
 
+/// An answer kept under an idempotency key (decision 53): the request it answered (its
+/// fingerprint), the answer as given, and when it was first given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptAnswer {
+    /// The hex SHA-256 of the request's method, path and body
+    /// ([`crate::rules::idempotency::fingerprint`]).
+    pub fingerprint: String,
+    /// The status, headers and body first answered.
+    pub response: crate::http::Response,
+    /// When the answer was first given.
+    pub created_at: Timestamp,
+}
+
 /// Which editable entries a reference change may re-settle (live and unlocked ones).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Affected<'a> {
@@ -198,6 +211,9 @@ pub trait ReadTx {
     fn feed(&mut self, customer: &ObjectId, user: &ObjectId, after: i64, limit: usize) -> Result<Vec<(Entry, i64)>>;
     /// The stored answer of a pushed operation already applied.
     fn applied_op(&mut self, customer: &ObjectId, op_id: &ObjectId) -> Result<Option<String>>;
+    /// The answer kept under an idempotency key of the user `(customer, user, key)`, expired
+    /// or not (the caller decides).
+    fn idempotent_answer(&mut self, customer: &ObjectId, user: &ObjectId, key: &str) -> Result<Option<KeptAnswer>>;
     /// The unsent-change counter of an entry (device side; 0 on a server).
     fn local_changes(&mut self, customer: &ObjectId, key: EntryKey) -> Result<i64>;
 
@@ -267,6 +283,12 @@ pub trait WriteTx: ReadTx {
     fn set_local_changes(&mut self, customer: &ObjectId, key: EntryKey, n: i64) -> Result<()>;
     /// Records a pushed operation's answer (each operation id at most once).
     fn record_applied_op(&mut self, customer: &ObjectId, op_id: &ObjectId, user: &ObjectId, answer: &str, now: Timestamp) -> Result<()>;
+
+    /// Keeps an answer under `(customer, user, key)`, replacing the one kept there (the caller
+    /// has checked, in this transaction, that any such one has expired).
+    fn record_idempotent_answer(&mut self, customer: &ObjectId, user: &ObjectId, key: &str, answer: &KeptAnswer) -> Result<()>;
+    /// Removes at most `limit` kept answers created before `before`; answers how many.
+    fn prune_idempotent_answers(&mut self, before: Timestamp, limit: usize) -> Result<u64>;
 
     /// Opens a savepoint inside the transaction.
     fn savepoint(&mut self) -> Result<()>;

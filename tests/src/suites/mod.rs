@@ -4,6 +4,7 @@
 pub mod api_auth;
 pub mod bad_input;
 pub mod golden;
+pub mod idempotency;
 pub mod overlap;
 pub mod sync_bad_input;
 pub mod sync_convergence;
