@@ -9,7 +9,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use tenths::api::{Principal, Request, Role, Router, RouteSpec, ROUTES};
+use tenths::api::{Principal, Request, Role, RouteSpec, Router, ROUTES};
 use tenths::Engine;
 use tenths_fuzz::{check_response, oid, CUSTOMER, ENTRIES, USER};
 
@@ -37,15 +37,9 @@ fuzz_target!(|data: &[u8]| {
     // The route named by the first line (an operationId), else one picked by the line's length.
     let named = closed.routes.iter().find(|r| r.id.as_bytes() == line);
     let Some(spec) = named.or_else(|| closed.routes.get(line.len() % closed.routes.len().max(1))) else { return };
-    let path = spec
-        .path
-        .replace("{customerId}", CUSTOMER)
-        .replace("{userId}", USER)
-        .replace("{entryId}", ENTRIES[0])
-        .replace("{initiativeExternalId}", "M-1");
-    let request = Request::new(spec.method, &path, body)
-        .header("Content-Type", "application/json")
-        .with_principal(Principal::new(oid(CUSTOMER), oid(USER), Role::Admin));
+    let path = spec.path.replace("{customerId}", CUSTOMER).replace("{userId}", USER).replace("{entryId}", ENTRIES[0]).replace("{initiativeExternalId}", "M-1");
+    let request =
+        Request::new(spec.method, &path, body).header("Content-Type", "application/json").with_principal(Principal::new(oid(CUSTOMER), oid(USER), Role::Admin));
     let response = closed.router.handle(&closed.engine, &request);
     check_response(&request, &response, true);
     assert!(

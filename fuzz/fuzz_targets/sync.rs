@@ -101,8 +101,7 @@ fuzz_target!(|data: &[u8]| {
                 let response = fx.router.handle(&fx.engine, &request);
                 check_response(&request, &response, false);
                 if response.status == 200 {
-                    let answer: PushResponse =
-                        serde_json::from_slice(&response.body).unwrap_or_else(|e| panic!("a push answer the device cannot read ({e})"));
+                    let answer: PushResponse = serde_json::from_slice(&response.body).unwrap_or_else(|e| panic!("a push answer the device cannot read ({e})"));
                     if let Ok(batch) = serde_json::from_slice::<PushBatch>(rest) {
                         assert_eq!(answer.results.len(), batch.ops.len(), "one result per operation");
                         assert_eq!(answer.batch_id, batch.batch_id, "the answer names the batch");

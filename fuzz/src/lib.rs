@@ -108,9 +108,15 @@ impl Fixture {
             &format!("{c}/initiatives/import"),
             r#"{"externalId": "M-1", "name": "Matter M-1", "clientExternalId": "CL-1", "billingType": "billable", "unitIncrements": 360}"#,
         );
-        self.admin("POST", &format!("{c}/initiatives/import"), r#"{"externalId": "M-2", "name": "Matter M-2", "billingType": "non-billable", "unitIncrements": 900}"#);
+        self.admin(
+            "POST",
+            &format!("{c}/initiatives/import"),
+            r#"{"externalId": "M-2", "name": "Matter M-2", "billingType": "non-billable", "unitIncrements": 900}"#,
+        );
         let m1 = m1.get("_id").and_then(|v| v.as_str()).unwrap_or_default().to_string();
-        for (i, (owner, summary)) in [(USER, "Drafted motion"), (USER, "Reviewed file"), (USER, "Call with client"), (USER, ""), (BOB, "Research")].iter().enumerate() {
+        for (i, (owner, summary)) in
+            [(USER, "Drafted motion"), (USER, "Reviewed file"), (USER, "Call with client"), (USER, ""), (BOB, "Research")].iter().enumerate()
+        {
             let id = ENTRIES.get(i).copied().unwrap_or_default();
             let body = format!(r#"{{"_id": "{id}", "initiativeId": "{m1}", "summary": "{summary}", "durationInSeconds": 420}}"#);
             if i == 3 {
