@@ -237,6 +237,10 @@ fn parse_query(raw: &str, spec: &RouteSpec) -> Result<HashMap<String, String>> {
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         let key = percent_decode(k, "query")?;
+        if key.is_empty() {
+            // `?=x` or `&=x`: there is no name to report, so the error names the query.
+            return Err(TenthsError::invalid("query", "a query parameter without a name"));
+        }
         let value = percent_decode(v, &key)?;
         if !spec.query.iter().any(|q| q.name == key) {
             return Err(TenthsError::invalid(key, "unknown query parameter"));
@@ -587,6 +591,18 @@ mod tests {
         assert_eq!(percent_decode("2022-08-12T22%3A44%3A48%2B02%3A00", "q").unwrap(), "2022-08-12T22:44:48+02:00");
         assert!(percent_decode("%zz", "q").is_err());
         assert!(percent_decode("%ff", "q").is_err());
+    }
+
+    #[test]
+    fn a_query_parameter_without_a_name_is_refused_on_the_query() {
+        // Found by the `router` fuzz target (fuzz/seeds/router/crash-empty-query-name): the
+        // 400 named the field "" (the parameter's empty name).
+        let engine = Engine::open_in_memory().unwrap();
+        for path in ["/healthz?=1", "/healthz?=", "/openapi.json?&=b"] {
+            let r = dispatch(&engine, None, &Request::new("GET", path, Vec::new()));
+            let body = r.body_json();
+            assert_eq!((r.status, body["error"]["field"].as_str()), (400, Some("query")), "{path}: {body}");
+        }
     }
 
     #[test]

@@ -150,7 +150,10 @@ fn run(engine: &Engine, transport: &dyn Transport, customer: &ObjectId, user: &O
         report.pulled += summary.pulled;
         report.conflicts += summary.conflicts;
         report.quarantined += summary.quarantined;
-        if !page.has_more || page.next == page.after {
+        // A page that does not move the cursor past where this request started ends the run,
+        // `hasMore` or not: a server answering the same page again would otherwise be asked for
+        // it forever (found by the `sync` fuzz target).
+        if !page.has_more || page.next == page.after || page.next <= request.after {
             break;
         }
     }

@@ -134,10 +134,13 @@ impl<'de> Deserialize<'de> for Timestamp {
 pub struct Date(NaiveDate);
 
 impl Date {
-    /// Parses `YYYY-MM-DD` (years 1970..9999).
+    /// Parses `YYYY-MM-DD` (years 1970..9999): exactly four, two and two ASCII digits. chrono's
+    /// `%m` and `%d` also take a space-padded number (`2022-08- 1`), which the documented format
+    /// (the OpenAPI `Date` pattern) is not.
     pub fn parse_field(s: &str, field: &str) -> Result<Date> {
         let bad = || TenthsError::invalid(field, format!("expected a date such as 2022-08-12, got {:?}", short(s)));
-        if s.len() != 10 {
+        let shaped = s.len() == 10 && s.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        if !shaped {
             return Err(bad());
         }
         let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad())?;
@@ -323,7 +326,9 @@ mod tests {
     #[test]
     fn dates_parse_strictly() {
         assert_eq!(Date::parse("2022-08-12").unwrap().to_string(), "2022-08-12");
-        for bad in ["2022-8-12", "2022-02-30", "20220812", "2022-08-12T00:00:00Z", ""] {
+        // Found by the `parsers` fuzz target: chrono reads `%d` from a space- or newline-padded
+        // number, so these parsed as 1970-01-01 and 2022-08-01.
+        for bad in ["2022-8-12", "2022-02-30", "20220812", "2022-08-12T00:00:00Z", "", "1970-01-\n1", "2022-08- 1", "2022- 8-01", "+022-08-01"] {
             assert!(Date::parse(bad).is_err(), "{bad}");
         }
     }
