@@ -69,6 +69,11 @@ enum Command {
         /// Test hook: a request with `X-Tenths-Fault: panic` panics in its handler.
         #[arg(long, hide = true)]
         test_faults: bool,
+        /// Skip `PRAGMA quick_check` at open (it reads the whole file; see decision 51). A
+        /// damaged file is then served until a request meets the damage, and read-only from
+        /// then on.
+        #[arg(long)]
+        skip_integrity_check: bool,
     },
     /// Print a signed token (HS256 JWT) for `tenths serve`.
     Token {
@@ -159,13 +164,13 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Serve { db, addr, jwt_secret, log_json, test_faults } => {
+        Command::Serve { db, addr, jwt_secret, log_json, test_faults, skip_integrity_check } => {
             let Some(jwt_secret) = jwt_secret.filter(|s| !s.is_empty()) else {
                 eprintln!("error: a JWT secret is required: pass --jwt-secret or set TENTHS_JWT_SECRET");
                 return ExitCode::FAILURE;
             };
             init_logging(log_json);
-            match tenths_cli::serve::run(tenths_cli::serve::ServeConfig { db, addr, jwt_secret, fault_injection: test_faults }) {
+            match tenths_cli::serve::run(tenths_cli::serve::ServeConfig { db, addr, jwt_secret, fault_injection: test_faults, check_integrity: !skip_integrity_check }) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");

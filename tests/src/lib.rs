@@ -1,9 +1,10 @@
 //! Shared helpers of the cross-crate tests: engines on a fixed clock, fixed ids, and a small
 //! firm to test against; the conformance harness ([`conformance`]) and the suites it runs
 //! against any storage backend ([`suites`]); the one adapter to the in-process HTTP API
-//! ([`http`]); and the scenario-vector runner ([`vectors`]).
+//! ([`http`]); the scenario-vector runner ([`vectors`]); damaged database files ([`damage`]).
 
 pub mod conformance;
+pub mod damage;
 pub mod http;
 pub mod suites;
 pub mod vectors;
