@@ -341,14 +341,23 @@ fn serve_refuses_a_damaged_database_and_leaves_it_untouched() {
     let db = dir.join("serve.sqlite");
     tenths_tests::damage::damaged(&db);
     let before = std::fs::read(&db).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_tenths"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tenths"))
         .args(["serve", "--db", db.to_str().unwrap(), "--addr", "127.0.0.1:0"])
         .env("TENTHS_JWT_SECRET", SECRET)
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    // A server that started anyway would never exit: it is stopped and the test fails.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
-    assert!(out.stdout.is_empty(), "it never listened: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(out.stdout.is_empty(), "it must never listen: {}", String::from_utf8_lossy(&out.stdout));
     assert!(stderr.contains("serve.sqlite") && stderr.contains("integrity check") && stderr.contains("--skip-integrity-check"), "{stderr}");
     assert!(std::fs::read(&db).unwrap() == before, "the refused file was written to");
 
