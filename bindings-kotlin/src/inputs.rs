@@ -309,7 +309,7 @@ pub struct ReleaseSucceededItem {
 }
 
 /// How to open an engine. Every field has a default: `EngineOptions()` is the core's default.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
 pub struct EngineOptions {
     /// `FULL` by default; `NORMAL` is the usual choice on a phone.
     #[uniffi(default)]

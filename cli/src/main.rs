@@ -170,7 +170,13 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             };
             init_logging(log_json);
-            match tenths_cli::serve::run(tenths_cli::serve::ServeConfig { db, addr, jwt_secret, fault_injection: test_faults, check_integrity: !skip_integrity_check }) {
+            match tenths_cli::serve::run(tenths_cli::serve::ServeConfig {
+                db,
+                addr,
+                jwt_secret,
+                fault_injection: test_faults,
+                check_integrity: !skip_integrity_check,
+            }) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");

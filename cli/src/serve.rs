@@ -103,7 +103,9 @@ pub fn run(config: ServeConfig) -> Result<(), String> {
     let verifier = Hs256Verifier::new(config.jwt_secret.as_bytes()).map_err(|e| e.to_string())?;
     let options = tenths::OpenOptions { check_integrity: config.check_integrity, ..tenths::OpenOptions::default() };
     let engine = Engine::open_with(&config.db, options, Arc::new(tenths::SystemClock)).map_err(|e| match e.kind() {
-        tenths::ErrorKind::Corrupt => format!("cannot serve {}: {e} (--skip-integrity-check serves it anyway, read-only once a request meets the damage)", config.db.display()),
+        tenths::ErrorKind::Corrupt => {
+            format!("cannot serve {}: {e} (--skip-integrity-check serves it anyway, read-only once a request meets the damage)", config.db.display())
+        }
         _ => format!("cannot open {}: {e}", config.db.display()),
     })?;
     let router = tenths::api::Router::new();

@@ -94,8 +94,12 @@ fn damage_met_at_run_time_turns_the_store_read_only() {
     let r = api.serve(&create);
     assert_eq!((r.status, code(&r).as_deref()), (503, Some("corrupt")), "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.header_value("retry-after"), None);
-    let list = Request::new("GET", &format!("/api/v1/public/customers/{}/users/{}/entries?workDateFrom={from}&workDateTo={to}", scope.customer, scope.user), Vec::new())
-        .with_principal(principal);
+    let list = Request::new(
+        "GET",
+        &format!("/api/v1/public/customers/{}/users/{}/entries?workDateFrom={from}&workDateTo={to}", scope.customer, scope.user),
+        Vec::new(),
+    )
+    .with_principal(principal);
     let r = api.serve(&list);
     assert_eq!((r.status, code(&r).as_deref()), (503, Some("corrupt")), "{}", String::from_utf8_lossy(&r.body));
     let r = api.serve(&Request::new("GET", "/healthz", Vec::new()));

@@ -166,11 +166,13 @@ const QUICK_CHECK_MAX_ERRORS: u32 = 5;
 /// matching the indexes against their tables, which `integrity_check` adds at several times
 /// the cost).
 fn check_integrity(conn: &Connection, path: &Path) -> Result<()> {
-    let damaged = |detail: String| TenthsError::Corrupt {
+    let damaged = |detail: String| {
+        TenthsError::Corrupt {
         reason: format!(
             "{} failed its integrity check (PRAGMA quick_check: {detail}); it was left untouched. Restore it from a backup, or open it with the check skipped to read what is still readable",
             path.display()
         ),
+    }
     };
     let lines = conn
         .prepare(&format!("PRAGMA quick_check({QUICK_CHECK_MAX_ERRORS})"))
@@ -240,12 +242,10 @@ fn open_reader(path: &Path, opts: &OpenOptions) -> Result<Connection> {
 
 /// Reads the schema version, refusing another application's database or a newer schema.
 fn check_compatible(conn: &Connection) -> Result<i64> {
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(|e| match sqlite_code(&e) {
-            Some(ErrorCode::DatabaseCorrupt) => TenthsError::from(e),
-            _ => incompatible(format!("the file cannot be read as a database ({e}); it was left untouched")),
-        })?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| match sqlite_code(&e) {
+        Some(ErrorCode::DatabaseCorrupt) => TenthsError::from(e),
+        _ => incompatible(format!("the file cannot be read as a database ({e}); it was left untouched")),
+    })?;
     let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
     let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
     if app_id != APPLICATION_ID && (app_id != 0 || objects > 0) {
