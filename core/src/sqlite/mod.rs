@@ -158,6 +158,9 @@ fn check_header(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// What a refused damaged file is told.
+const UNTOUCHED: &str = "it was left untouched. Restore it from a backup, or open it with the integrity check skipped to read what is still readable";
+
 /// Errors `PRAGMA quick_check` lists before it stops: bounds the report (the scan still reads
 /// every page of a sound file).
 const QUICK_CHECK_MAX_ERRORS: u32 = 5;
@@ -166,14 +169,8 @@ const QUICK_CHECK_MAX_ERRORS: u32 = 5;
 /// matching the indexes against their tables, which `integrity_check` adds at several times
 /// the cost).
 fn check_integrity(conn: &Connection, path: &Path) -> Result<()> {
-    let damaged = |detail: String| {
-        TenthsError::Corrupt {
-        reason: format!(
-            "{} failed its integrity check (PRAGMA quick_check: {detail}); it was left untouched. Restore it from a backup, or open it with the check skipped to read what is still readable",
-            path.display()
-        ),
-    }
-    };
+    let damaged =
+        |detail: String| TenthsError::Corrupt { reason: format!("{} failed its integrity check (PRAGMA quick_check: {detail}); {UNTOUCHED}", path.display()) };
     let lines = conn
         .prepare(&format!("PRAGMA quick_check({QUICK_CHECK_MAX_ERRORS})"))
         .and_then(|mut stmt| stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<String>>>());
@@ -356,12 +353,16 @@ impl SqliteBackend {
         out
     }
 
-    /// Remembers the first damage a transaction met (the store is read-only from then on).
+    /// Remembers the first damage a transaction met (the store is read-only from then on) and
+    /// says so in the error.
     fn note_damage<T>(&self, out: Result<T>) -> Result<T> {
-        if let Err(TenthsError::Corrupt { reason }) = &out {
-            lock(&self.damage).get_or_insert_with(|| reason.clone());
-        }
-        out
+        out.map_err(|e| match e {
+            TenthsError::Corrupt { reason } => {
+                lock(&self.damage).get_or_insert_with(|| reason.clone());
+                self.damaged(&reason)
+            }
+            e => e,
+        })
     }
 
     /// `Corrupt` once the store met a damaged page: what a write answers without touching the
@@ -369,12 +370,17 @@ impl SqliteBackend {
     fn refuse_when_damaged(&self) -> Result<()> {
         match lock(&self.damage).as_deref() {
             None => Ok(()),
-            Some(first) => Err(TenthsError::Corrupt {
-                reason: format!(
-                    "{} is damaged ({first}); the engine refuses every write to it and leaves it as it is. Restore it from a backup",
-                    self.describe()
-                ),
-            }),
+            Some(first) => Err(self.damaged(first)),
+        }
+    }
+
+    /// The error of a store found damaged, naming the file and what SQLite said.
+    fn damaged(&self, first: &str) -> TenthsError {
+        TenthsError::Corrupt {
+            reason: format!(
+                "{} is damaged ({first}); the engine refuses every write to it from now on and leaves it as it is. Restore it from a backup",
+                self.describe()
+            ),
         }
     }
 
