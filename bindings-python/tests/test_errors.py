@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pathlib
+
 import pytest
 
 import tenths
@@ -137,7 +139,7 @@ def test_error_repr_and_message(engine: tenths.Engine) -> None:
     assert info.value.field is None and info.value.errors == ()
 
 
-def _damaged_database(path: "pathlib.Path") -> None:
+def _damaged_database(path: pathlib.Path) -> None:
     """A tenths database of 2,000 entries whose middle fifth of pages is overwritten with random
     bytes (page 1, the header, stays sound): SQLite opens it, `PRAGMA integrity_check` does not
     pass."""
@@ -163,8 +165,6 @@ def test_a_damaged_database_is_refused_untouched(tmp_path: object) -> None:
     """Decision 51: the open runs `PRAGMA quick_check` and refuses a damaged file, leaving it
     byte for byte as it was. Decision 52: opened with the check skipped, the first call that meets
     the damage raises Corrupt and every later write is refused (the file stays as it was)."""
-    import pathlib
-
     p = pathlib.Path(str(tmp_path)) / "firm.sqlite"
     _damaged_database(p)
     before = p.read_bytes()
