@@ -94,7 +94,7 @@ impl Engine {
         if path.is_empty() {
             return Err(TenthsError::invalid("path", "must not be empty (use \":memory:\" for an in-memory database)"));
         }
-        let options = options.unwrap_or(EngineOptions { durability: None, cache_size_kib: None, readers: None, busy_timeout_ms: None, fixed_clock: None });
+        let options = options.unwrap_or_default();
         let clock = options.fixed_clock.as_deref().map(|now| timestamp(now, "fixedClock").map(|t| Arc::new(FixedClock::new(t)))).transpose()?;
         let open = options.to_core()?;
         let path = PathBuf::from(path);

@@ -36,9 +36,14 @@ pub enum TenthsError {
     /// A batch is over its limit.
     #[error("too large: {reason}")]
     TooLarge { reason: String },
-    /// SQLite failed (I/O, disk full, busy beyond the timeout, corruption), or an internal error.
+    /// SQLite failed (I/O), or an internal error.
     #[error("storage error: {reason}")]
     Storage { reason: String },
+    /// The database file is damaged: its integrity check failed at open, or a call met a
+    /// malformed page. The engine refuses every write from then on and leaves the file as it
+    /// is; not retryable: restore the file from a backup.
+    #[error("database corrupt: {reason}")]
+    Corrupt { reason: String },
     /// The store cannot answer now but may soon (another writer held the lock past the busy
     /// timeout, the disk is full): nothing was written, the same call may succeed later. A
     /// kind of storage failure that is retryable (`isRetryable()`).
@@ -63,7 +68,7 @@ fn rule_ids(failures: &[RuleFailure]) -> String {
 impl TenthsError {
     /// The snake_case code of the kind: `invalid_argument`, `not_found`, `conflict`, `locked`,
     /// `validation_failed`, `unauthenticated`, `permission_denied`, `too_large`, `storage`,
-    /// `unavailable`, `incompatible_database`, `closed` or `callback`.
+    /// `corrupt`, `unavailable`, `incompatible_database`, `closed` or `callback`.
     pub fn code(&self) -> String {
         match self.core_kind() {
             Some(k) => k.code().into(),
@@ -96,6 +101,7 @@ impl TenthsError {
             TenthsError::PermissionDenied { .. } => K::PermissionDenied,
             TenthsError::TooLarge { .. } => K::TooLarge,
             TenthsError::Storage { .. } => K::Storage,
+            TenthsError::Corrupt { .. } => K::Corrupt,
             TenthsError::Unavailable { .. } => K::Unavailable,
             TenthsError::IncompatibleDatabase { .. } => K::IncompatibleDatabase,
             TenthsError::Closed => K::Closed,
@@ -122,6 +128,7 @@ impl From<tenths::TenthsError> for TenthsError {
             C::PermissionDenied { reason } => TenthsError::PermissionDenied { reason },
             C::TooLarge { reason } => TenthsError::TooLarge { reason },
             C::Storage { reason } => TenthsError::Storage { reason },
+            C::Corrupt { reason } => TenthsError::Corrupt { reason },
             C::Unavailable { reason } => TenthsError::Unavailable { reason },
             C::IncompatibleDatabase { reason } => TenthsError::IncompatibleDatabase { reason },
             C::Closed => TenthsError::Closed,

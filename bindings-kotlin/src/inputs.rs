@@ -309,7 +309,7 @@ pub struct ReleaseSucceededItem {
 }
 
 /// How to open an engine. Every field has a default: `EngineOptions()` is the core's default.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
 pub struct EngineOptions {
     /// `FULL` by default; `NORMAL` is the usual choice on a phone.
     #[uniffi(default)]
@@ -325,6 +325,11 @@ pub struct EngineOptions {
     /// default, 5,000).
     #[uniffi(default)]
     pub busy_timeout_ms: Option<i64>,
+    /// Whether an existing file must pass `PRAGMA quick_check` before anything writes to it
+    /// (`null` = yes; a damaged file is refused with `Corrupt` and left untouched). `false` skips
+    /// the check, which reads the whole file.
+    #[uniffi(default)]
+    pub check_integrity: Option<bool>,
     /// Runs the engine on a fixed clock at this RFC 3339 instant, moved only by `setClock` and
     /// `advanceClock` (tests, replays). `null` = the system clock.
     #[uniffi(default)]
@@ -348,6 +353,7 @@ impl EngineOptions {
             cache_size_kib: self.cache_size_kib.unwrap_or(d.cache_size_kib),
             readers,
             busy_timeout_ms,
+            check_integrity: self.check_integrity.unwrap_or(d.check_integrity),
         })
     }
 }

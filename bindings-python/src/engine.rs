@@ -122,10 +122,12 @@ pub struct Engine {
 impl Engine {
     /// Opens (creating and migrating if needed) the database at `path`. With `now` (a
     /// timezone-aware datetime), the engine runs on a fixed clock that only `set_clock` and
-    /// `advance_clock` move: for tests and replays.
+    /// `advance_clock` move: for tests and replays. `check_integrity=False` skips the integrity
+    /// check of an existing file at open (it reads the whole file; a damaged file then raises
+    /// `Corrupt` only when a call meets the damage).
     #[new]
-    #[pyo3(signature = (path, *, now = None))]
-    fn new(py: Python<'_>, path: &Bound<'_, PyAny>, now: Arg<'_, '_>) -> PyResult<Self> {
+    #[pyo3(signature = (path, *, now = None, check_integrity = true))]
+    fn new(py: Python<'_>, path: &Bound<'_, PyAny>, now: Arg<'_, '_>, check_integrity: bool) -> PyResult<Self> {
         let path_text = if path.is_instance_of::<PyString>() { text(path, "path")? } else { text(&py.import("os")?.call_method1("fspath", (path,))?, "path")? };
         if path_text.is_empty() {
             return Err(invalid("path", "must not be empty (use \":memory:\" for an in-memory database)"));
@@ -135,9 +137,10 @@ impl Engine {
             _ => None,
         };
         let p = PathBuf::from(&path_text);
+        let options = OpenOptions { check_integrity, ..OpenOptions::default() };
         let inner = match &clock {
-            Some(c) => run(py, || tenths::Engine::open_with(&p, OpenOptions::default(), c.clone()))?,
-            None => run(py, || tenths::Engine::open_with(&p, OpenOptions::default(), Arc::new(SystemClock)))?,
+            Some(c) => run(py, || tenths::Engine::open_with(&p, options, c.clone()))?,
+            None => run(py, || tenths::Engine::open_with(&p, options, Arc::new(SystemClock)))?,
         };
         Ok(Engine { inner: Arc::new(inner), router: tenths::api::Router::new(), clock, path: path_text })
     }

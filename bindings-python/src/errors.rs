@@ -19,6 +19,7 @@ fn class_name(kind: ErrorKind) -> &'static str {
         ErrorKind::PermissionDenied => "PermissionDenied",
         ErrorKind::TooLarge => "TooLarge",
         ErrorKind::Storage => "StorageError",
+        ErrorKind::Corrupt => "Corrupt",
         ErrorKind::Unavailable => "Unavailable",
         ErrorKind::IncompatibleDatabase => "IncompatibleDatabase",
         ErrorKind::Closed => "Closed",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pathlib
+
 import pytest
 
 import tenths
@@ -18,6 +20,7 @@ KINDS = [
     (tenths.TooLarge, "too_large", ()),
     (tenths.StorageError, "storage", ()),
     (tenths.Unavailable, "unavailable", (tenths.StorageError,)),
+    (tenths.Corrupt, "corrupt", (tenths.StorageError,)),
     (tenths.IncompatibleDatabase, "incompatible_database", ()),
     (tenths.Closed, "closed", ()),
 ]
@@ -134,3 +137,49 @@ def test_error_repr_and_message(engine: tenths.Engine) -> None:
     assert MISSING in str(info.value)
     assert info.value.message == str(info.value)
     assert info.value.field is None and info.value.errors == ()
+
+
+def _damaged_database(path: pathlib.Path) -> None:
+    """A tenths database of 2,000 entries whose middle fifth of pages is overwritten with random
+    bytes (page 1, the header, stays sound): SQLite opens it, `PRAGMA integrity_check` does not
+    pass."""
+    import random
+
+    with tenths.Engine(path, now=NOW) as engine:
+        for start in (0, 1000):
+            engine.import_entries(CUSTOMER, ALICE, [
+                {"summary": f"Reviewed exhibit {i} of the production and noted its relevance", "notes": "privileged; " * 8,
+                 "workDate": f"2026-03-{1 + i % 28:02d}", "durationInSeconds": 360}
+                for i in range(start, start + 1000)
+            ])
+    data = bytearray(path.read_bytes())
+    pages = len(data) // 4096
+    assert pages > 50
+    noise = random.Random(7)
+    for page in range(pages * 2 // 5, pages * 3 // 5):
+        data[page * 4096:(page + 1) * 4096] = noise.randbytes(4096)
+    path.write_bytes(bytes(data))
+
+
+def test_a_damaged_database_is_refused_untouched(tmp_path: object) -> None:
+    """Decision 51: the open runs `PRAGMA quick_check` and refuses a damaged file, leaving it
+    byte for byte as it was. Decision 52: opened with the check skipped, the first call that meets
+    the damage raises Corrupt and every later write is refused (the file stays as it was)."""
+    p = pathlib.Path(str(tmp_path)) / "firm.sqlite"
+    _damaged_database(p)
+    before = p.read_bytes()
+    with pytest.raises(tenths.Corrupt) as info:
+        tenths.Engine(p, now=NOW)
+    assert isinstance(info.value, tenths.StorageError) and not info.value.retryable
+    assert info.value.code == "corrupt"
+    assert "quick_check" in str(info.value) and "firm.sqlite" in str(info.value)
+    assert p.read_bytes() == before, "a refused open changed the file"
+
+    engine = tenths.Engine(p, now=NOW, check_integrity=False)
+    with pytest.raises(tenths.Corrupt):
+        engine.list_entries(CUSTOMER, ALICE, "2026-03-01", "2026-03-31")
+    with pytest.raises(tenths.Corrupt):
+        engine.create_entry(CUSTOMER, ALICE, summary="Called the client", duration_in_seconds=360)
+    assert engine.request("GET", "/healthz").status == 503
+    engine.close()
+    assert p.read_bytes() == before, "the damaged file was written to"

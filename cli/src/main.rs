@@ -86,6 +86,11 @@ enum Command {
         /// Test hook: a request with `X-Tenths-Fault: panic` panics in its handler.
         #[arg(long, hide = true)]
         test_faults: bool,
+        /// Skip `PRAGMA quick_check` at open (it reads the whole file; see decision 51). A
+        /// damaged file is then served until a request meets the damage, and read-only from
+        /// then on.
+        #[arg(long)]
+        skip_integrity_check: bool,
     },
     /// Print a signed token (HS256 JWT) for `tenths serve`.
     Token {
@@ -176,7 +181,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Serve { db, addr, jwt_secret, log_json, test_faults, header_timeout, body_timeout, idle_timeout, max_connections } => {
+        Command::Serve { db, addr, jwt_secret, log_json, test_faults, skip_integrity_check, header_timeout, body_timeout, idle_timeout, max_connections } => {
             let Some(jwt_secret) = jwt_secret.filter(|s| !s.is_empty()) else {
                 eprintln!("error: a JWT secret is required: pass --jwt-secret or set TENTHS_JWT_SECRET");
                 return ExitCode::FAILURE;
@@ -191,6 +196,7 @@ fn main() -> ExitCode {
                 body_timeout,
                 idle_timeout,
                 max_connections,
+                check_integrity: !skip_integrity_check,
             }) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

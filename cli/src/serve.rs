@@ -36,6 +36,8 @@ pub struct ServeConfig {
     pub body_timeout: Duration,
     pub idle_timeout: Duration,
     pub max_connections: Option<usize>,
+    /// Run `PRAGMA quick_check` at open and refuse a damaged file (decision 51).
+    pub check_integrity: bool,
 }
 
 fn too_large() -> Response {
@@ -272,7 +274,13 @@ fn connection_cap(requested: Option<usize>) -> usize {
 /// Runs the server until SIGINT/SIGTERM. Prints `listening on http://ADDR` once bound.
 pub fn run(config: ServeConfig) -> Result<(), String> {
     let verifier = Hs256Verifier::new(config.jwt_secret.as_bytes()).map_err(|e| e.to_string())?;
-    let engine = Engine::open(&config.db).map_err(|e| format!("cannot open {}: {e}", config.db.display()))?;
+    let options = tenths::OpenOptions { check_integrity: config.check_integrity, ..tenths::OpenOptions::default() };
+    let engine = Engine::open_with(&config.db, options, Arc::new(tenths::SystemClock)).map_err(|e| match e.kind() {
+        tenths::ErrorKind::Corrupt => {
+            format!("cannot serve {}: {e} (--skip-integrity-check serves it anyway, read-only once a request meets the damage)", config.db.display())
+        }
+        _ => format!("cannot open {}: {e}", config.db.display()),
+    })?;
     let router = tenths::api::Router::new();
     router.set_token_verifier(Some(Arc::new(verifier)));
     router.enable_fault_injection(config.fault_injection);

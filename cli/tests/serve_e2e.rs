@@ -1,7 +1,8 @@
 //! End to end through the real `tenths serve` binary on a loopback port, with a real HTTP
 //! client: the whole connector loop, paging, window edges, oversize bodies, a panicking handler
-//! that does not take the server down, a graceful shutdown that leaves a clean database, and
-//! a retry with an `Idempotency-Key` after the answer was lost on the way back.
+//! that does not take the server down, a graceful shutdown that leaves a clean database, a
+//! damaged database refused at start (or, with the check skipped, served read-only), and a
+//! retry with an `Idempotency-Key` after the answer was lost on the way back.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -21,11 +22,14 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let dir = std::env::temp_dir().join(format!("tenths-e2e-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        Server::start_in(temp_dir(), &["--test-faults"])
+    }
+
+    /// A server on `dir/serve.sqlite` with `extra` arguments.
+    fn start_in(dir: std::path::PathBuf, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tenths"))
-            .args(["serve", "--db", dir.join("serve.sqlite").to_str().unwrap(), "--addr", "127.0.0.1:0", "--test-faults"])
+            .args(["serve", "--db", dir.join("serve.sqlite").to_str().unwrap(), "--addr", "127.0.0.1:0"])
+            .args(extra)
             .env("TENTHS_JWT_SECRET", SECRET)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
@@ -42,6 +46,13 @@ impl Server {
         Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
         self.child.wait().unwrap()
     }
+}
+
+fn temp_dir() -> std::path::PathBuf {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let dir = std::env::temp_dir().join(format!("tenths-e2e-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 impl Drop for Server {
@@ -128,8 +139,12 @@ fn id(n: u64) -> ObjectId {
 }
 
 fn token(user: ObjectId, role: Role) -> String {
+    token_of(id(0xc), user, role)
+}
+
+fn token_of(customer: ObjectId, user: ObjectId, role: Role) -> String {
     let exp = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600) as i64;
-    mint_hs256(SECRET.as_bytes(), &Principal::new(id(0xc), user, role), exp).unwrap()
+    mint_hs256(SECRET.as_bytes(), &Principal::new(customer, user, role), exp).unwrap()
 }
 
 #[test]
@@ -320,6 +335,49 @@ fn serve_refuses_to_start_without_a_secret() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("secret"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn serve_refuses_a_damaged_database_and_leaves_it_untouched() {
+    let dir = temp_dir();
+    let db = dir.join("serve.sqlite");
+    tenths_tests::damage::damaged(&db);
+    let before = std::fs::read(&db).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tenths"))
+        .args(["serve", "--db", db.to_str().unwrap(), "--addr", "127.0.0.1:0"])
+        .env("TENTHS_JWT_SECRET", SECRET)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A server that started anyway would never exit: it is stopped and the test fails.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(out.stdout.is_empty(), "it must never listen: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(stderr.contains("serve.sqlite") && stderr.contains("integrity check") && stderr.contains("--skip-integrity-check"), "{stderr}");
+    assert!(std::fs::read(&db).unwrap() == before, "the refused file was written to");
+
+    // With the check skipped it serves; the first request that meets the damage turns it
+    // read-only, and the health check says so.
+    let mut server = Server::start_in(dir, &["--skip-integrity-check"]);
+    let client = Client::new(&server.base);
+    let scope = tenths_tests::damage::scope();
+    let t = token_of(scope.customer, scope.user, Role::User);
+    let entries = format!("/api/v1/public/customers/{}/users/{}/entries", scope.customer, scope.user);
+    let list = client.call("GET", &format!("{entries}?workDateFrom=2026-01-01&workDateTo=2026-12-31"), &t, None);
+    assert_eq!((list.status, list.json()["error"]["code"].as_str()), (503, Some("corrupt")), "{}", list.text);
+    let create = client.call("POST", &entries, &t, Some(&json!({"summary": "Called the client", "durationInSeconds": 360})));
+    assert_eq!((create.status, create.json()["error"]["code"].as_str()), (503, Some("corrupt")), "{}", create.text);
+    let health = client.raw("GET", "/healthz", &[], None);
+    assert_eq!((health.status, health.json()["error"]["code"].as_str()), (503, Some("corrupt")), "{}", health.text);
+    assert!(server.stop().success());
+    assert!(std::fs::read(&db).unwrap() == before, "the damaged file was written to");
 }
 
 #[test]

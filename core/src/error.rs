@@ -44,9 +44,15 @@ pub enum TenthsError {
     /// A request body or batch is over its limit.
     #[error("too large: {reason}")]
     TooLarge { reason: String },
-    /// The store failed (I/O, corruption, a bug in a backend).
+    /// The store failed (I/O, a bug in a backend).
     #[error("storage error: {reason}")]
     Storage { reason: String },
+    /// The database file is damaged (SQLite found a malformed page, `PRAGMA quick_check`
+    /// failed at open). The engine refuses every write from then on and leaves the file as it
+    /// is; reads are still tried. Not retryable: the file does not heal by waiting; restore it
+    /// from a backup (decisions 51 and 52).
+    #[error("database corrupt: {reason}")]
+    Corrupt { reason: String },
     /// The store cannot answer now but may soon: another writer held the lock past the busy
     /// timeout, the disk is full, a serialization conflict outlived its retries. Retrying
     /// later may succeed; nothing was written.
@@ -76,6 +82,7 @@ pub enum ErrorKind {
     PermissionDenied,
     TooLarge,
     Storage,
+    Corrupt,
     Unavailable,
     IncompatibleDatabase,
     Closed,
@@ -99,6 +106,7 @@ impl ErrorKind {
             ErrorKind::PermissionDenied => "permission_denied",
             ErrorKind::TooLarge => "too_large",
             ErrorKind::Storage => "storage",
+            ErrorKind::Corrupt => "corrupt",
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::IncompatibleDatabase => "incompatible_database",
             ErrorKind::Closed => "closed",
@@ -119,6 +127,7 @@ impl TenthsError {
             TenthsError::PermissionDenied { .. } => ErrorKind::PermissionDenied,
             TenthsError::TooLarge { .. } => ErrorKind::TooLarge,
             TenthsError::Storage { .. } => ErrorKind::Storage,
+            TenthsError::Corrupt { .. } => ErrorKind::Corrupt,
             TenthsError::Unavailable { .. } => ErrorKind::Unavailable,
             TenthsError::IncompatibleDatabase { .. } => ErrorKind::IncompatibleDatabase,
             TenthsError::Closed => ErrorKind::Closed,

@@ -1,11 +1,12 @@
 //! Shared helpers of the cross-crate tests: engines on a fixed clock, fixed ids, and a small
 //! firm to test against; the conformance harness ([`conformance`]) and the suites it runs
 //! against any storage backend ([`suites`]); the one adapter to the in-process HTTP API
-//! ([`http`]); the scenario-vector runner ([`vectors`]); and the recording VFS of the power-loss
-//! test ([`crashvfs`]).
+//! ([`http`]); the scenario-vector runner ([`vectors`]); damaged database files ([`damage`]); and
+//! the recording VFS of the power-loss test ([`crashvfs`]).
 
 pub mod conformance;
 pub mod crashvfs;
+pub mod damage;
 pub mod http;
 pub mod suites;
 pub mod vectors;

@@ -15,6 +15,7 @@ classes with ``to_dict()`` giving their exact wire shape; errors are subclasses 
 from tenths._errors import (
     Closed,
     Conflict,
+    Corrupt,
     IncompatibleDatabase,
     InvalidArgument,
     Locked,
@@ -83,6 +84,7 @@ __all__ = [
     "Code",
     "CodeType",
     "Conflict",
+    "Corrupt",
     "CustomerSettings",
     "Engine",
     "Entry",

@@ -4,6 +4,7 @@
 from tenths._errors import (
     Closed as Closed,
     Conflict as Conflict,
+    Corrupt as Corrupt,
     IncompatibleDatabase as IncompatibleDatabase,
     InvalidArgument as InvalidArgument,
     Locked as Locked,
@@ -72,6 +73,7 @@ __all__ = [
     "Code",
     "CodeType",
     "Conflict",
+    "Corrupt",
     "CustomerSettings",
     "Engine",
     "Entry",

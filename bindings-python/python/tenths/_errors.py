@@ -23,6 +23,7 @@ __all__ = [
     "TooLarge",
     "StorageError",
     "Unavailable",
+    "Corrupt",
     "IncompatibleDatabase",
     "Closed",
 ]
@@ -102,6 +103,15 @@ class Unavailable(StorageError):
 
     code = "unavailable"
     retryable = True
+
+
+class Corrupt(StorageError):
+    """The database file is damaged (its integrity check failed at open, or a statement met a
+    malformed page). The engine refuses every write from then on and leaves the file as it is;
+    retrying does not help: restore the file from a backup."""
+
+    code = "corrupt"
+    retryable = False
 
 
 class IncompatibleDatabase(TenthsError):

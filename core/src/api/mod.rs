@@ -34,13 +34,14 @@ pub fn status_of(kind: ErrorKind) -> u16 {
         ErrorKind::TooLarge => 413,
         ErrorKind::ValidationFailed => 422,
         ErrorKind::Locked => 423,
-        ErrorKind::Closed | ErrorKind::Unavailable => 503,
+        ErrorKind::Closed | ErrorKind::Unavailable | ErrorKind::Corrupt => 503,
         ErrorKind::Storage | ErrorKind::IncompatibleDatabase => 500,
     }
 }
 
 /// The wire code of an error (`api.md`): storage and database errors are `internal`; a closed
-/// engine and a passing storage condition (busy, disk full) are `unavailable`.
+/// engine and a passing storage condition (busy, disk full) are `unavailable`; a damaged
+/// database file is `corrupt` (503, no `Retry-After`: it does not pass by waiting).
 pub fn wire_code(kind: ErrorKind) -> &'static str {
     match kind {
         ErrorKind::Storage | ErrorKind::IncompatibleDatabase => "internal",

@@ -75,7 +75,7 @@ fn schemas() -> Value {
         object(
             &["error"],
             json!({"error": {"type": "object", "additionalProperties": false, "required": ["code", "message"], "properties": {
-                "code": {"type": "string", "enum": ["invalid_argument", "unauthenticated", "permission_denied", "not_found", "conflict", "too_large", "validation_failed", "locked", "internal", "unavailable", "method_not_allowed", "idempotency_mismatch"]},
+                "code": {"type": "string", "enum": ["invalid_argument", "unauthenticated", "permission_denied", "not_found", "conflict", "too_large", "validation_failed", "locked", "internal", "unavailable", "corrupt", "method_not_allowed", "idempotency_mismatch", "request_timeout"]},
                 "message": {"type": "string"}, "field": {"type": "string"}, "details": array(s("RuleFailure"))}}}),
         ),
     );
@@ -433,7 +433,7 @@ fn error_responses() -> Value {
             422 => "The entry fails its validation rules (`validation_failed`; `details` lists them), or the Idempotency-Key was used with another request in the last 24 hours (`idempotency_mismatch`).",
             423 => "The entry is locked (released).",
             500 => "A bug; never for bad input.",
-            _ => "The engine is closed (shutting down).",
+            _ => "`unavailable`: the engine is closed (shutting down), or the store is busy (then with `Retry-After`). `corrupt`: the database file is damaged; writes are refused until it is restored.",
         };
         m.insert(format!("E{code}"), error_response(text));
     }
@@ -496,7 +496,7 @@ pub fn document() -> Value {
             responses.insert(status.to_string(), body);
         }
         if r.id == "health" {
-            // The health check of a closed engine (shutting down) fails.
+            // The health check of a closed engine (shutting down) or a damaged store fails.
             responses.insert("503".into(), json!({"$ref": "#/components/responses/E503"}));
         }
         if r.access != Access::Open {

@@ -377,10 +377,12 @@ fn full(status: u16, e: &Entry) -> Response {
 fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
     let engine = c.engine;
     Ok(match id {
-        // A closed engine answers every other call 503: its health check must say so, or a
-        // load balancer would keep sending it requests.
-        "health" if engine.is_closed() => return Err(TenthsError::Closed),
-        "health" => Response::json(200, &serde_json::json!({"status": "ok"})),
+        // A closed engine answers every other call 503, a damaged one every write: its health
+        // check must say so, or a load balancer would keep sending it requests (decisions 50, 52).
+        "health" => {
+            engine.health()?;
+            Response::json(200, &serde_json::json!({"status": "ok"}))
+        }
         "openapi" => Response::json(200, &super::openapi::document()),
         "unrelease" => c.answer(|| engine.unrelease(&c.scope()?, &c.id("entryId")?), |_| Response::empty(200))?,
         "overrideEntry" => {

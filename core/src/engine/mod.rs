@@ -85,6 +85,13 @@ impl Engine {
         self.backend.is_closed()
     }
 
+    /// Whether the engine can serve (what `/healthz` reports): [`TenthsError::Closed`] once
+    /// closed, [`TenthsError::Corrupt`] once the store met a damaged page and refuses writes
+    /// (decision 52), `Ok` otherwise.
+    pub fn health(&self) -> Result<()> {
+        self.backend.health()
+    }
+
     /// The clock's current time.
     pub fn now(&self) -> Timestamp {
         self.clock.now()

@@ -13,8 +13,9 @@
 //!
 //! No SQL crosses this interface: every query is a method with typed arguments, an entry is
 //! named by its customer and id or by an opaque [`EntryKey`] the backend handed out, and a
-//! backend's errors arrive as [`TenthsError::Storage`] or, when waiting may help (busy, locked,
-//! disk full, a serialization failure), as [`TenthsError::Unavailable`].
+//! backend's errors arrive as [`TenthsError::Storage`], when waiting may help (busy, locked,
+//! disk full, a serialization failure) as [`TenthsError::Unavailable`], and when the stored
+//! data is damaged as [`TenthsError::Corrupt`].
 
 mod cache;
 
@@ -357,6 +358,15 @@ pub trait Backend: Send + Sync {
     fn close(&self) -> Result<()>;
     /// Whether [`Backend::close`] was called.
     fn is_closed(&self) -> bool;
+    /// Whether the store can serve: [`TenthsError::Closed`] once closed, and
+    /// [`TenthsError::Corrupt`] once a backend that turns read-only on damage has met it
+    /// (decision 52). The default knows only the first.
+    fn health(&self) -> Result<()> {
+        match self.is_closed() {
+            true => Err(TenthsError::Closed),
+            false => Ok(()),
+        }
+    }
     /// A short description for `Debug` (the file, the database).
     fn describe(&self) -> String;
 }

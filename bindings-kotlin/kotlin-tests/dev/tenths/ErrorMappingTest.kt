@@ -118,6 +118,42 @@ class ErrorMappingTest {
     }
 
     @Test
+    fun `a damaged database is refused untouched, and read-only when the check is skipped`(@TempDir dir: File) {
+        // 2,000 entries, then the middle fifth of the pages overwritten with random bytes (page 1,
+        // the header, stays sound): SQLite opens the file, its integrity check does not pass.
+        val file = File(dir, "firm.sqlite")
+        Engine(file.path, EngineOptions(fixedClock = Ids.NOW)).use { engine ->
+            for (start in listOf(0, 1000)) {
+                engine.importEntries(alice, (start until start + 1000).map {
+                    NewEntry(summary = "Reviewed exhibit $it of the production", notes = "privileged; ".repeat(8), workDate = "2026-03-%02d".format(1 + it % 28), durationInSeconds = 360)
+                })
+            }
+        }
+        val bytes = file.readBytes()
+        val pages = bytes.size / 4096
+        assertTrue(pages > 50, "pages: $pages")
+        val noise = java.util.Random(7)
+        for (page in pages * 2 / 5 until pages * 3 / 5) {
+            val junk = ByteArray(4096).also { noise.nextBytes(it) }
+            junk.copyInto(bytes, page * 4096)
+        }
+        file.writeBytes(bytes)
+
+        val refused = assertFailsWith<TenthsException.Corrupt> { Engine(file.path, EngineOptions(fixedClock = Ids.NOW)) }
+        assertEquals("corrupt", refused.code())
+        assertTrue(!refused.isRetryable())
+        assertTrue(refused.reason.contains("quick_check") && refused.reason.contains("firm.sqlite"), refused.reason)
+        assertTrue(file.readBytes().contentEquals(bytes), "a refused open changed the file")
+
+        Engine(file.path, EngineOptions(fixedClock = Ids.NOW, checkIntegrity = false)).use { engine ->
+            assertFailsWith<TenthsException.Corrupt> { engine.listEntries(alice, "2026-03-01", "2026-03-31") }
+            assertFailsWith<TenthsException.Corrupt> { engine.createEntry(alice, NewEntry(summary = "Called the client", durationInSeconds = 360)) }
+            assertEquals(503.toUShort(), engine.request(HttpRequest(method = "GET", path = "/healthz")).status)
+        }
+        assertTrue(file.readBytes().contentEquals(bytes), "the damaged file was written to")
+    }
+
+    @Test
     fun `router errors are HTTP answers with the API's error body`() = memoryEngine().use { engine ->
         val user = Principal(Ids.CUSTOMER, Ids.ALICE, Role.USER)
         val forbidden = engine.request(HttpRequest(method = "GET", path = "/api/v1/public/customers/${Ids.CUSTOMER}/users/${Ids.BOB}/entries/${Ids.entry(1)}", principal = user))
