@@ -81,6 +81,13 @@ impl Engine {
         self.backend.is_closed()
     }
 
+    /// Whether the store answers: opens and ends one empty read (a health check). A closed
+    /// engine is [`TenthsError::Closed`]; a database that cannot be reached is
+    /// [`TenthsError::Unavailable`].
+    pub fn check_store(&self) -> Result<()> {
+        self.read(|_| Ok(()))
+    }
+
     /// The clock's current time.
     pub fn now(&self) -> Timestamp {
         self.clock.now()
@@ -91,13 +98,13 @@ impl Engine {
         &self.stats
     }
 
-    /// Runs `f` in one write transaction: committed on `Ok`, rolled back on `Err`.
-    fn write<T>(&self, f: impl FnOnce(&mut Cx<'_>) -> Result<T>) -> Result<T> {
-        let mut f = Some(f);
+    /// Runs `f` in one write transaction: committed on `Ok`, rolled back on `Err`. A backend may
+    /// run `f` again from the start in a new transaction (PostgreSQL after a serialization
+    /// failure), so `f` acts only through the transaction; every run sees the same `now`.
+    fn write<T>(&self, mut f: impl FnMut(&mut Cx<'_>) -> Result<T>) -> Result<T> {
         let mut out = None;
         let now = self.clock.now();
         self.backend.write(&mut |tx, refs| {
-            let f = f.take().ok_or_else(|| TenthsError::Storage { reason: "a write transaction ran twice".into() })?;
             out = Some(f(&mut Cx { tx, refs, now, stats: &self.stats })?);
             Ok(())
         })?;

@@ -329,7 +329,10 @@ pub trait Backend: Send + Sync {
     /// Runs `f` in one read snapshot.
     fn read(&self, f: &mut dyn FnMut(&mut dyn ReadTx, &mut RefCache) -> Result<()>) -> Result<()>;
     /// Runs `f` in one write transaction: committed when `f` answers `Ok`, rolled back
-    /// otherwise (and the cache of that connection forgets what it learnt inside it).
+    /// otherwise (and the cache of that connection forgets what it learnt inside it). A backend
+    /// whose transactions can fail only because another ran at the same time (PostgreSQL's
+    /// serialization failures) may roll back and run `f` again from the start, a bounded number
+    /// of times; `f` must therefore act only through the transaction it is given.
     fn write(&self, f: &mut dyn FnMut(&mut dyn WriteTx, &mut RefCache) -> Result<()>) -> Result<()>;
     /// Closes the store; later transactions answer [`TenthsError::Closed`].
     fn close(&self) -> Result<()>;
