@@ -347,10 +347,13 @@ fn full(status: u16, e: &Entry) -> Response {
 fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
     let engine = c.engine;
     Ok(match id {
-        // A closed engine answers every other call 503: its health check must say so, or a
-        // load balancer would keep sending it requests.
-        "health" if engine.is_closed() => return Err(TenthsError::Closed),
-        "health" => Response::json(200, &serde_json::json!({"status": "ok"})),
+        // A closed engine answers every other call 503, and so does one whose database cannot
+        // be reached: its health check must say so, or a load balancer would keep sending it
+        // requests.
+        "health" => {
+            engine.check_store()?;
+            Response::json(200, &serde_json::json!({"status": "ok"}))
+        }
         "openapi" => Response::json(200, &super::openapi::document()),
         "unrelease" => {
             engine.unrelease(&c.scope()?, &c.id("entryId")?)?;

@@ -146,7 +146,7 @@ pub static ROUTES: &[RouteSpec] = &[
         "/healthz",
         Access::Open,
         None,
-        "Liveness probe: 200 while the engine is open, 503 once it is closed.",
+        "Liveness probe: 200 while the engine is open and its store answers, 503 once it is closed or its database cannot be reached.",
         &[],
         None,
         &[(200, Some("Health"))]
