@@ -171,7 +171,9 @@ impl r2d2::ManageConnection for Manager {
 fn config(url: &str, options: &PgOptions) -> Result<postgres::Config> {
     let mut config: postgres::Config =
         url.parse().map_err(|_| TenthsError::InvalidArgument { field: "db".into(), reason: "not a PostgreSQL connection URL (postgresql://user:password@host:port/dbname)".into() })?;
-    let mut settings = format!("-c statement_timeout={}", options.statement_timeout_ms);
+    // Custom plans: a statement prepared while its tables were small (a new tenant, a bulk
+    // import inside one transaction) would otherwise keep a generic plan of sequential scans.
+    let mut settings = format!("-c statement_timeout={} -c plan_cache_mode=force_custom_plan", options.statement_timeout_ms);
     if let Some(schema) = &options.schema {
         if schema.is_empty() || !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(TenthsError::InvalidArgument { field: "schema".into(), reason: "letters, digits and _ only".into() });
