@@ -19,7 +19,12 @@ use tenths::{Engine, TenthsError};
 /// What `tenths serve` needs.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
+    /// A SQLite file, or a PostgreSQL URL (`postgresql://user:pass@host:port/dbname`).
     pub db: PathBuf,
+    /// PostgreSQL: connections of the pool.
+    pub pg_pool_size: u32,
+    /// PostgreSQL: longest a statement may run, ms (0: no limit).
+    pub pg_statement_timeout_ms: u64,
     pub addr: SocketAddr,
     pub jwt_secret: String,
     /// Test hook: honour `X-Tenths-Fault: panic` (see `Engine::enable_fault_injection`).
@@ -99,7 +104,7 @@ async fn shutdown_signal() {
 /// Runs the server until SIGINT/SIGTERM. Prints `listening on http://ADDR` once bound.
 pub fn run(config: ServeConfig) -> Result<(), String> {
     let verifier = Hs256Verifier::new(config.jwt_secret.as_bytes()).map_err(|e| e.to_string())?;
-    let engine = Engine::open(&config.db).map_err(|e| format!("cannot open {}: {e}", config.db.display()))?;
+    let engine = open_store(&config)?;
     let router = tenths::api::Router::new();
     router.set_token_verifier(Some(Arc::new(verifier)));
     router.enable_fault_injection(config.fault_injection);
@@ -110,13 +115,35 @@ pub fn run(config: ServeConfig) -> Result<(), String> {
         let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         println!("listening on http://{local}");
-        tracing::info!(addr = %local, db = %config.db.display(), "tenths serve started");
+        // The engine's description names the database, never a password.
+        tracing::info!(addr = %local, db = ?app.engine, "tenths serve started");
         axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| e.to_string())
     })?;
     runtime.shutdown_timeout(std::time::Duration::from_secs(10));
     app.engine.close().map_err(|e| format!("closing the database failed: {e}"))?;
     tracing::info!("database closed; bye");
     Ok(())
+}
+
+/// Whether `--db` names a PostgreSQL database rather than a SQLite file.
+pub fn is_postgres_url(db: &str) -> bool {
+    db.starts_with("postgresql://") || db.starts_with("postgres://")
+}
+
+/// Opens the engine of `--db`: a PostgreSQL URL on the PostgreSQL backend (its errors never
+/// repeat the URL, which may hold a password), anything else as a SQLite file.
+pub fn open_store(config: &ServeConfig) -> Result<Engine, String> {
+    match config.db.to_str().filter(|db| is_postgres_url(db)) {
+        Some(url) => {
+            let options = tenths_postgres::PgOptions {
+                pool_size: config.pg_pool_size,
+                statement_timeout_ms: config.pg_statement_timeout_ms,
+                ..tenths_postgres::PgOptions::default()
+            };
+            tenths_postgres::open(url, options).map_err(|e| format!("cannot open the PostgreSQL database of --db: {e}"))
+        }
+        None => Engine::open(&config.db).map_err(|e| format!("cannot open {}: {e}", config.db.display())),
+    }
 }
 
 /// Parses a duration such as `90s`, `30m`, `1h` or `7d` into seconds.

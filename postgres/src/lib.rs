@@ -60,6 +60,8 @@ pub struct PgOptions {
     /// How many times a write transaction runs before a serialization failure is given up as
     /// `Unavailable` (at least 1).
     pub write_attempts: u32,
+    /// The name the connections show in `pg_stat_activity` (e.g. the node's name).
+    pub application_name: String,
     /// The schema the tables live in (`None`: the connection's default search path). Letters,
     /// digits and `_` only.
     pub schema: Option<String>,
@@ -67,7 +69,7 @@ pub struct PgOptions {
 
 impl Default for PgOptions {
     fn default() -> Self {
-        PgOptions { pool_size: 8, statement_timeout_ms: 10_000, connect_timeout_ms: 5_000, write_attempts: 5, schema: None }
+        PgOptions { pool_size: 8, statement_timeout_ms: 10_000, connect_timeout_ms: 5_000, write_attempts: 5, application_name: "tenths".into(), schema: None }
     }
 }
 
@@ -181,7 +183,7 @@ fn config(url: &str, options: &PgOptions) -> Result<postgres::Config> {
         settings.push_str(&format!(" -c search_path={schema}"));
     }
     config.options(&settings);
-    config.application_name("tenths");
+    config.application_name(&options.application_name);
     config.connect_timeout(Duration::from_millis(options.connect_timeout_ms.max(1)));
     Ok(config)
 }

@@ -155,19 +155,16 @@ fn oid(n: u64) -> ObjectId {
 fn a_connection_cut_mid_write_stores_nothing() {
     let Some(url) = url() else { return };
     let schema = Schema::new(&url);
-    let backend = PgBackend::open(&url, &schema.options()).expect("open");
+    let app = unique("cut");
+    let backend = PgBackend::open(&url, &PgOptions { application_name: app.clone(), ..schema.options() }).expect("open");
     let now = Timestamp::from_millis(1_700_000_000_000).expect("now");
     let mut runs = 0;
     let out = backend.write(&mut |tx, _| {
         runs += 1;
         tx.ensure_user(&oid(1), &oid(2), now)?;
-        // Another session ends every connection of the engine (its schema is in the options).
+        // Another session ends the engine's connection (its application name is this test's).
         let pids = admin(&url)
-            .query(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'tenths' AND datname = current_database()
-                   AND state = 'idle in transaction' AND pid <> pg_backend_pid()",
-                &[],
-            )
+            .query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle in transaction'", &[&app])
             .expect("terminate");
         assert!(!pids.is_empty(), "no connection of the engine was found");
         tx.ensure_user(&oid(1), &oid(3), now)
@@ -213,4 +210,50 @@ fn the_health_check_is_unavailable_while_the_database_cannot_be_reached() {
     engine.check_store().expect("reachable again");
     drop(engine);
     let _ = a.batch_execute(&format!("DROP SCHEMA {schema} CASCADE; DROP ROLE {role}"));
+}
+
+/// Two writes that read then update one row at the same time: PostgreSQL refuses the second
+/// (serialization failure), and the backend runs it again from the start in a new transaction,
+/// so both apply, once each.
+#[test]
+fn a_serialization_failure_runs_the_write_again() {
+    let Some(url) = url() else { return };
+    let schema = Schema::new(&url);
+    let backend = PgBackend::open(&url, &schema.options()).expect("open");
+    let customer = oid(7);
+    backend.write(&mut |tx, _| tx.bump_reference_version(&customer)).expect("first version");
+    let both_read = std::sync::Barrier::new(2);
+    let runs: Vec<u32> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut runs = 0u32;
+                    backend
+                        .write(&mut |tx, _| {
+                            runs += 1;
+                            let seen = tx.reference_version(&customer)?;
+                            assert!(seen >= 1);
+                            if runs == 1 {
+                                // Both transactions have read the row before either writes it.
+                                both_read.wait();
+                            }
+                            tx.bump_reference_version(&customer)
+                        })
+                        .expect("the write applies");
+                    runs
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).collect()
+    });
+    let mut sorted = runs.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, vec![1, 2], "one write ran twice: {runs:?}");
+    let mut version = 0;
+    backend.read(&mut |tx, _| {
+        version = tx.reference_version(&customer)?;
+        Ok(())
+    })
+    .expect("read");
+    assert_eq!(version, 3, "each write applied exactly once");
 }
