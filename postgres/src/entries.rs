@@ -196,13 +196,9 @@ pub(crate) fn page(t: &mut PgTx<'_>, customer: &ObjectId, of: PageOf, after_id: 
     let (c, after, limit) = (customer.as_str(), after_id.map(ObjectId::as_str).unwrap_or(""), big(limit));
     let rows = match of {
         PageOf::Updated { after: from, on_or_before } => query(t, customer, sql::PAGE_UPDATED, &[&c, &at(from)?, &at(on_or_before)?, &after, &limit], detail)?,
-        PageOf::Released { after: from, on_or_before, low, high } => query(
-            t,
-            customer,
-            sql::PAGE_RELEASED,
-            &[&c, &at(from)?, &at(on_or_before)?, &after, &limit, &low.as_str(), &high.as_str()],
-            detail,
-        )?,
+        PageOf::Released { after: from, on_or_before, low, high } => {
+            query(t, customer, sql::PAGE_RELEASED, &[&c, &at(from)?, &at(on_or_before)?, &after, &limit, &low.as_str(), &high.as_str()], detail)?
+        }
     };
     Ok(rows.into_iter().map(|(_, e)| e).collect())
 }

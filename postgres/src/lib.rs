@@ -171,8 +171,10 @@ impl r2d2::ManageConnection for Manager {
 /// The connection settings of a URL and options; a URL that does not parse is refused without
 /// repeating it (it may hold a password).
 fn config(url: &str, options: &PgOptions) -> Result<postgres::Config> {
-    let mut config: postgres::Config =
-        url.parse().map_err(|_| TenthsError::InvalidArgument { field: "db".into(), reason: "not a PostgreSQL connection URL (postgresql://user:password@host:port/dbname)".into() })?;
+    let mut config: postgres::Config = url.parse().map_err(|_| TenthsError::InvalidArgument {
+        field: "db".into(),
+        reason: "not a PostgreSQL connection URL (postgresql://user:password@host:port/dbname)".into(),
+    })?;
     // Custom plans: a statement prepared while its tables were small (a new tenant, a bulk
     // import inside one transaction) would otherwise keep a generic plan of sequential scans.
     let mut settings = format!("-c statement_timeout={} -c plan_cache_mode=force_custom_plan", options.statement_timeout_ms);
@@ -238,11 +240,8 @@ impl PgBackend {
         let mut first = config.connect(NoTls).map_err(|e| connect_error(&config, e))?;
         migrate(&mut first)?;
         drop(first);
-        let description = format!(
-            "postgresql:{}/{}",
-            config.get_hosts().first().map(|h| format!("{h:?}")).unwrap_or_default(),
-            config.get_dbname().unwrap_or_default()
-        );
+        let description =
+            format!("postgresql:{}/{}", config.get_hosts().first().map(|h| format!("{h:?}")).unwrap_or_default(), config.get_dbname().unwrap_or_default());
         let pool = r2d2::Pool::builder()
             .max_size(options.pool_size.max(1))
             .min_idle(Some(0))

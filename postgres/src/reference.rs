@@ -238,14 +238,7 @@ pub(crate) fn list_initiatives(t: &mut PgTx<'_>, customer: &ObjectId) -> Result<
 }
 
 fn code_from_row(r: &Row) -> Result<Code> {
-    Ok(Code {
-        id: oid(r, 0)?,
-        external_id: get(r, 1)?,
-        code_type_external_id: get(r, 2)?,
-        name: get(r, 3)?,
-        description: get(r, 4)?,
-        is_disabled: get(r, 5)?,
-    })
+    Ok(Code { id: oid(r, 0)?, external_id: get(r, 1)?, code_type_external_id: get(r, 2)?, name: get(r, 3)?, description: get(r, 4)?, is_disabled: get(r, 5)? })
 }
 
 pub(crate) fn list_codes(t: &mut PgTx<'_>, customer: &ObjectId) -> Result<Vec<Code>> {

@@ -63,7 +63,8 @@ pub const SAVE_CUSTOMER_SETTINGS: &str = "UPDATE customers SET default_unit_incr
      allow_post_release_edit = $6 WHERE customer_id = $1";
 pub const USER_TIMEZONE: &str = "SELECT timezone FROM users WHERE customer_id = $1 AND user_id = $2";
 pub const SAVE_USER_TIMEZONE: &str = "UPDATE users SET timezone = $3 WHERE customer_id = $1 AND user_id = $2";
-pub const UPSERT_CLIENT: &str = "INSERT INTO clients (customer_id, id, external_id, name, call_sign, description, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+pub const UPSERT_CLIENT: &str =
+    "INSERT INTO clients (customer_id, id, external_id, name, call_sign, description, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
      ON CONFLICT (customer_id, external_id) DO UPDATE SET name = excluded.name, call_sign = excluded.call_sign, description = excluded.description, \
      updated_at = excluded.updated_at";
 pub const UPSERT_CODE_TYPE: &str = "INSERT INTO code_types (customer_id, id, external_id, name, semantic_type, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -72,7 +73,8 @@ pub const UPSERT_CODE: &str = "INSERT INTO codes (customer_id, id, external_id, 
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
      ON CONFLICT (customer_id, code_type_external_id, external_id) DO UPDATE SET name = excluded.name, description = excluded.description, \
      is_disabled = excluded.is_disabled, updated_at = excluded.updated_at";
-pub const UPSERT_INITIATIVE: &str = "INSERT INTO initiatives (customer_id, id, type, external_id, name, description, call_sign, client_external_id, billing_type, \
+pub const UPSERT_INITIATIVE: &str =
+    "INSERT INTO initiatives (customer_id, id, type, external_id, name, description, call_sign, client_external_id, billing_type, \
      unit_increments, status, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
      ON CONFLICT (customer_id, external_id) DO UPDATE SET type = excluded.type, name = excluded.name, description = excluded.description, \
      call_sign = excluded.call_sign, client_external_id = excluded.client_external_id, billing_type = excluded.billing_type, \
@@ -82,7 +84,8 @@ pub const INSERT_INITIATIVE_CODES: &str = "INSERT INTO initiative_codes (custome
      ON CONFLICT (customer_id, initiative_id, code_id) DO NOTHING";
 pub const SET_RESTRICTS_CODES: &str = "UPDATE initiatives SET restricts_codes = true WHERE customer_id = $1 AND id = $2";
 pub const DELETE_INITIATIVE_ACCESS: &str = "DELETE FROM initiative_access WHERE customer_id = $1 AND initiative_id = $2 AND kind = $3";
-pub const INSERT_INITIATIVE_ACCESS: &str = "INSERT INTO initiative_access (customer_id, initiative_id, kind, user_id) SELECT $1, $2, $3, u FROM unnest($4::text[]) AS u \
+pub const INSERT_INITIATIVE_ACCESS: &str =
+    "INSERT INTO initiative_access (customer_id, initiative_id, kind, user_id) SELECT $1, $2, $3, u FROM unnest($4::text[]) AS u \
      ON CONFLICT (customer_id, initiative_id, kind, user_id) DO NOTHING";
 pub const SAVE_VALIDATION_RULES: &str = "INSERT INTO validation_rules (customer_id, initiative_id, is_summary_required, cannot_release_future_work, \
      cannot_release_negative_increment, cannot_release_zero_increment, required_code_type_external_ids, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -187,11 +190,8 @@ pub const NEIGHBOURS: &str = "SELECT entry_pk, started_at, ended_at FROM sources
      WHERE customer_id = $1 AND user_id = $2 AND entry_pk IS NOT NULL AND ended_at IS NOT NULL AND started_at > $3 AND started_at < $4 AND ended_at > $5";
 pub const RUNNING_SESSION: &str = "SELECT s.pk, s.entry_pk, e.id, s.started_at FROM sources s \
      LEFT JOIN entries e ON e.customer_id = $1 AND e.pk = s.entry_pk WHERE s.customer_id = $1 AND s.user_id = $2 AND s.ended_at IS NULL";
-pub const FEED: &str = concat!(
-    "SELECT ",
-    entry_columns!(),
-    ", change_seq FROM entries WHERE customer_id = $1 AND user_id = $2 AND change_seq > $3 ORDER BY change_seq LIMIT $4"
-);
+pub const FEED: &str =
+    concat!("SELECT ", entry_columns!(), ", change_seq FROM entries WHERE customer_id = $1 AND user_id = $2 AND change_seq > $3 ORDER BY change_seq LIMIT $4");
 pub const APPLIED_OP: &str = "SELECT answer FROM sync_applied_ops WHERE customer_id = $1 AND op_id = $2";
 pub const RECORD_APPLIED_OP: &str = "INSERT INTO sync_applied_ops (customer_id, op_id, user_id, answer, at) VALUES ($1, $2, $3, $4, $5)";
 pub const LOCAL_CHANGES: &str = "SELECT local_changes FROM entries WHERE customer_id = $1 AND pk = $2";
@@ -221,7 +221,8 @@ pub const INSERT_ENTRY_CODES: &str = "INSERT INTO entry_codes (customer_id, entr
 pub const INSERT_SOURCE: &str =
     "INSERT INTO sources (customer_id, id, user_id, entry_pk, kind, started_at, ended_at, title) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 pub const DELETE_SOURCES_OF: &str = "DELETE FROM sources WHERE customer_id = $1 AND entry_pk = $2";
-pub const UPSERT_SOURCE: &str = "INSERT INTO sources (customer_id, id, user_id, entry_pk, kind, started_at, ended_at, title) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+pub const UPSERT_SOURCE: &str =
+    "INSERT INTO sources (customer_id, id, user_id, entry_pk, kind, started_at, ended_at, title) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
      ON CONFLICT (customer_id, id) DO UPDATE SET user_id = excluded.user_id, entry_pk = excluded.entry_pk, kind = excluded.kind, \
      started_at = excluded.started_at, ended_at = excluded.ended_at, title = excluded.title";
 pub const CLOSE_SESSION: &str = "UPDATE sources SET ended_at = GREATEST($3, started_at) WHERE customer_id = $1 AND pk = $2";

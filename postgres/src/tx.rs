@@ -44,7 +44,11 @@ pub(crate) struct PgTx<'c> {
 }
 
 impl<'c> PgTx<'c> {
-    pub(crate) fn new(client: &'c mut postgres::Client, statements: &'c mut HashMap<&'static str, Statement>, failure: &'c mut Option<postgres::Error>) -> PgTx<'c> {
+    pub(crate) fn new(
+        client: &'c mut postgres::Client,
+        statements: &'c mut HashMap<&'static str, Statement>,
+        failure: &'c mut Option<postgres::Error>,
+    ) -> PgTx<'c> {
         PgTx { client, statements, failure, feed: FeedPositions::default() }
     }
 

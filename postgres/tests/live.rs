@@ -125,8 +125,7 @@ fn processes_starting_at_once_migrate_once() {
         handles.into_iter().map(|h| h.join().unwrap_or(false)).collect()
     });
     assert_eq!(opened, vec![true; 4]);
-    let versions: i64 =
-        admin(&url).query_one(&format!("SELECT count(*) FROM {}.tenths_schema_migrations", schema.name), &[]).expect("versions").get(0);
+    let versions: i64 = admin(&url).query_one(&format!("SELECT count(*) FROM {}.tenths_schema_migrations", schema.name), &[]).expect("versions").get(0);
     assert_eq!(versions, tenths_postgres::SCHEMA_VERSION);
 }
 
@@ -201,10 +200,8 @@ fn the_health_check_is_unavailable_while_the_database_cannot_be_reached() {
     a.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", &[&role]).expect("terminate");
     let e = engine.check_store().expect_err("unreachable");
     assert_eq!(e.kind(), ErrorKind::Unavailable, "{e}");
-    let response = tenths::api::Router::new().handle(
-        &engine,
-        &tenths::api::Request { method: "GET".into(), path: "/healthz".into(), headers: Vec::new(), body: Vec::new(), principal: None },
-    );
+    let response = tenths::api::Router::new()
+        .handle(&engine, &tenths::api::Request { method: "GET".into(), path: "/healthz".into(), headers: Vec::new(), body: Vec::new(), principal: None });
     assert_eq!(response.status, 503);
     a.batch_execute(&format!("ALTER ROLE {role} CONNECTION LIMIT -1")).expect("unlimit");
     engine.check_store().expect("reachable again");
@@ -250,10 +247,11 @@ fn a_serialization_failure_runs_the_write_again() {
     sorted.sort_unstable();
     assert_eq!(sorted, vec![1, 2], "one write ran twice: {runs:?}");
     let mut version = 0;
-    backend.read(&mut |tx, _| {
-        version = tx.reference_version(&customer)?;
-        Ok(())
-    })
-    .expect("read");
+    backend
+        .read(&mut |tx, _| {
+            version = tx.reference_version(&customer)?;
+            Ok(())
+        })
+        .expect("read");
     assert_eq!(version, 3, "each write applied exactly once");
 }

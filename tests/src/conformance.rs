@@ -247,9 +247,10 @@ impl PgSchema {
 impl Drop for PgSchema {
     fn drop(&mut self) {
         let Ok(mut c) = postgres::Client::connect(&self.url, postgres::NoTls) else { return };
-        // Children first; the schema's version table stays, so the next engine opens without
-        // migrating.
-        let empty: String = tenths_postgres::sql::TABLES.iter().rev().map(|t| format!("DELETE FROM {}.{t};", self.name)).collect();
+        // Every tenant table at once (no per-row key checks); the schema's version table stays,
+        // so the next engine opens without migrating.
+        let tables: Vec<String> = tenths_postgres::sql::TABLES.iter().map(|t| format!("{}.{t}", self.name)).collect();
+        let empty = format!("TRUNCATE {}", tables.join(", "));
         if c.batch_execute(&empty).is_ok() {
             EMPTY_SCHEMAS.lock().unwrap_or_else(|p| p.into_inner()).push(std::mem::take(&mut self.name));
         } else {
