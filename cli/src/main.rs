@@ -54,9 +54,17 @@ enum Command {
     /// info). SIGINT or SIGTERM stops accepting, finishes in-flight requests and closes the
     /// database cleanly.
     Serve {
-        /// Database file (created if missing).
-        #[arg(long, value_name = "PATH", default_value = "tenths.sqlite")]
+        /// Database: a SQLite file (created if missing) or a PostgreSQL URL
+        /// (postgresql://user:pass@host:port/dbname; the schema is created or migrated).
+        #[arg(long, value_name = "PATH|URL", default_value = "tenths.sqlite")]
         db: PathBuf,
+        /// PostgreSQL: connections in the pool.
+        #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        pool_size: u32,
+        /// PostgreSQL: longest a statement may run before it is cancelled (ms, 0: no limit); a
+        /// cancelled statement answers 503.
+        #[arg(long, value_name = "MS", default_value_t = 10_000)]
+        statement_timeout_ms: u64,
         /// Address to listen on (port 0 picks a free port; the chosen address is printed).
         #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:8080")]
         addr: std::net::SocketAddr,
@@ -181,7 +189,20 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Serve { db, addr, jwt_secret, log_json, test_faults, skip_integrity_check, header_timeout, body_timeout, idle_timeout, max_connections } => {
+        Command::Serve {
+            db,
+            pool_size,
+            statement_timeout_ms,
+            addr,
+            jwt_secret,
+            log_json,
+            test_faults,
+            skip_integrity_check,
+            header_timeout,
+            body_timeout,
+            idle_timeout,
+            max_connections,
+        } => {
             let Some(jwt_secret) = jwt_secret.filter(|s| !s.is_empty()) else {
                 eprintln!("error: a JWT secret is required: pass --jwt-secret or set TENTHS_JWT_SECRET");
                 return ExitCode::FAILURE;
@@ -189,6 +210,8 @@ fn main() -> ExitCode {
             init_logging(log_json);
             match tenths_cli::serve::run(tenths_cli::serve::ServeConfig {
                 db,
+                pg_pool_size: pool_size,
+                pg_statement_timeout_ms: statement_timeout_ms,
                 addr,
                 jwt_secret,
                 fault_injection: test_faults,

@@ -26,7 +26,12 @@ use crate::conns::{self, Conn, Ending, Limits, Phase, Registry, Throttle, Watche
 /// What `tenths serve` needs.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
+    /// A SQLite file, or a PostgreSQL URL (`postgresql://user:pass@host:port/dbname`).
     pub db: PathBuf,
+    /// PostgreSQL: connections of the pool.
+    pub pg_pool_size: u32,
+    /// PostgreSQL: longest a statement may run, ms (0: no limit).
+    pub pg_statement_timeout_ms: u64,
     pub addr: SocketAddr,
     pub jwt_secret: String,
     /// Test hook: honour `X-Tenths-Fault: panic` (see `Engine::enable_fault_injection`).
@@ -274,13 +279,7 @@ fn connection_cap(requested: Option<usize>) -> usize {
 /// Runs the server until SIGINT/SIGTERM. Prints `listening on http://ADDR` once bound.
 pub fn run(config: ServeConfig) -> Result<(), String> {
     let verifier = Hs256Verifier::new(config.jwt_secret.as_bytes()).map_err(|e| e.to_string())?;
-    let options = tenths::OpenOptions { check_integrity: config.check_integrity, ..tenths::OpenOptions::default() };
-    let engine = Engine::open_with(&config.db, options, Arc::new(tenths::SystemClock)).map_err(|e| match e.kind() {
-        tenths::ErrorKind::Corrupt => {
-            format!("cannot serve {}: {e} (--skip-integrity-check serves it anyway, read-only once a request meets the damage)", config.db.display())
-        }
-        _ => format!("cannot open {}: {e}", config.db.display()),
-    })?;
+    let engine = open_store(&config)?;
     let router = tenths::api::Router::new();
     router.set_token_verifier(Some(Arc::new(verifier)));
     router.enable_fault_injection(config.fault_injection);
@@ -296,7 +295,8 @@ pub fn run(config: ServeConfig) -> Result<(), String> {
         let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         println!("listening on http://{local}");
-        tracing::info!(addr = %local, db = %config.db.display(), max_connections = limits.max_connections, header_timeout_s = limits.header_timeout.as_secs(), body_timeout_s = limits.body_timeout.as_secs(), idle_timeout_s = limits.idle_timeout.as_secs(), "tenths serve started");
+        // The engine's description names the database, never a password.
+        tracing::info!(addr = %local, db = ?app.engine, max_connections = limits.max_connections, header_timeout_s = limits.header_timeout.as_secs(), body_timeout_s = limits.body_timeout.as_secs(), idle_timeout_s = limits.idle_timeout.as_secs(), "tenths serve started");
         let server = Arc::new(Server { app: app.clone(), registry: Registry::default(), limits });
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         accept_loop(listener, server.clone(), shutdown_rx, shutdown_signal()).await;
@@ -315,6 +315,35 @@ pub fn run(config: ServeConfig) -> Result<(), String> {
 /// Parses a timeout flag (`10s`, `2m`, as [`parse_ttl`]).
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
     parse_ttl(s).map(|secs| Duration::from_secs(secs.unsigned_abs()))
+}
+
+/// Whether `--db` names a PostgreSQL database rather than a SQLite file.
+pub fn is_postgres_url(db: &str) -> bool {
+    db.starts_with("postgresql://") || db.starts_with("postgres://")
+}
+
+/// Opens the engine of `--db`: a PostgreSQL URL on the PostgreSQL backend (its errors never
+/// repeat the URL, which may hold a password), anything else as a SQLite file.
+pub fn open_store(config: &ServeConfig) -> Result<Engine, String> {
+    match config.db.to_str().filter(|db| is_postgres_url(db)) {
+        Some(url) => {
+            let options = tenths_postgres::PgOptions {
+                pool_size: config.pg_pool_size,
+                statement_timeout_ms: config.pg_statement_timeout_ms,
+                ..tenths_postgres::PgOptions::default()
+            };
+            tenths_postgres::open(url, options).map_err(|e| format!("cannot open the PostgreSQL database of --db: {e}"))
+        }
+        None => {
+            let options = tenths::OpenOptions { check_integrity: config.check_integrity, ..tenths::OpenOptions::default() };
+            Engine::open_with(&config.db, options, Arc::new(tenths::SystemClock)).map_err(|e| match e.kind() {
+                tenths::ErrorKind::Corrupt => {
+                    format!("cannot serve {}: {e} (--skip-integrity-check serves it anyway, read-only once a request meets the damage)", config.db.display())
+                }
+                _ => format!("cannot open {}: {e}", config.db.display()),
+            })
+        }
+    }
 }
 
 /// Parses a duration such as `90s`, `30m`, `1h` or `7d` into seconds.

@@ -61,6 +61,13 @@ pub trait Backend {
     fn open_inspectable(&self, clock: Arc<dyn Clock>) -> Opened {
         self.open(clock)
     }
+
+    /// Why this backend cannot run here (`None`: it can). A test of a backend that cannot run
+    /// says so and passes; a backend that must run (see [`Postgres::from_env`]) never answers
+    /// `Some`.
+    fn skip_reason(&self) -> Option<String> {
+        None
+    }
 }
 
 /// An engine a [`Backend`] opened, with what it needs beside it.
@@ -170,6 +177,117 @@ pub fn sqlite_rows(path: &Path) -> Vec<String> {
     out
 }
 
+/// The PostgreSQL backend (`tenths-postgres`): every engine in a fresh schema of its own in the
+/// database `TENTHS_TEST_PG_URL` names (`scripts/with-postgres` starts a private server and sets
+/// it), dropped with the engine, so tests run in parallel on one server.
+#[derive(Debug, Clone, Default)]
+pub struct Postgres {
+    url: Option<String>,
+}
+
+impl Postgres {
+    /// The database of `TENTHS_TEST_PG_URL`. Without it the tests are skipped, unless
+    /// `TENTHS_REQUIRE_PG=1`: then this panics, so a run that must test PostgreSQL (CI) cannot
+    /// pass by skipping.
+    pub fn from_env() -> Postgres {
+        let url = std::env::var("TENTHS_TEST_PG_URL").ok().filter(|u| !u.is_empty());
+        if url.is_none() && std::env::var("TENTHS_REQUIRE_PG").is_ok_and(|v| v == "1") {
+            panic!("TENTHS_REQUIRE_PG=1 but TENTHS_TEST_PG_URL is not set: run the tests under scripts/with-postgres");
+        }
+        Postgres { url }
+    }
+
+    fn url(&self) -> &str {
+        self.url.as_deref().expect("TENTHS_TEST_PG_URL")
+    }
+}
+
+/// An administrative connection to the test database.
+pub fn pg_admin(url: &str) -> postgres::Client {
+    postgres::Client::connect(url, postgres::NoTls).expect("connect to the test PostgreSQL (TENTHS_TEST_PG_URL)")
+}
+
+/// Migrated schemas emptied by an engine that is done with them, ready for the next one of this
+/// process (creating and migrating a schema costs far more than emptying one; the sync suite
+/// opens 500 servers).
+static EMPTY_SCHEMAS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// An empty schema of the test database: a new one, or one an earlier engine of this process
+/// emptied. On drop its rows are deleted and it goes back for reuse (dropped if that fails).
+pub struct PgSchema {
+    url: String,
+    /// The schema's name.
+    pub name: String,
+}
+
+impl PgSchema {
+    /// An empty schema no other engine uses now.
+    pub fn new(url: &str) -> PgSchema {
+        if let Some(name) = EMPTY_SCHEMAS.lock().unwrap_or_else(|p| p.into_inner()).pop() {
+            return PgSchema { url: url.to_string(), name };
+        }
+        PgSchema::fresh(url)
+    }
+
+    /// A new schema with a name no other test of any process uses.
+    pub fn fresh(url: &str) -> PgSchema {
+        static MADE: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        let name = format!("t{}_{}_{nanos}", std::process::id(), MADE.fetch_add(1, Ordering::Relaxed));
+        pg_admin(url).batch_execute(&format!("CREATE SCHEMA {name}")).expect("create a test schema");
+        PgSchema { url: url.to_string(), name }
+    }
+
+    /// Options of an engine whose tables live in this schema.
+    pub fn options(&self) -> tenths_postgres::PgOptions {
+        tenths_postgres::PgOptions { schema: Some(self.name.clone()), pool_size: 4, ..tenths_postgres::PgOptions::default() }
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let Ok(mut c) = postgres::Client::connect(&self.url, postgres::NoTls) else { return };
+        // Every tenant table at once (no per-row key checks); the schema's version table stays,
+        // so the next engine opens without migrating.
+        let tables: Vec<String> = tenths_postgres::sql::TABLES.iter().map(|t| format!("{}.{t}", self.name)).collect();
+        let empty = format!("TRUNCATE {}", tables.join(", "));
+        if c.batch_execute(&empty).is_ok() {
+            EMPTY_SCHEMAS.lock().unwrap_or_else(|p| p.into_inner()).push(std::mem::take(&mut self.name));
+        } else {
+            let _ = c.batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name));
+        }
+    }
+}
+
+impl Backend for Postgres {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn open(&self, clock: Arc<dyn Clock>) -> Opened {
+        let schema = PgSchema::new(self.url());
+        let engine = tenths_postgres::open_with_clock(self.url(), schema.options(), clock).expect("open a PostgreSQL engine");
+        let (url, name) = (self.url().to_string(), schema.name.clone());
+        Opened::new(self.name(), engine).with_rows(move || pg_rows(&url, &name)).keeping(schema)
+    }
+
+    fn skip_reason(&self) -> Option<String> {
+        self.url.is_none().then(|| "TENTHS_TEST_PG_URL is not set (run under scripts/with-postgres)".to_string())
+    }
+}
+
+/// Every row of every tenant table of a schema, as text (`table:(row)`), in an order that
+/// depends only on the data.
+pub fn pg_rows(url: &str, schema: &str) -> Vec<String> {
+    let mut admin = pg_admin(url);
+    let mut out = Vec::new();
+    for table in tenths_postgres::sql::TABLES {
+        let rows = admin.query(&format!("SELECT t::text FROM {schema}.{table} t ORDER BY 1"), &[]).expect("read a table");
+        out.extend(rows.iter().map(|r| format!("{table}:{}", r.get::<_, String>(0))));
+    }
+    out
+}
+
 /// One `#[test]` per suite test, each running the suite body against the backend given as the
 /// argument (an expression whose type implements [`Backend`], evaluated once per test).
 ///
@@ -253,7 +371,12 @@ macro_rules! conformance_tests {
                 $(
                     #[test]
                     fn $test() {
-                        $crate::suites::$suite::$test(&super::conformance_backend());
+                        let backend = super::conformance_backend();
+                        if let Some(why) = $crate::conformance::Backend::skip_reason(&backend) {
+                            eprintln!("skipped: {why}");
+                            return;
+                        }
+                        $crate::suites::$suite::$test(&backend);
                     }
                 )*
             }

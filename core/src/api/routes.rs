@@ -377,10 +377,12 @@ fn full(status: u16, e: &Entry) -> Response {
 fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
     let engine = c.engine;
     Ok(match id {
-        // A closed engine answers every other call 503, a damaged one every write: its health
-        // check must say so, or a load balancer would keep sending it requests (decisions 50, 52).
+        // A closed engine answers every other call 503, a damaged one every write, and one whose
+        // database cannot be reached every call: its health check must say so, or a load
+        // balancer would keep sending it requests (decisions 50, 52, 75).
         "health" => {
             engine.health()?;
+            engine.check_store()?;
             Response::json(200, &serde_json::json!({"status": "ok"}))
         }
         "openapi" => Response::json(200, &super::openapi::document()),

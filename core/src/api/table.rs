@@ -146,7 +146,7 @@ pub static ROUTES: &[RouteSpec] = &[
         "/healthz",
         Access::Open,
         None,
-        "Liveness probe: 200 while the engine serves; 503 `unavailable` once it is closed, 503 `corrupt` once its database file was found damaged.",
+        "Liveness probe: 200 while the engine is open and its store answers; 503 `unavailable` once it is closed or its database cannot be reached, 503 `corrupt` once its database file was found damaged.",
         &[],
         None,
         &[(200, Some("Health"))]

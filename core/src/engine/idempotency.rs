@@ -83,6 +83,12 @@ fn set_state(state: State) {
     });
 }
 
+/// A backend may run a write transaction again (PostgreSQL after a serialization failure): the
+/// earlier attempt was rolled back, so what it kept or found is forgotten and the key waits again.
+pub(super) fn begin_attempt() {
+    set_state(State::Waiting);
+}
+
 /// At the start of a write transaction: when a keeping call waits on this thread and a live
 /// answer is kept under its key, refuses the transaction (so nothing is written) and remembers
 /// the answer for [`Engine::keeping`].

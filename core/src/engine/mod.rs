@@ -92,6 +92,13 @@ impl Engine {
         self.backend.health()
     }
 
+    /// Whether the store answers: opens and ends one empty read (a health check). A closed
+    /// engine is [`TenthsError::Closed`]; a database that cannot be reached is
+    /// [`TenthsError::Unavailable`].
+    pub fn check_store(&self) -> Result<()> {
+        self.read(|_| Ok(()))
+    }
+
     /// The clock's current time.
     pub fn now(&self) -> Timestamp {
         self.clock.now()
@@ -102,14 +109,16 @@ impl Engine {
         &self.stats
     }
 
-    /// Runs `f` in one write transaction: committed on `Ok`, rolled back on `Err`. Inside
-    /// [`Engine::keeping`], the transaction also keeps the route's answer (or finds one kept).
-    fn write<T: 'static>(&self, f: impl FnOnce(&mut Cx<'_>) -> Result<T>) -> Result<T> {
-        let mut f = Some(f);
+    /// Runs `f` in one write transaction: committed on `Ok`, rolled back on `Err`. A backend may
+    /// run `f` again from the start in a new transaction (PostgreSQL after a serialization
+    /// failure), so `f` acts only through the transaction; every run sees the same `now`.
+    /// Inside [`Engine::keeping`], the transaction also keeps the route's answer (or finds one
+    /// kept); a re-run starts that afresh, since the earlier attempt was rolled back.
+    fn write<T: 'static>(&self, mut f: impl FnMut(&mut Cx<'_>) -> Result<T>) -> Result<T> {
         let mut out = None;
         let now = self.clock.now();
         self.backend.write(&mut |tx, refs| {
-            let f = f.take().ok_or_else(|| TenthsError::Storage { reason: "a write transaction ran twice".into() })?;
+            idempotency::begin_attempt();
             let mut cx = Cx { tx, refs, now, stats: &self.stats };
             idempotency::before_work(&mut cx)?;
             let value = f(&mut cx)?;

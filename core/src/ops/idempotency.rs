@@ -33,6 +33,6 @@ pub(crate) fn live(tx: &mut dyn ReadTx, key: &AnswerKey, now: Timestamp) -> Resu
 pub(crate) fn keep(cx: &mut Cx<'_>, key: &AnswerKey, response: &Response) -> Result<()> {
     let answer = KeptAnswer { fingerprint: key.fingerprint.clone(), response: response.clone(), created_at: cx.now };
     cx.tx.record_idempotent_answer(&key.customer, &key.user, &key.key, &answer)?;
-    cx.tx.prune_idempotent_answers(expired_before(cx.now), PRUNE_BATCH)?;
+    cx.tx.prune_idempotent_answers(&key.customer, expired_before(cx.now), PRUNE_BATCH)?;
     Ok(())
 }

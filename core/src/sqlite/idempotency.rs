@@ -44,13 +44,13 @@ pub(super) fn record(c: &Connection, customer: &ObjectId, user: &ObjectId, key: 
     Ok(())
 }
 
-/// Removes at most `limit` answers created before `before`, oldest first.
-pub(super) fn prune(c: &Connection, before: Timestamp, limit: usize) -> Result<u64> {
+/// Removes at most `limit` of the customer's answers created before `before`, oldest first.
+pub(super) fn prune(c: &Connection, customer: &ObjectId, before: Timestamp, limit: usize) -> Result<u64> {
     let n = c
         .prepare_cached(
             "DELETE FROM idempotent_answers WHERE rowid IN
-             (SELECT rowid FROM idempotent_answers WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)",
+             (SELECT rowid FROM idempotent_answers WHERE customer_id = ?1 AND created_at < ?2 ORDER BY created_at LIMIT ?3)",
         )?
-        .execute(params![before.millis(), i64::try_from(limit).unwrap_or(i64::MAX)])?;
+        .execute(params![customer, before.millis(), i64::try_from(limit).unwrap_or(i64::MAX)])?;
     Ok(u64::try_from(n).unwrap_or(u64::MAX))
 }

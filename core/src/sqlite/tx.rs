@@ -211,8 +211,8 @@ impl WriteTx for SqliteTx<'_> {
     fn record_idempotent_answer(&mut self, customer: &ObjectId, user: &ObjectId, key: &str, answer: &KeptAnswer) -> Result<()> {
         idempotency::record(self.conn, customer, user, key, answer)
     }
-    fn prune_idempotent_answers(&mut self, before: Timestamp, limit: usize) -> Result<u64> {
-        idempotency::prune(self.conn, before, limit)
+    fn prune_idempotent_answers(&mut self, customer: &ObjectId, before: Timestamp, limit: usize) -> Result<u64> {
+        idempotency::prune(self.conn, customer, before, limit)
     }
     fn savepoint(&mut self) -> Result<()> {
         self.conn.prepare_cached("SAVEPOINT op")?.execute([])?;

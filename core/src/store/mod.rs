@@ -288,8 +288,9 @@ pub trait WriteTx: ReadTx {
     /// Keeps an answer under `(customer, user, key)`, replacing the one kept there (the caller
     /// has checked, in this transaction, that any such one has expired).
     fn record_idempotent_answer(&mut self, customer: &ObjectId, user: &ObjectId, key: &str, answer: &KeptAnswer) -> Result<()>;
-    /// Removes at most `limit` kept answers created before `before`; answers how many.
-    fn prune_idempotent_answers(&mut self, before: Timestamp, limit: usize) -> Result<u64>;
+    /// Removes at most `limit` of the customer's kept answers created before `before`; answers
+    /// how many. Per customer, like every other statement, so it never spans tenants or shards.
+    fn prune_idempotent_answers(&mut self, customer: &ObjectId, before: Timestamp, limit: usize) -> Result<u64>;
 
     /// Opens a savepoint inside the transaction.
     fn savepoint(&mut self) -> Result<()>;
@@ -352,7 +353,10 @@ pub trait Backend: Send + Sync {
     /// Runs `f` in one read snapshot.
     fn read(&self, f: &mut dyn FnMut(&mut dyn ReadTx, &mut RefCache) -> Result<()>) -> Result<()>;
     /// Runs `f` in one write transaction: committed when `f` answers `Ok`, rolled back
-    /// otherwise (and the cache of that connection forgets what it learnt inside it).
+    /// otherwise (and the cache of that connection forgets what it learnt inside it). A backend
+    /// whose transactions can fail only because another ran at the same time (PostgreSQL's
+    /// serialization failures) may roll back and run `f` again from the start, a bounded number
+    /// of times; `f` must therefore act only through the transaction it is given.
     fn write(&self, f: &mut dyn FnMut(&mut dyn WriteTx, &mut RefCache) -> Result<()>) -> Result<()>;
     /// Closes the store; later transactions answer [`TenthsError::Closed`].
     fn close(&self) -> Result<()>;

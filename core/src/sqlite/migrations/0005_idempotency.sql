@@ -4,7 +4,8 @@
 -- One row per (customer, user, key), customer first (a future shard key). The row is written in
 -- the same transaction as the work it answers, so an acknowledged answer is never lost and the
 -- work is never done twice. Rows live 24 hours (`created_at`, ms since the epoch); expired rows
--- are removed lazily by later keeping transactions, through the index on `created_at`.
+-- are removed lazily by later keeping transactions of the same customer, through the index on
+-- `(customer_id, created_at)`.
 CREATE TABLE idempotent_answers (
     customer_id TEXT    NOT NULL,
     user_id     TEXT    NOT NULL,
@@ -17,4 +18,4 @@ CREATE TABLE idempotent_answers (
     PRIMARY KEY (customer_id, user_id, key)
 ) STRICT;
 
-CREATE INDEX idempotent_answers_by_age ON idempotent_answers (created_at);
+CREATE INDEX idempotent_answers_by_age ON idempotent_answers (customer_id, created_at);
