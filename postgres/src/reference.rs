@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 
 use postgres::Row;
-use tenths::model::sync::ReferenceSnapshot;
 use tenths::validation::Rules;
 use tenths::*;
 
@@ -309,34 +308,10 @@ pub(crate) fn initiative_refs(t: &mut PgTx<'_>, customer: &ObjectId, ids: &[Obje
     Ok(out)
 }
 
-/// Replaces the customer's reference data by a snapshot: children out first, parents in first;
-/// the customer and user rows are kept (entries reference them) and updated in place.
-pub(crate) fn replace_reference(t: &mut PgTx<'_>, customer: &ObjectId, user: &ObjectId, snap: &ReferenceSnapshot, now: Timestamp) -> Result<()> {
+/// Removes the customer's reference data, children first; the customer and user rows stay.
+pub(crate) fn clear_reference(t: &mut PgTx<'_>, customer: &ObjectId) -> Result<()> {
     for statement in sql::REFERENCE_DELETES {
         t.exec(statement, &[&customer.as_str()])?;
-    }
-    ensure_user(t, customer, user, now)?;
-    save_customer_settings(t, customer, &snap.settings)?;
-    save_user_timezone(t, customer, user, snap.user_timezone.as_deref())?;
-    for client in &snap.clients {
-        upsert_client(t, customer, client, now)?;
-    }
-    for code_type in &snap.code_types {
-        upsert_code_type(t, customer, code_type, now)?;
-    }
-    for code in &snap.codes {
-        upsert_code(t, customer, code, now)?;
-    }
-    for i in &snap.initiatives {
-        upsert_initiative(t, customer, i, now)?;
-        if let Some(codes) = &i.allowed_code_ids {
-            set_initiative_codes(t, customer, &i.id, codes)?;
-        }
-        set_initiative_access(t, customer, &i.id, AccessKind::Allow, &i.allowed_user_ids)?;
-        set_initiative_access(t, customer, &i.id, AccessKind::Deny, &i.denied_user_ids)?;
-    }
-    for r in &snap.rules {
-        save_validation_rules(t, customer, r.initiative_id.as_ref(), &Rules::from(r.rules.clone()), now)?;
     }
     Ok(())
 }

@@ -9,7 +9,6 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use postgres::types::{FromSql, ToSql};
 use postgres::{Row, Statement};
-use tenths::model::sync::ReferenceSnapshot;
 use tenths::overlap::Interval;
 use tenths::store::{
     no_device_state, Affected, Counter, Detail, DeviceState, EntryKey, KeptAnswer, Listing, PageOf, ReadTx, RunningSession, SourceKey, WriteTx,
@@ -315,8 +314,8 @@ impl WriteTx for PgTx<'_> {
     fn save_validation_rules(&mut self, customer: &ObjectId, initiative: Option<&ObjectId>, rules: &Rules, now: Timestamp) -> Result<()> {
         reference::save_validation_rules(self, customer, initiative, rules, now)
     }
-    fn replace_reference(&mut self, customer: &ObjectId, user: &ObjectId, snapshot: &ReferenceSnapshot, now: Timestamp) -> Result<()> {
-        reference::replace_reference(self, customer, user, snapshot, now)
+    fn clear_reference(&mut self, customer: &ObjectId) -> Result<()> {
+        reference::clear_reference(self, customer)
     }
     fn insert_entry(&mut self, e: &Entry, create_request: Option<&str>) -> Result<EntryKey> {
         entries::insert_entry(self, e, create_request)

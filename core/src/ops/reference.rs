@@ -13,7 +13,7 @@ use crate::rules::status::Status;
 use crate::rules::time::parse_zone;
 use crate::rules::units::check_increment;
 use crate::rules::validation::Rules;
-use crate::store::{Affected, Counter};
+use crate::store::{Affected, Counter, WriteTx};
 
 /// Starts a reference write of `customer`: the version moves and the cache of this connection
 /// forgets the customer, so the rest of the transaction reads the new data.
@@ -289,6 +289,43 @@ pub(crate) fn resettle_local(cx: &mut Cx<'_>, customer: &ObjectId, key: crate::s
     cx.fill_matter(&mut e)?;
     if e.status.is_editable() && !e.is_locked && !e.is_deleted {
         settle_and_save(cx, key, &mut e)?;
+    }
+    Ok(())
+}
+
+/// Replaces the customer's reference data by a snapshot (a device applying the server's), the
+/// same sequence on every backend: everything out, then parents in before children; the customer
+/// and user rows are kept and updated in place.
+pub(crate) fn replace_reference(
+    tx: &mut dyn WriteTx,
+    customer: &ObjectId,
+    user: &ObjectId,
+    snap: &crate::model::sync::ReferenceSnapshot,
+    now: crate::rules::time::Timestamp,
+) -> Result<()> {
+    tx.clear_reference(customer)?;
+    tx.ensure_user(customer, user, now)?;
+    tx.save_customer_settings(customer, &snap.settings)?;
+    tx.save_user_timezone(customer, user, snap.user_timezone.as_deref())?;
+    for client in &snap.clients {
+        tx.upsert_client(customer, client, now)?;
+    }
+    for code_type in &snap.code_types {
+        tx.upsert_code_type(customer, code_type, now)?;
+    }
+    for code in &snap.codes {
+        tx.upsert_code(customer, code, now)?;
+    }
+    for i in &snap.initiatives {
+        tx.upsert_initiative(customer, i, now)?;
+        if let Some(codes) = &i.allowed_code_ids {
+            tx.set_initiative_codes(customer, &i.id, codes)?;
+        }
+        tx.set_initiative_access(customer, &i.id, AccessKind::Allow, &i.allowed_user_ids)?;
+        tx.set_initiative_access(customer, &i.id, AccessKind::Deny, &i.denied_user_ids)?;
+    }
+    for r in &snap.rules {
+        tx.save_validation_rules(customer, r.initiative_id.as_ref(), &Rules::from(r.rules.clone()), now)?;
     }
     Ok(())
 }

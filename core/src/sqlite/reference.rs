@@ -9,7 +9,6 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::storage;
 use crate::error::{Result, TenthsError};
-use crate::model::sync::ReferenceSnapshot;
 use crate::model::*;
 use crate::rules::ids::ObjectId;
 use crate::rules::time::Timestamp;
@@ -403,9 +402,8 @@ pub(super) fn initiative_refs(c: &Connection, customer: &ObjectId, ids: &[Object
     Ok(out)
 }
 
-/// Replaces the customer's reference data by a snapshot: children out first, parents in
-/// first; the customer and user rows are kept (entries reference them) and updated in place.
-pub(super) fn replace_reference(c: &Connection, customer: &ObjectId, user: &ObjectId, snap: &ReferenceSnapshot, now: Timestamp) -> Result<()> {
+/// Removes the customer's reference data, children first; the customer and user rows stay.
+pub(super) fn clear_reference(c: &Connection, customer: &ObjectId) -> Result<()> {
     for sql in [
         "DELETE FROM initiative_codes WHERE customer_id = ?1",
         "DELETE FROM initiative_access WHERE customer_id = ?1",
@@ -416,29 +414,6 @@ pub(super) fn replace_reference(c: &Connection, customer: &ObjectId, user: &Obje
         "DELETE FROM clients WHERE customer_id = ?1",
     ] {
         c.prepare_cached(sql)?.execute(params![customer])?;
-    }
-    ensure_user(c, customer, user, now)?;
-    save_customer_settings(c, customer, &snap.settings)?;
-    save_user_timezone(c, customer, user, snap.user_timezone.as_deref())?;
-    for client in &snap.clients {
-        upsert_client(c, customer, client, now)?;
-    }
-    for t in &snap.code_types {
-        upsert_code_type(c, customer, t, now)?;
-    }
-    for code in &snap.codes {
-        upsert_code(c, customer, code, now)?;
-    }
-    for i in &snap.initiatives {
-        upsert_initiative(c, customer, i, now)?;
-        if let Some(codes) = &i.allowed_code_ids {
-            set_initiative_codes(c, customer, &i.id, codes)?;
-        }
-        set_initiative_access(c, customer, &i.id, AccessKind::Allow, &i.allowed_user_ids)?;
-        set_initiative_access(c, customer, &i.id, AccessKind::Deny, &i.denied_user_ids)?;
-    }
-    for r in &snap.rules {
-        save_validation_rules(c, customer, r.initiative_id.as_ref(), &Rules::from(r.rules.clone()), now)?;
     }
     Ok(())
 }

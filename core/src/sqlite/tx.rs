@@ -8,7 +8,7 @@ use rusqlite::Connection;
 
 use super::{device, entries, idempotency, reference};
 use crate::error::Result;
-use crate::model::sync::{ConflictRecord, Quarantined, ReferenceSnapshot, SyncedEntry};
+use crate::model::sync::{ConflictRecord, Quarantined, SyncedEntry};
 use crate::model::*;
 use crate::rules::ids::ObjectId;
 use crate::rules::overlap::Interval;
@@ -175,8 +175,8 @@ impl WriteTx for SqliteTx<'_> {
     fn save_validation_rules(&mut self, customer: &ObjectId, initiative: Option<&ObjectId>, rules: &Rules, now: Timestamp) -> Result<()> {
         reference::save_validation_rules(self.conn, customer, initiative, rules, now)
     }
-    fn replace_reference(&mut self, customer: &ObjectId, user: &ObjectId, snapshot: &ReferenceSnapshot, now: Timestamp) -> Result<()> {
-        reference::replace_reference(self.conn, customer, user, snapshot, now)
+    fn clear_reference(&mut self, customer: &ObjectId) -> Result<()> {
+        reference::clear_reference(self.conn, customer)
     }
     fn insert_entry(&mut self, e: &Entry, create_request: Option<&str>) -> Result<EntryKey> {
         entries::insert_entry(self.conn, &mut self.feed, e, create_request)

@@ -24,7 +24,7 @@ use std::collections::{HashMap, HashSet};
 pub use cache::RefCache;
 
 use crate::error::{Result, TenthsError};
-use crate::model::sync::{ConflictRecord, Quarantined, ReferenceSnapshot, SyncedEntry};
+use crate::model::sync::{ConflictRecord, Quarantined, SyncedEntry};
 use crate::model::*;
 use crate::rules::ids::ObjectId;
 use crate::rules::overlap::Interval;
@@ -259,8 +259,11 @@ pub trait WriteTx: ReadTx {
     fn set_initiative_access(&mut self, customer: &ObjectId, initiative: &ObjectId, kind: AccessKind, users: &[ObjectId]) -> Result<()>;
     /// Stores rules for a matter, or customer-wide.
     fn save_validation_rules(&mut self, customer: &ObjectId, initiative: Option<&ObjectId>, rules: &Rules, now: Timestamp) -> Result<()>;
-    /// Replaces the customer's reference data by a snapshot (a device applying the server's).
-    fn replace_reference(&mut self, customer: &ObjectId, user: &ObjectId, snapshot: &ReferenceSnapshot, now: Timestamp) -> Result<()>;
+    /// Removes the customer's reference data (clients, code types, codes, matters with their
+    /// codes and access lists, validation rules); the customer and user rows stay (entries
+    /// reference them). A device then writes the server's snapshot through the upserts above
+    /// (`ops::reference::replace_reference`).
+    fn clear_reference(&mut self, customer: &ObjectId) -> Result<()>;
 
     /// Inserts a new entry with its codes and sources (`create_request`: the create body kept
     /// to answer a repeat). Returns its key.

@@ -244,7 +244,7 @@ pub(crate) fn apply_pull(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId, 
         if reference.seq > reference_seq {
             check_snapshot(reference)?;
             cx.tx.bump_reference_version(customer)?;
-            cx.tx.replace_reference(customer, user, reference, cx.now)?;
+            crate::ops::reference::replace_reference(cx.tx, customer, user, reference, cx.now)?;
             cx.refs.forget(customer);
             reference_seq = reference.seq;
             summary.reference_applied = true;
