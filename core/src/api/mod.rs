@@ -65,13 +65,23 @@ struct ErrorDetail<'a> {
     details: Option<&'a [crate::error::RuleFailure]>,
 }
 
-/// The single error body: `{"error": {"code", "message", "field"?, "details"?}}`.
-pub fn error_response(e: &TenthsError) -> Response {
+fn detail_of(e: &TenthsError) -> ErrorDetail<'_> {
     let details = match e {
         TenthsError::ValidationFailed { failures } => Some(failures.as_slice()),
         _ => None,
     };
-    let body = ErrorBody { error: ErrorDetail { code: wire_code(e.kind()), message: e.to_string(), field: e.field(), details } };
+    ErrorDetail { code: wire_code(e.kind()), message: e.to_string(), field: e.field(), details }
+}
+
+/// The inside of the error body (`{"code", "message", "field"?, "details"?}`), as batch answers
+/// give it per item.
+pub fn error_detail(e: &TenthsError) -> serde_json::Value {
+    serde_json::to_value(detail_of(e)).unwrap_or_else(|_| serde_json::json!({"code": "internal", "message": "error"}))
+}
+
+/// The single error body: `{"error": {"code", "message", "field"?, "details"?}}`.
+pub fn error_response(e: &TenthsError) -> Response {
+    let body = ErrorBody { error: detail_of(e) };
     let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"error":{"code":"internal","message":"error"}}"#.to_vec());
     let mut headers = vec![("Content-Type".into(), "application/json".into())];
     if e.is_retryable() {
