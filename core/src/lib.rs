@@ -84,8 +84,9 @@
 //!
 //! let done = engine.get_entry(&lawyer, &released[0].id)?;
 //! assert_eq!((done.status, done.external_id.as_deref()), (Status::ReleaseSucceeded, Some("PMS-1001")));
-//! // The next export of the same window holds only what is still waiting for the PMS.
-//! assert_eq!(engine.export_released(&firm, window)?.len(), 1);
+//! // The next run exports from where this one stopped: nothing new.
+//! let next = Window::new(window.on_or_before, engine.now())?;
+//! assert!(engine.export_released(&firm, next)?.is_empty());
 //! # Ok::<(), tenths::TenthsError>(())
 //! ```
 //!
