@@ -1,8 +1,8 @@
 //! The engine facade: one [`Engine`] per store, `Send + Sync`. Every method is a few lines: it
 //! opens one transaction of the backend (a write is one `BEGIN IMMEDIATE` transaction on
 //! SQLite that applies whole or not at all) and calls one operation of [`crate::ops`] or
-//! [`crate::sync`]. The methods are split by domain: [`entries`], [`timers`], [`release`],
-//! [`reference`], [`listing`], [`sync`]; [`idempotency`] keeps a route's answer with its work.
+//! [`crate::sync`]. The methods are split by domain: `entries`, `timers`, `release`,
+//! `reference`, `listing`, `sync`; `idempotency` keeps a route's answer with its work.
 
 mod entries;
 mod idempotency;

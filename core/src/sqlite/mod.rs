@@ -26,7 +26,7 @@ mod tx;
 /// (another connection holds the lock past the busy timeout, the disk is full), `Corrupt` when
 /// SQLite met a damaged page (`SQLITE_CORRUPT` and its extended codes) or a file that stopped
 /// being a database under the engine (`SQLITE_NOTADB`; at open that answer is
-/// `IncompatibleDatabase`, see [`check_compatible`]).
+/// `IncompatibleDatabase`, see `check_compatible`).
 impl From<rusqlite::Error> for TenthsError {
     fn from(e: rusqlite::Error) -> Self {
         match sqlite_code(&e) {
