@@ -252,6 +252,16 @@ fn parse_query(raw: &str, spec: &RouteSpec) -> Result<HashMap<String, String>> {
     Ok(out)
 }
 
+/// The route a request for `method` and `path` (query allowed) is served by: among the
+/// templates that match the path, the most specific (most literal segments) wins, then the one of
+/// that method. `None` when no template matches the path or none of the best takes `method`.
+pub(crate) fn route_of(method: &str, path: &str) -> Option<&'static RouteSpec> {
+    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    let literal_segments = |t: &str| segments(t).filter(|s| !s.starts_with('{')).count();
+    let best = ROUTES.iter().filter(|s| match_path(s.path, path).is_some()).map(|s| literal_segments(s.path)).max()?;
+    ROUTES.iter().find(|s| literal_segments(s.path) == best && s.method.eq_ignore_ascii_case(method) && match_path(s.path, path).is_some())
+}
+
 /// Finds the route, authenticates, authorizes, and runs the handler; every failure becomes the
 /// single error body.
 pub(crate) fn dispatch(engine: &Engine, verifier: Option<&dyn Verifier>, request: &Request) -> Response {
