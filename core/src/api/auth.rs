@@ -365,10 +365,10 @@ mod tests {
     /// A token over `claims` signed by the fixture key `key` (`rsa-1`, `rsa-2`, `ec-1`) with
     /// `alg`, naming `kid` in its header.
     fn signed(key: &str, alg: jsonwebtoken::Algorithm, kid: Option<&str>, claims: &serde_json::Value) -> String {
-        let pem = std::fs::read(format!("{}/../tests/fixtures/jwks/{key}.pem", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let der = std::fs::read(format!("{}/../tests/fixtures/jwks/{key}.der", env!("CARGO_MANIFEST_DIR"))).unwrap();
         let encoding = match alg {
-            jsonwebtoken::Algorithm::ES256 => jsonwebtoken::EncodingKey::from_ec_pem(&pem).unwrap(),
-            _ => jsonwebtoken::EncodingKey::from_rsa_pem(&pem).unwrap(),
+            jsonwebtoken::Algorithm::ES256 => jsonwebtoken::EncodingKey::from_ec_der(&der),
+            _ => jsonwebtoken::EncodingKey::from_rsa_der(&der),
         };
         let mut header = jsonwebtoken::Header::new(alg);
         header.kid = kid.map(str::to_string);
@@ -414,7 +414,7 @@ mod tests {
         // An HS256 token, even one naming a JWKS kid and signed with the public key's bytes.
         let mut hs = jsonwebtoken::Header::new(HS256);
         hs.kid = Some("rsa-1".into());
-        let hs_token = jsonwebtoken::encode(&hs, &good, &jsonwebtoken::EncodingKey::from_secret(b"secret")).unwrap();
+        let hs_token = jsonwebtoken::encode(&hs, &good, &jsonwebtoken::EncodingKey::from_secret(b"secret").unwrap()).unwrap();
         assert!(refusal(&v, &hs_token).contains("not signed with RS256"));
         // alg none is not a JWT this verifier reads.
         // {"alg":"none","kid":"rsa-1"} . {"sub":"x","exp":4102444800} . (no signature)
