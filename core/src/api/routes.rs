@@ -252,19 +252,33 @@ fn parse_query(raw: &str, spec: &RouteSpec) -> Result<HashMap<String, String>> {
     Ok(out)
 }
 
+/// The route a request for `method` and `path` (query allowed) is served by: among the
+/// templates that match the path, the most specific (most literal segments) wins, then the one of
+/// that method. `None` when no template matches the path or none of the best takes `method`.
+pub(crate) fn route_of(method: &str, path: &str) -> Option<&'static RouteSpec> {
+    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    candidates(path).into_iter().find(|s| s.method.eq_ignore_ascii_case(method))
+}
+
+/// The routes whose template matches `path` with the most literal segments (any method):
+/// `/entries/release-day` is that route, not `/entries/{entryId}`. Empty when none matches.
+fn candidates(path: &str) -> Vec<&'static RouteSpec> {
+    let literal_segments = |t: &str| segments(t).filter(|s| !s.starts_with('{')).count();
+    let best = ROUTES.iter().filter(|s| match_path(s.path, path).is_some()).map(|s| literal_segments(s.path)).max();
+    let Some(best) = best else { return Vec::new() };
+    ROUTES.iter().filter(|s| literal_segments(s.path) == best && match_path(s.path, path).is_some()).collect()
+}
+
 /// Finds the route, authenticates, authorizes, and runs the handler; every failure becomes the
 /// single error body.
 pub(crate) fn dispatch(engine: &Engine, verifier: Option<&dyn Verifier>, request: &Request) -> Response {
     let (path, query) = request.path.split_once('?').unwrap_or((request.path.as_str(), ""));
     let method = request.method.to_ascii_uppercase();
-    // Among the templates that match the path, the most specific (most literal segments) wins:
-    // `/entries/release-day` is that route, not `/entries/{entryId}`.
-    let literal_segments = |t: &str| segments(t).filter(|s| !s.starts_with('{')).count();
-    let best = ROUTES.iter().filter(|s| match_path(s.path, path).is_some()).map(|s| literal_segments(s.path)).max();
-    let Some(best) = best else {
+    // Among the templates that match the path, the most specific (most literal segments) wins.
+    let candidates = candidates(path);
+    if candidates.is_empty() {
         return error_response(&TenthsError::not_found("route", path));
-    };
-    let candidates: Vec<&'static RouteSpec> = ROUTES.iter().filter(|s| literal_segments(s.path) == best && match_path(s.path, path).is_some()).collect();
+    }
     let found = candidates.iter().find(|s| s.method == method).and_then(|s| match_path(s.path, path).map(|p| (*s, p)));
     let Some((spec, raw_params)) = found else {
         let allow: Vec<&str> = candidates.iter().map(|s| s.method).collect();
@@ -665,4 +679,17 @@ mod tests {
             assert!(seen.insert(r.id), "duplicate {}", r.id);
         }
     }
+
+    #[test]
+    fn route_of_names_the_template_that_serves() {
+        let user = "/api/v1/public/customers/64b7f0c2a1b2c3d4e5f60001/users/64b7f0c2a1b2c3d4e5f60002";
+        let template = |m: &str, p: &str| super::route_of(m, p).map(|s| s.path);
+        assert_eq!(template("GET", &format!("{user}/entries?workDateFrom=2026-01-01")), Some("/api/v1/public/customers/{customerId}/users/{userId}/entries"));
+        assert_eq!(template("post", &format!("{user}/entries/release-day")), Some("/api/v1/public/customers/{customerId}/users/{userId}/entries/release-day"));
+        assert_eq!(template("GET", &format!("{user}/entries/64b7f0c2a1b2c3d4e5f60e01")), Some("/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}"));
+        assert_eq!(template("GET", "/no/such/route"), None);
+        assert_eq!(template("PUT", "/healthz"), None, "a path whose routes take other methods (405)");
+        assert_eq!(super::route_of("GET", "/healthz").map(|s| s.id), Some("health"));
+    }
+
 }

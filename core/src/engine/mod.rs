@@ -99,6 +99,12 @@ impl Engine {
         self.read(|_| Ok(()))
     }
 
+    /// How much room the store takes now (the SQLite file and its WAL), or `None` for an
+    /// in-memory database or a store that cannot say. For metrics.
+    pub fn store_sizes(&self) -> Option<crate::store::StoreSizes> {
+        self.backend.sizes()
+    }
+
     /// The clock's current time.
     pub fn now(&self) -> Timestamp {
         self.clock.now()

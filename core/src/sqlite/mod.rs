@@ -488,6 +488,14 @@ impl Backend for SqliteBackend {
         self.refuse_when_damaged()
     }
 
+    fn sizes(&self) -> Option<crate::store::StoreSizes> {
+        let path = self.path.as_ref()?;
+        let size_of = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        Some(crate::store::StoreSizes { database_bytes: size_of(path), wal_bytes: size_of(Path::new(&wal)) })
+    }
+
     fn describe(&self) -> String {
         match &self.path {
             Some(p) => format!("sqlite:{}", p.display()),
