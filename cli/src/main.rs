@@ -236,7 +236,8 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
             init_logging(log_json);
-            let jwks = jwks.map(|source| tenths_cli::serve::JwksConfig { source, refresh: jwks_refresh, options: tenths::api::JwksOptions { issuer, audience } });
+            let jwks =
+                jwks.map(|source| tenths_cli::serve::JwksConfig { source, refresh: jwks_refresh, options: tenths::api::JwksOptions { issuer, audience } });
             let metrics = match (no_metrics, metrics_auth) {
                 (true, _) => tenths_cli::serve::MetricsAccess::Off,
                 (false, true) => tenths_cli::serve::MetricsAccess::Admin,

@@ -149,7 +149,10 @@ pub struct OperationTimings(pub Arc<Metrics>);
 
 impl Observer for OperationTimings {
     fn on_operation(&self, operation: &'static str, duration: Duration, outcome: Outcome) {
-        self.0.operations.get_or_create(&OperationLabels { operation: operation.to_string(), outcome: outcome.as_str().to_string() }).observe(duration.as_secs_f64());
+        self.0
+            .operations
+            .get_or_create(&OperationLabels { operation: operation.to_string(), outcome: outcome.as_str().to_string() })
+            .observe(duration.as_secs_f64());
     }
 }
 

@@ -449,5 +449,4 @@ mod tests {
         v.verify(&signed("rsa-1", RS256, Some("rsa-1"), &idp_claims(serde_json::json!({})))).unwrap();
         assert!(v.verify(&mint_hs256(b"wrong", &p, 4_102_444_800).unwrap()).is_err());
     }
-
 }

@@ -70,10 +70,7 @@ fn schemas() -> Value {
         "ExternalId",
         json!({"type": "string", "minLength": 1, "maxLength": 256, "pattern": EXTERNAL_ID_PATTERN, "description": "A PMS-side id: 1–256 characters, not blank, no control characters."}),
     );
-    put(
-        "Error",
-        object(&["error"], json!({"error": s("ErrorDetail")})),
-    );
+    put("Error", object(&["error"], json!({"error": s("ErrorDetail")})));
     put(
         "ErrorDetail",
         object(
@@ -205,7 +202,10 @@ fn schemas() -> Value {
             }),
         ),
     );
-    put("FlatEntryCode", object(&["codeExternalId", "codeTypeExternalId"], json!({"codeExternalId": {"type": "string"}, "codeTypeExternalId": {"type": "string"}})));
+    put(
+        "FlatEntryCode",
+        object(&["codeExternalId", "codeTypeExternalId"], json!({"codeExternalId": {"type": "string"}, "codeTypeExternalId": {"type": "string"}})),
+    );
     put(
         "ExportItem",
         object(
@@ -265,13 +265,7 @@ fn schemas() -> Value {
     sync_schemas(&mut put, &status_enum);
     put("TimerStart", input(&[], json!({"_id": s("ObjectId"), "initiativeId": s("ObjectId"), "summary": text(10_000)})));
     put("ReleaseDayBody", input(&["workDate"], json!({"workDate": s("Date"), "mode": {"type": "string", "enum": ["all-or-nothing", "ready-subset"]}})));
-    put(
-        "ReleaseDayResult",
-        object(
-            &["released", "notReady"],
-            json!({"released": array(s("ObjectId")), "notReady": array(s("NotReadyEntry"))}),
-        ),
-    );
+    put("ReleaseDayResult", object(&["released", "notReady"], json!({"released": array(s("ObjectId")), "notReady": array(s("NotReadyEntry"))})));
     put("NotReadyEntry", object(&["entryId", "errors"], json!({"entryId": s("ObjectId"), "errors": array(s("RuleFailure"))})));
     put(
         "ReleaseSucceededBody",
@@ -304,9 +298,15 @@ fn schemas() -> Value {
     put("BatchResults", object(&["results"], json!({"results": array(s("BatchResult"))})));
     // Bulk create: like the release batch, items are free-form objects here and checked one by
     // one, so a bad item is its own 400 in the 207 results, never the whole batch's.
-    put("NewEntryList", json!({"type": "array", "maxItems": 1000, "items": {"type": "object", "description": "A NewEntry; an item that is not one is answered its own 400."}}));
+    put(
+        "NewEntryList",
+        json!({"type": "array", "maxItems": 1000, "items": {"type": "object", "description": "A NewEntry; an item that is not one is answered its own 400."}}),
+    );
     put("NewEntryBatchEntries", object(&["entries"], json!({"entries": s("NewEntryList")})));
-    put("NewEntryBatch", json!({"description": "{\"entries\": [...]} or the bare list, of at most 1,000 NewEntry objects.", "oneOf": [s("NewEntryBatchEntries"), s("NewEntryList")]}));
+    put(
+        "NewEntryBatch",
+        json!({"description": "{\"entries\": [...]} or the bare list, of at most 1,000 NewEntry objects.", "oneOf": [s("NewEntryBatchEntries"), s("NewEntryList")]}),
+    );
     put(
         "CreateEntryResult",
         object(
@@ -409,7 +409,10 @@ fn schemas() -> Value {
     );
     put("UserSettings", input(&[], json!({"timezone": s("TimeZone")})));
     let zones: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
-    put("TimeZone", json!({"type": "string", "maxLength": 64, "pattern": zone_pattern(&zones), "description": "An IANA time zone name (e.g. Europe/Berlin, America/New_York, UTC) of the tz database the server is built with. The pattern lists exactly the names the server accepts: a plain string to generators (an enum of these names cannot be named: GMT+0, GMT-0 and GMT0 are one identifier), checked by the server."}));
+    put(
+        "TimeZone",
+        json!({"type": "string", "maxLength": 64, "pattern": zone_pattern(&zones), "description": "An IANA time zone name (e.g. Europe/Berlin, America/New_York, UTC) of the tz database the server is built with. The pattern lists exactly the names the server accepts: a plain string to generators (an enum of these names cannot be named: GMT+0, GMT-0 and GMT0 are one identifier), checked by the server."}),
+    );
     put(
         "Total",
         object(
@@ -516,8 +519,10 @@ pub fn document() -> Value {
         let mut responses = Map::new();
         for (status, schema) in r.responses {
             let body = match (r.id, schema) {
-                (_, Some("csv")) => json!({"description": "The page as CSV: a header line, then one line per entry.", "content": {"text/csv": {"schema": {"type": "string"}}},
-                    "headers": {"X-Next-Cursor": {"description": "The cursor of the next page, when more may follow.", "schema": s("ObjectId")}}}),
+                (_, Some("csv")) => {
+                    json!({"description": "The page as CSV: a header line, then one line per entry.", "content": {"text/csv": {"schema": {"type": "string"}}},
+                    "headers": {"X-Next-Cursor": {"description": "The cursor of the next page, when more may follow.", "schema": s("ObjectId")}}})
+                }
                 ("listEntriesV1", Some(name)) => json!({"description": "The entries.", "content": {"application/json": {"schema": s(name)}},
                     "headers": {"Deprecation": {"description": "Always true: use the v2 list.", "schema": {"type": "string", "enum": ["true"]}}}}),
                 (_, Some(name)) => json!({"description": "Success.", "content": {"application/json": {"schema": s(name)}}}),
@@ -664,7 +669,10 @@ fn sync_schemas(put: &mut impl FnMut(&str, Value), status_enum: &Value) {
         ),
     );
     put("PushResponse", object(&["batchId", "results"], json!({"batchId": s("ObjectId"), "results": array(s("OpResult"))})));
-    put("PullCursor", object(&["entrySeq", "referenceSeq"], json!({"entrySeq": {"type": "integer", "minimum": 0}, "referenceSeq": {"type": "integer", "minimum": 0}})));
+    put(
+        "PullCursor",
+        object(&["entrySeq", "referenceSeq"], json!({"entrySeq": {"type": "integer", "minimum": 0}, "referenceSeq": {"type": "integer", "minimum": 0}})),
+    );
     let cursor = s("PullCursor");
     put(
         "ReferenceSnapshot",

@@ -686,10 +686,12 @@ mod tests {
         let template = |m: &str, p: &str| super::route_of(m, p).map(|s| s.path);
         assert_eq!(template("GET", &format!("{user}/entries?workDateFrom=2026-01-01")), Some("/api/v1/public/customers/{customerId}/users/{userId}/entries"));
         assert_eq!(template("post", &format!("{user}/entries/release-day")), Some("/api/v1/public/customers/{customerId}/users/{userId}/entries/release-day"));
-        assert_eq!(template("GET", &format!("{user}/entries/64b7f0c2a1b2c3d4e5f60e01")), Some("/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}"));
+        assert_eq!(
+            template("GET", &format!("{user}/entries/64b7f0c2a1b2c3d4e5f60e01")),
+            Some("/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}")
+        );
         assert_eq!(template("GET", "/no/such/route"), None);
         assert_eq!(template("PUT", "/healthz"), None, "a path whose routes take other methods (405)");
         assert_eq!(super::route_of("GET", "/healthz").map(|s| s.id), Some("health"));
     }
-
 }

@@ -91,7 +91,8 @@ const WINDOW_RELEASED_PAGED: [QueryParam; 5] = [
         name: "format",
         required: false,
         kind: ParamKind::Format,
-        description: "json (the default). For CSV use exportEntriesV2Csv; format=csv is still answered here in CSV for clients written before it (decision 61).",
+        description:
+            "json (the default). For CSV use exportEntriesV2Csv; format=csv is still answered here in CSV for clients written before it (decision 61).",
     },
 ];
 const WINDOW_RELEASED_CSV: [QueryParam; 4] = [WINDOW_RELEASED[0], WINDOW_RELEASED[1], WINDOW_UPDATED_PAGED[2], WINDOW_UPDATED_PAGED[3]];
