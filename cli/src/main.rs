@@ -50,7 +50,8 @@ enum Command {
     /// Serve the Entries API over HTTP (the seed's routes and the tenths extensions).
     ///
     /// Requests need `Authorization: Bearer <JWT>` signed with HS256 by the shared secret (see
-    /// `tenths token`). Logs one line per request on stderr (RUST_LOG sets the level; default
+    /// `tenths token`) or, with --jwks, RS256/ES256 by an identity provider. Serves Prometheus
+    /// metrics at GET /metrics (see --no-metrics, --metrics-auth); echoes or makes X-Request-Id. Logs one line per request on stderr (RUST_LOG sets the level; default
     /// info). SIGINT or SIGTERM stops accepting, finishes in-flight requests and closes the
     /// database cleanly.
     Serve {
@@ -99,6 +100,26 @@ enum Command {
         /// then on.
         #[arg(long)]
         skip_integrity_check: bool,
+        /// An identity provider's JSON Web Key Set (a file or an http(s):// URL): RS256 and
+        /// ES256 tokens are verified by their `kid`. The secret is then optional; with both,
+        /// HS256 tokens go to the secret. A JWKS that cannot be read or parsed stops the server.
+        #[arg(long, value_name = "PATH_OR_URL")]
+        jwks: Option<String>,
+        /// How often the JWKS is read again (a failed refresh keeps the last good keys).
+        #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = tenths_cli::serve::parse_timeout)]
+        jwks_refresh: std::time::Duration,
+        /// The `iss` a JWKS token must name.
+        #[arg(long, value_name = "ISS", requires = "jwks")]
+        issuer: Option<String>,
+        /// An `aud` a JWKS token must name.
+        #[arg(long, value_name = "AUD", requires = "jwks")]
+        audience: Option<String>,
+        /// Do not serve GET /metrics.
+        #[arg(long, conflicts_with = "metrics_auth")]
+        no_metrics: bool,
+        /// Serve GET /metrics only to an admin's bearer token (default: to anyone).
+        #[arg(long)]
+        metrics_auth: bool,
     },
     /// Print a signed token (HS256 JWT) for `tenths serve`.
     Token {
@@ -202,18 +223,34 @@ fn main() -> ExitCode {
             body_timeout,
             idle_timeout,
             max_connections,
+            jwks,
+            jwks_refresh,
+            issuer,
+            audience,
+            no_metrics,
+            metrics_auth,
         } => {
-            let Some(jwt_secret) = jwt_secret.filter(|s| !s.is_empty()) else {
-                eprintln!("error: a JWT secret is required: pass --jwt-secret or set TENTHS_JWT_SECRET");
+            let jwt_secret = jwt_secret.filter(|s| !s.is_empty());
+            if jwt_secret.is_none() && jwks.is_none() {
+                eprintln!("error: a JWT secret is required: pass --jwt-secret or set TENTHS_JWT_SECRET (or --jwks)");
                 return ExitCode::FAILURE;
-            };
+            }
             init_logging(log_json);
+            let jwks =
+                jwks.map(|source| tenths_cli::serve::JwksConfig { source, refresh: jwks_refresh, options: tenths::api::JwksOptions { issuer, audience } });
+            let metrics = match (no_metrics, metrics_auth) {
+                (true, _) => tenths_cli::serve::MetricsAccess::Off,
+                (false, true) => tenths_cli::serve::MetricsAccess::Admin,
+                (false, false) => tenths_cli::serve::MetricsAccess::Open,
+            };
             match tenths_cli::serve::run(tenths_cli::serve::ServeConfig {
                 db,
                 pg_pool_size: pool_size,
                 pg_statement_timeout_ms: statement_timeout_ms,
                 addr,
                 jwt_secret,
+                jwks,
+                metrics,
                 fault_injection: test_faults,
                 header_timeout,
                 body_timeout,

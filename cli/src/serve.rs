@@ -16,12 +16,35 @@ use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use tenths::api::{Hs256Verifier, Request, Response, MAX_BODY_BYTES};
+use tenths::api::{EitherVerifier, Hs256Verifier, JwksOptions, Request, Response, Role, Verifier, MAX_BODY_BYTES};
 use tenths::{Engine, TenthsError};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use crate::conns::{self, Conn, Ending, Limits, Phase, Registry, Throttle, Watched};
+use crate::observe::{self, Metrics};
+
+/// Who may read `GET /metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsAccess {
+    /// Not served (`--no-metrics`): `/metrics` is a 404 like any unknown path.
+    Off,
+    /// Anyone who can reach the port (the default: scrapers carry no token).
+    Open,
+    /// A bearer token of an admin (`--metrics-auth`).
+    Admin,
+}
+
+/// Where `tenths serve` takes an identity provider's keys from (`--jwks`).
+#[derive(Debug, Clone)]
+pub struct JwksConfig {
+    /// A file path or an `http(s)://` URL.
+    pub source: String,
+    /// How often the source is read again.
+    pub refresh: Duration,
+    /// The `iss` and `aud` tokens must name.
+    pub options: JwksOptions,
+}
 
 /// What `tenths serve` needs.
 #[derive(Debug, Clone)]
@@ -33,7 +56,12 @@ pub struct ServeConfig {
     /// PostgreSQL: longest a statement may run, ms (0: no limit).
     pub pg_statement_timeout_ms: u64,
     pub addr: SocketAddr,
-    pub jwt_secret: String,
+    /// The HS256 secret; optional when `jwks` is given (decision 68).
+    pub jwt_secret: Option<String>,
+    /// The identity provider's keys (RS256/ES256 tokens).
+    pub jwks: Option<JwksConfig>,
+    /// Who may read `GET /metrics`.
+    pub metrics: MetricsAccess,
     /// Test hook: honour `X-Tenths-Fault: panic` (see `Engine::enable_fault_injection`).
     pub fault_injection: bool,
     /// Connection timeouts; the cap is `None` for "as many as the open-files limit allows".
@@ -68,10 +96,47 @@ fn to_http(r: Response) -> axum::http::Response<Body> {
     builder.body(Body::from(r.body)).unwrap_or_else(|_| axum::http::Response::new(Body::empty()))
 }
 
-/// What every request runs against: the engine and the router that holds the token verifier.
+/// What every request runs against: the engine, the router that holds the token verifier, the
+/// verifier itself (for `--metrics-auth`) and the metrics.
 struct App {
     engine: Engine,
     router: tenths::api::Router,
+    verifier: Arc<dyn Verifier>,
+    metrics: Option<Arc<Metrics>>,
+    metrics_access: MetricsAccess,
+}
+
+/// The method as a metrics label: the standard ones as they are, any other as `OTHER` (a client
+/// cannot grow the series without bound).
+fn method_label(method: &str) -> &str {
+    match method {
+        "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method,
+        _ => "OTHER",
+    }
+}
+
+impl App {
+    /// `GET /metrics`, when it is served: `None` hands the request to the router.
+    fn metrics_answer(&self, method: &str, path: &str, headers: &[(String, String)]) -> Option<Response> {
+        let metrics = self.metrics.as_ref()?;
+        if path.split('?').next() != Some(observe::METRICS_PATH) || method != "GET" {
+            return None;
+        }
+        if self.metrics_access == MetricsAccess::Admin {
+            let bearer = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("authorization")).and_then(|(_, v)| v.strip_prefix("Bearer "));
+            let refused = match bearer.map(|t| self.verifier.verify(t.trim())) {
+                None => Some(TenthsError::Unauthenticated { reason: "the metrics need an admin's bearer token".into() }),
+                Some(Err(e)) => Some(e),
+                Some(Ok(p)) if p.role != Role::Admin => Some(TenthsError::PermissionDenied { reason: "the metrics are for admins".into() }),
+                Some(Ok(_)) => None,
+            };
+            if let Some(e) = refused {
+                return Some(tenths::api::error_response(&e));
+            }
+        }
+        let body = metrics.render(self.engine.store_sizes()).into_bytes();
+        Some(Response { status: 200, headers: vec![("Content-Type".into(), observe::METRICS_CONTENT_TYPE.into())], body })
+    }
 }
 
 /// What every connection task shares: the app, the open connections and their limits.
@@ -93,12 +158,16 @@ async fn handle(app: Arc<App>, conn: Arc<Conn>, body_timeout: Duration, req: axu
     // instead of the request being served as if the header had not been sent.
     let headers: Vec<(String, String)> =
         req.headers().iter().map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
+    let request_id = observe::request_id(req.headers().get("x-request-id").and_then(|v| v.to_str().ok()));
     let body = tokio::time::timeout(body_timeout, axum::body::to_bytes(Body::new(req.into_body()), MAX_BODY_BYTES)).await;
     conn.set(Phase::Busy);
-    let response = match body {
-        Err(_) => body_timed_out(body_timeout),
-        Ok(Err(_)) => too_large(),
-        Ok(Ok(body)) => {
+    let metrics_answer = app.metrics_answer(&method, &path, &headers);
+    let served_metrics = metrics_answer.is_some();
+    let mut response = match (body, metrics_answer) {
+        (Err(_), _) => body_timed_out(body_timeout),
+        (Ok(Err(_)), _) => too_large(),
+        (Ok(Ok(_)), Some(answer)) => answer,
+        (Ok(Ok(body)), None) => {
             let request = Request { method: method.clone(), path: path.clone(), headers, body: body.to_vec(), principal: None };
             let app = app.clone();
             match tokio::task::spawn_blocking(move || app.router.handle(&app.engine, &request)).await {
@@ -108,13 +177,18 @@ async fn handle(app: Arc<App>, conn: Arc<Conn>, body_timeout: Duration, req: axu
         }
     };
     let route = path.split('?').next().unwrap_or("");
+    if let Some(metrics) = &app.metrics {
+        let template = if served_metrics { Some(observe::METRICS_PATH) } else { app.router.route_template(&method, route) };
+        metrics.record_request(method_label(&method), template, response.status, started.elapsed(), &response.body);
+    }
     if response.status >= 500 {
         // A 5xx is either a passing condition (503: busy, disk full, closed) or a bug (500):
         // an operator sees both at `RUST_LOG=warn`.
         let message = response.body_json().pointer("/error/message").and_then(|m| m.as_str()).unwrap_or("").to_string();
-        tracing::warn!(method = %method, path = %route, status = response.status, message = %message, "request failed");
+        tracing::warn!(method = %method, path = %route, status = response.status, request_id = %request_id, message = %message, "request failed");
     }
-    tracing::info!(method = %method, path = %route, status = response.status, micros = started.elapsed().as_micros() as u64, bytes = response.body.len(), "request");
+    tracing::info!(method = %method, path = %route, status = response.status, micros = started.elapsed().as_micros() as u64, bytes = response.body.len(), request_id = %request_id, "request");
+    response.headers.push(("X-Request-Id".into(), request_id));
     conn.set(Phase::Idle);
     to_http(response)
 }
@@ -276,14 +350,42 @@ fn connection_cap(requested: Option<usize>) -> usize {
     }
 }
 
+/// The token verifier of the flags: HS256 with the secret, the JWKS keys (kept fresh), or both
+/// (an HS256 token goes to the secret, any other to the keys). A JWKS that cannot be read or
+/// parsed is an error: the server does not start.
+fn verifier_of(config: &ServeConfig) -> Result<Arc<dyn Verifier>, String> {
+    let hs256 = match config.jwt_secret.as_deref().filter(|s| !s.is_empty()) {
+        Some(secret) => Some(Hs256Verifier::new(secret.as_bytes()).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let jwks = match &config.jwks {
+        Some(j) => {
+            let verifier = crate::jwks::load(&j.source, j.options.clone())?;
+            crate::jwks::keep_fresh(j.source.clone(), verifier.clone(), j.refresh);
+            Some(verifier)
+        }
+        None => None,
+    };
+    match (hs256, jwks) {
+        (Some(hs256), Some(jwks)) => Ok(Arc::new(EitherVerifier { hs256, jwks })),
+        (Some(hs256), None) => Ok(Arc::new(hs256)),
+        (None, Some(jwks)) => Ok(jwks),
+        (None, None) => Err("a JWT secret or a JWKS is required: pass --jwt-secret (or set TENTHS_JWT_SECRET) or --jwks".into()),
+    }
+}
+
 /// Runs the server until SIGINT/SIGTERM. Prints `listening on http://ADDR` once bound.
 pub fn run(config: ServeConfig) -> Result<(), String> {
-    let verifier = Hs256Verifier::new(config.jwt_secret.as_bytes()).map_err(|e| e.to_string())?;
+    let verifier = verifier_of(&config)?;
     let engine = open_store(&config)?;
     let router = tenths::api::Router::new();
-    router.set_token_verifier(Some(Arc::new(verifier)));
+    router.set_token_verifier(Some(verifier.clone()));
     router.enable_fault_injection(config.fault_injection);
-    let app = Arc::new(App { engine, router });
+    let metrics = (config.metrics != MetricsAccess::Off).then(|| Arc::new(Metrics::new()));
+    if let Some(metrics) = &metrics {
+        router.set_observer(Some(Arc::new(observe::OperationTimings(metrics.clone()))));
+    }
+    let app = Arc::new(App { engine, router, verifier, metrics, metrics_access: config.metrics });
     let limits = Limits {
         header_timeout: config.header_timeout,
         body_timeout: config.body_timeout,

@@ -319,6 +319,13 @@ macro_rules! conformance_tests {
             bad_input {
                 engine_methods_refuse_bad_values_and_change_nothing,
             }
+            bulk_create {
+                each_item_is_answered_in_order_and_a_bad_one_stores_nothing,
+                a_replayed_item_answers_the_same_entry_and_another_body_is_its_conflict,
+                over_1000_items_is_413_and_1000_are_stored,
+                a_non_object_item_or_a_bad_body_is_the_whole_batch_400,
+                an_idempotency_key_replays_the_whole_answer,
+            }
             idempotency {
                 a_replay_answers_the_first_answer_and_does_the_work_once,
                 the_same_key_with_another_request_is_422_and_does_nothing,

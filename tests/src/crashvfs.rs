@@ -18,7 +18,7 @@
 //!
 //! The unsafe code is the FFI of the VFS only: `extern "C"` callbacks that SQLite calls with
 //! the pointers it owns. Each wrapped file is one allocation of `szOsFile` bytes made by
-//! SQLite: our header ([`RecFile`]) followed by the wrapped unix file at [`INNER_OFFSET`].
+//! SQLite: our header (`RecFile`) followed by the wrapped unix file at `INNER_OFFSET`.
 
 use std::collections::BTreeMap;
 use std::ffi::{c_char, c_int, c_void, CStr};

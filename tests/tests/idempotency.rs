@@ -75,7 +75,7 @@ fn every_mutating_operation_documents_the_header_as_the_router_enforces_it() {
     assert_eq!(param["name"], "Idempotency-Key");
     assert_eq!(param["required"], false);
     assert_eq!(param["schema"], serde_json::json!({"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}));
-    assert!(doc["components"]["schemas"]["Error"].to_string().contains("idempotency_mismatch"));
+    assert!(doc["components"]["schemas"]["ErrorDetail"].to_string().contains("idempotency_mismatch"));
     let mut keyed = 0;
     for r in ROUTES {
         let op = &doc["paths"][r.path][r.method.to_ascii_lowercase()];
@@ -90,7 +90,7 @@ fn every_mutating_operation_documents_the_header_as_the_router_enforces_it() {
             }
         }
     }
-    assert_eq!(keyed, 24, "every POST, PATCH, PUT and DELETE route");
+    assert_eq!(keyed, 25, "every POST, PATCH, PUT and DELETE route");
 }
 
 /// Two engines on one file (two connections, as two server processes would have) receive the

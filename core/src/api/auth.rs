@@ -29,6 +29,148 @@ pub struct Hs256Verifier {
     validation: jsonwebtoken::Validation,
 }
 
+/// The checks a [`JwksVerifier`] makes beyond the signature and the claims of `api.md`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JwksOptions {
+    /// The `iss` a token must name (exactly), if set.
+    pub issuer: Option<String>,
+    /// An `aud` a token must name (its `aud` is a string or a list of strings), if set.
+    pub audience: Option<String>,
+}
+
+/// One usable key of a JWKS: its algorithm and its decoding key.
+struct JwksKey {
+    algorithm: jsonwebtoken::Algorithm,
+    key: jsonwebtoken::DecodingKey,
+}
+
+/// Verifies RS256 and ES256 JWTs by their `kid` against a JSON Web Key Set (an identity
+/// provider's public keys), with the same claims and time rules as [`Hs256Verifier`] and the
+/// optional `iss` and `aud` checks of [`JwksOptions`]. A key is used only for its algorithm (an
+/// RSA key for RS256, a P-256 key for ES256; a key's `alg`, when given, must agree), so a token
+/// whose header names another algorithm than its key's is refused. The key set can be replaced
+/// while serving ([`JwksVerifier::replace_keys`]): the host fetches, this only parses.
+pub struct JwksVerifier {
+    keys: std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<JwksKey>>>,
+    options: JwksOptions,
+}
+
+/// The usable keys of a JWKS document: RSA keys (RS256) and P-256 keys (ES256) that have a `kid`
+/// and are not for encryption only. Other keys are skipped; a document that is not a JWKS, or has
+/// no usable key, is refused (`jwks`, with what is wrong).
+fn parse_jwks(json: &[u8]) -> Result<std::collections::HashMap<String, std::sync::Arc<JwksKey>>> {
+    use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
+    use jsonwebtoken::Algorithm;
+    let doc: Value = serde_json::from_slice(json).map_err(|e| TenthsError::invalid("jwks", format!("not JSON: {e}")))?;
+    let items = doc.get("keys").and_then(Value::as_array).ok_or_else(|| TenthsError::invalid("jwks", "not a JWKS: no \"keys\" list"))?;
+    let mut keys = std::collections::HashMap::new();
+    for item in items {
+        // A key of a kind this verifier does not use (or a malformed one) is skipped: an
+        // identity provider may publish keys for other algorithms next to ours.
+        let Ok(jwk) = serde_json::from_value::<Jwk>(item.clone()) else { continue };
+        let Some(kid) = jwk.common.key_id.clone() else { continue };
+        if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
+            continue;
+        }
+        let algorithm = match (&jwk.algorithm, jwk.common.key_algorithm) {
+            (AlgorithmParameters::RSA(_), None | Some(KeyAlgorithm::RS256)) => Algorithm::RS256,
+            (AlgorithmParameters::EllipticCurve(p), None | Some(KeyAlgorithm::ES256)) if p.curve == EllipticCurve::P256 => Algorithm::ES256,
+            _ => continue,
+        };
+        let Ok(key) = jsonwebtoken::DecodingKey::from_jwk(&jwk) else { continue };
+        keys.insert(kid, std::sync::Arc::new(JwksKey { algorithm, key }));
+    }
+    if keys.is_empty() {
+        return Err(TenthsError::invalid("jwks", "no usable key: none is an RS256 (RSA) or ES256 (P-256) key with a kid"));
+    }
+    Ok(keys)
+}
+
+impl JwksVerifier {
+    /// A verifier over the keys of the JWKS document `json` (see [`parse_jwks`] for what is used).
+    pub fn new(json: &[u8], options: JwksOptions) -> Result<JwksVerifier> {
+        Ok(JwksVerifier { keys: std::sync::RwLock::new(parse_jwks(json)?), options })
+    }
+
+    /// Replaces the key set by the keys of `json`, answering how many are usable. A document
+    /// that cannot be used leaves the current keys in place and answers its error.
+    pub fn replace_keys(&self, json: &[u8]) -> Result<usize> {
+        let keys = parse_jwks(json)?;
+        let count = keys.len();
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = keys;
+        Ok(count)
+    }
+
+    /// The `kid`s of the current keys, sorted (for logs and tests).
+    pub fn key_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.keys.read().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
+    /// The `iss` and `aud` checks of the options, on verified claims.
+    fn check_issuer_and_audience(&self, claims: &Map<String, Value>) -> Result<()> {
+        if let Some(issuer) = &self.options.issuer {
+            match claims.get("iss") {
+                None => return Err(unauthenticated("the token has no issuer (iss)")),
+                Some(v) if v.as_str() == Some(issuer.as_str()) => {}
+                Some(_) => return Err(unauthenticated("the token is from another issuer (iss)")),
+            }
+        }
+        if let Some(audience) = &self.options.audience {
+            let names = |v: &Value| v.as_str() == Some(audience.as_str());
+            match claims.get("aud") {
+                None => return Err(unauthenticated("the token has no audience (aud)")),
+                Some(Value::Array(items)) if items.iter().any(names) => {}
+                Some(v) if names(v) => {}
+                Some(_) => return Err(unauthenticated("the token is for another audience (aud)")),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Verifier for JwksVerifier {
+    fn verify(&self, token: &str) -> Result<Principal> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| unauthenticated("the token is malformed"))?;
+        let kid = header.kid.ok_or_else(|| unauthenticated("the token names no key (kid)"))?;
+        let key = self.keys.read().unwrap_or_else(|p| p.into_inner()).get(&kid).cloned();
+        let key = key.ok_or_else(|| unauthenticated("the token's key (kid) is not one of the identity provider's keys"))?;
+        if header.alg != key.algorithm {
+            return Err(unauthenticated(format!("the token is not signed with {:?}, the algorithm of its key", key.algorithm)));
+        }
+        let mut validation = jsonwebtoken::Validation::new(key.algorithm);
+        validation.leeway = 0;
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key.key, &validation).map_err(|e| decode_failure(&e))?;
+        let principal = claims_of(&data.claims, now_unix_seconds())?;
+        self.check_issuer_and_audience(&data.claims)?;
+        Ok(principal)
+    }
+}
+
+/// Verifies with the [`Hs256Verifier`] the tokens signed with HS256 and with the
+/// [`JwksVerifier`] every other token, when a server takes both (a shared secret for its own
+/// tools, an identity provider for its users).
+pub struct EitherVerifier {
+    /// The shared-secret verifier.
+    pub hs256: Hs256Verifier,
+    /// The identity provider's keys.
+    pub jwks: std::sync::Arc<JwksVerifier>,
+}
+
+impl Verifier for EitherVerifier {
+    fn verify(&self, token: &str) -> Result<Principal> {
+        match jsonwebtoken::decode_header(token) {
+            Ok(h) if h.alg == jsonwebtoken::Algorithm::HS256 => self.hs256.verify(token),
+            _ => self.jwks.verify(token),
+        }
+    }
+}
+
 /// The claims [`mint_hs256`] writes.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -215,5 +357,96 @@ mod tests {
         // Out of its time is refused before anything else is read.
         let refused = at(serde_json::json!({"nbf": now + 3600, "role": "wizard"})).unwrap_err();
         assert!(refused.contains("not valid yet"), "{refused}");
+    }
+
+    const JWKS: &[u8] = include_bytes!("../../../tests/fixtures/jwks/jwks.json");
+    const JWKS_ROTATED: &[u8] = include_bytes!("../../../tests/fixtures/jwks/jwks-rotated.json");
+
+    /// A token over `claims` signed by the fixture key `key` (`rsa-1`, `rsa-2`, `ec-1`) with
+    /// `alg`, naming `kid` in its header.
+    fn signed(key: &str, alg: jsonwebtoken::Algorithm, kid: Option<&str>, claims: &serde_json::Value) -> String {
+        let der = std::fs::read(format!("{}/../tests/fixtures/jwks/{key}.der", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let encoding = match alg {
+            jsonwebtoken::Algorithm::ES256 => jsonwebtoken::EncodingKey::from_ec_der(&der),
+            _ => jsonwebtoken::EncodingKey::from_rsa_der(&der),
+        };
+        let mut header = jsonwebtoken::Header::new(alg);
+        header.kid = kid.map(str::to_string);
+        jsonwebtoken::encode(&header, claims, &encoding).unwrap()
+    }
+
+    fn idp_claims(extra: serde_json::Value) -> serde_json::Value {
+        let mut claims = serde_json::json!({"sub": id(2).to_string(), "customerId": id(1).to_string(), "role": "user", "exp": 4_102_444_800_i64,
+            "iss": "https://idp.example", "aud": ["tenths", "other"]});
+        if let (Some(map), Some(more)) = (claims.as_object_mut(), extra.as_object()) {
+            map.extend(more.clone());
+        }
+        claims
+    }
+
+    fn refusal(v: &JwksVerifier, token: &str) -> String {
+        let e = v.verify(token).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Unauthenticated, "{e}");
+        e.to_string()
+    }
+
+    #[test]
+    fn jwks_tokens_by_kid_with_issuer_and_audience() {
+        use jsonwebtoken::Algorithm::{ES256, HS256, RS256};
+        let options = JwksOptions { issuer: Some("https://idp.example".into()), audience: Some("tenths".into()) };
+        let v = JwksVerifier::new(JWKS, options).unwrap();
+        assert_eq!(v.key_ids(), ["ec-1", "rsa-1"]);
+        let good = idp_claims(serde_json::json!({}));
+        let p = v.verify(&signed("rsa-1", RS256, Some("rsa-1"), &good)).unwrap();
+        assert_eq!((p.user, p.customer, p.role), (id(2), id(1), Role::User));
+        v.verify(&signed("ec-1", ES256, Some("ec-1"), &good)).unwrap();
+        v.verify(&signed("ec-1", ES256, Some("ec-1"), &idp_claims(serde_json::json!({"aud": "tenths"})))).unwrap();
+        // The refusals, each with its plain reason.
+        assert!(refusal(&v, &signed("rsa-2", RS256, Some("rsa-2"), &good)).contains("kid"));
+        assert!(refusal(&v, &signed("rsa-1", RS256, None, &good)).contains("names no key"));
+        assert!(refusal(&v, &signed("rsa-2", RS256, Some("rsa-1"), &good)).contains("signature"));
+        assert!(refusal(&v, &signed("ec-1", ES256, Some("rsa-1"), &good)).contains("not signed with RS256"));
+        assert!(refusal(&v, &signed("rsa-1", RS256, Some("rsa-1"), &idp_claims(serde_json::json!({"iss": "https://evil.example"})))).contains("issuer"));
+        assert!(refusal(&v, &signed("rsa-1", RS256, Some("rsa-1"), &idp_claims(serde_json::json!({"aud": "someone-else"})))).contains("audience"));
+        assert!(refusal(&v, &signed("rsa-1", RS256, Some("rsa-1"), &idp_claims(serde_json::json!({"exp": 1_000_000_000})))).contains("expired"));
+        let leeway = now_unix_seconds() + CLOCK_SKEW_LEEWAY_SECONDS + 120;
+        assert!(refusal(&v, &signed("rsa-1", RS256, Some("rsa-1"), &idp_claims(serde_json::json!({"nbf": leeway})))).contains("not valid yet"));
+        // An HS256 token, even one naming a JWKS kid and signed with the public key's bytes.
+        let mut hs = jsonwebtoken::Header::new(HS256);
+        hs.kid = Some("rsa-1".into());
+        let hs_token = jsonwebtoken::encode(&hs, &good, &jsonwebtoken::EncodingKey::from_secret(b"secret").unwrap()).unwrap();
+        assert!(refusal(&v, &hs_token).contains("not signed with RS256"));
+        // alg none is not a JWT this verifier reads.
+        // {"alg":"none","kid":"rsa-1"} . {"sub":"x","exp":4102444800} . (no signature)
+        assert!(refusal(&v, "eyJhbGciOiJub25lIiwia2lkIjoicnNhLTEifQ.eyJzdWIiOiJ4IiwiZXhwIjo0MTAyNDQ0ODAwfQ.").contains("malformed"));
+    }
+
+    #[test]
+    fn jwks_rotation_and_bad_documents() {
+        use jsonwebtoken::Algorithm::RS256;
+        let v = JwksVerifier::new(JWKS, JwksOptions::default()).unwrap();
+        let claims = idp_claims(serde_json::json!({}));
+        let rotated = signed("rsa-2", RS256, Some("rsa-2"), &claims);
+        assert!(v.verify(&rotated).is_err());
+        assert_eq!(v.replace_keys(JWKS_ROTATED).unwrap(), 2);
+        v.verify(&rotated).unwrap();
+        assert!(v.verify(&signed("rsa-1", RS256, Some("rsa-1"), &claims)).is_err(), "the retired key no longer passes");
+        // A bad document is refused and the keys in place stay.
+        for bad in [&b"not json"[..], br#"{"nokeys": []}"#, br#"{"keys": [{"kty": "oct", "kid": "h", "k": "c2VjcmV0"}]}"#] {
+            assert_eq!(v.replace_keys(bad).unwrap_err().kind(), crate::ErrorKind::InvalidArgument);
+            assert!(JwksVerifier::new(bad, JwksOptions::default()).is_err());
+        }
+        v.verify(&rotated).unwrap();
+    }
+
+    #[test]
+    fn either_verifier_picks_by_algorithm() {
+        use jsonwebtoken::Algorithm::RS256;
+        let jwks = std::sync::Arc::new(JwksVerifier::new(JWKS, JwksOptions::default()).unwrap());
+        let v = EitherVerifier { hs256: Hs256Verifier::new(b"secret").unwrap(), jwks };
+        let p = Principal { customer: id(1), user: id(2), role: Role::Admin, delegator_ids: vec![] };
+        v.verify(&mint_hs256(b"secret", &p, 4_102_444_800).unwrap()).unwrap();
+        v.verify(&signed("rsa-1", RS256, Some("rsa-1"), &idp_claims(serde_json::json!({})))).unwrap();
+        assert!(v.verify(&mint_hs256(b"wrong", &p, 4_102_444_800).unwrap()).is_err());
     }
 }

@@ -12,7 +12,7 @@ mod table;
 
 use serde::Serialize;
 
-pub use auth::{mint_hs256, Hs256Verifier, Principal, Role, Verifier, CLOCK_SKEW_LEEWAY_SECONDS};
+pub use auth::{mint_hs256, EitherVerifier, Hs256Verifier, JwksOptions, JwksVerifier, Principal, Role, Verifier, CLOCK_SKEW_LEEWAY_SECONDS};
 pub use json::parse_json_value;
 pub use table::{Access, ParamKind, QueryParam, RouteSpec, ROUTES};
 
@@ -65,13 +65,23 @@ struct ErrorDetail<'a> {
     details: Option<&'a [crate::error::RuleFailure]>,
 }
 
-/// The single error body: `{"error": {"code", "message", "field"?, "details"?}}`.
-pub fn error_response(e: &TenthsError) -> Response {
+fn detail_of(e: &TenthsError) -> ErrorDetail<'_> {
     let details = match e {
         TenthsError::ValidationFailed { failures } => Some(failures.as_slice()),
         _ => None,
     };
-    let body = ErrorBody { error: ErrorDetail { code: wire_code(e.kind()), message: e.to_string(), field: e.field(), details } };
+    ErrorDetail { code: wire_code(e.kind()), message: e.to_string(), field: e.field(), details }
+}
+
+/// The inside of the error body (`{"code", "message", "field"?, "details"?}`), as batch answers
+/// give it per item.
+pub fn error_detail(e: &TenthsError) -> serde_json::Value {
+    serde_json::to_value(detail_of(e)).unwrap_or_else(|_| serde_json::json!({"code": "internal", "message": "error"}))
+}
+
+/// The single error body: `{"error": {"code", "message", "field"?, "details"?}}`.
+pub fn error_response(e: &TenthsError) -> Response {
+    let body = ErrorBody { error: detail_of(e) };
     let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"error":{"code":"internal","message":"error"}}"#.to_vec());
     let mut headers = vec![("Content-Type".into(), "application/json".into())];
     if e.is_retryable() {
@@ -108,11 +118,52 @@ fn serve(engine: &Engine, verifier: Option<&dyn Verifier>, request: &Request, fa
     }
 }
 
-/// The router of a host: the token verifier it checks bearer tokens with, and a test hook.
-/// One per server (or binding); it serves any engine.
+/// How an operation ended, as an [`Observer`] is told: by the class of its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Answered 1xx–3xx (a 207 batch counts here, whatever its items say).
+    Ok,
+    /// Refused: a 4xx (bad input, not found, conflict, locked, unauthenticated, …).
+    Refused,
+    /// Failed: a 5xx (a passing condition or a bug).
+    Failed,
+}
+
+impl Outcome {
+    /// The outcome of an answer with `status`.
+    pub fn of_status(status: u16) -> Outcome {
+        match status {
+            0..=399 => Outcome::Ok,
+            400..=499 => Outcome::Refused,
+            _ => Outcome::Failed,
+        }
+    }
+
+    /// Its name in metrics and logs: `ok`, `refused`, `failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Refused => "refused",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// Told of every operation a [`Router`] serves: the host's metrics hook (the core holds no
+/// metrics library). `operation` is the route's `operationId`; `duration` is the time spent in the
+/// router and the engine (authentication, the handler, its transaction), without the transport.
+/// Called on the thread that served the request, after the answer is made: keep it cheap.
+pub trait Observer: Send + Sync {
+    /// One operation served.
+    fn on_operation(&self, operation: &'static str, duration: std::time::Duration, outcome: Outcome);
+}
+
+/// The router of a host: the token verifier it checks bearer tokens with, an optional
+/// [`Observer`], and a test hook. One per server (or binding); it serves any engine.
 #[derive(Default)]
 pub struct Router {
     verifier: std::sync::RwLock<Option<std::sync::Arc<dyn Verifier>>>,
+    observer: std::sync::RwLock<Option<std::sync::Arc<dyn Observer>>>,
     fault_injection: std::sync::atomic::AtomicBool,
 }
 
@@ -133,10 +184,31 @@ impl Router {
         self.fault_injection.store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Sets the observer told of every operation served (see [`Observer`]).
+    pub fn set_observer(&self, observer: Option<std::sync::Arc<dyn Observer>>) {
+        *self.observer.write().unwrap_or_else(|p| p.into_inner()) = observer;
+    }
+
+    /// The path template of the route that serves `method` on `path` (a query is ignored), as
+    /// the OpenAPI document names it: `/api/v1/public/customers/{customerId}/…`. `None` when no
+    /// route serves it (the request is answered 404 or 405). For metrics by route without
+    /// re-parsing paths in the host.
+    pub fn route_template(&self, method: &str, path: &str) -> Option<&'static str> {
+        routes::route_of(method, path).map(|spec| spec.path)
+    }
+
     /// Serves one request of the HTTP API against `engine` (see [`handle`]).
     pub fn handle(&self, engine: &Engine, request: &Request) -> Response {
         let verifier = self.verifier.read().unwrap_or_else(|p| p.into_inner()).clone();
-        serve(engine, verifier.as_deref(), request, self.fault_injection.load(std::sync::atomic::Ordering::Relaxed))
+        let observer = self.observer.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let started = std::time::Instant::now();
+        let response = serve(engine, verifier.as_deref(), request, self.fault_injection.load(std::sync::atomic::Ordering::Relaxed));
+        if let Some(observer) = observer {
+            if let Some(spec) = routes::route_of(&request.method, &request.path) {
+                observer.on_operation(spec.id, started.elapsed(), Outcome::of_status(response.status));
+            }
+        }
+        response
     }
 }
 

@@ -70,13 +70,13 @@ fn schemas() -> Value {
         "ExternalId",
         json!({"type": "string", "minLength": 1, "maxLength": 256, "pattern": EXTERNAL_ID_PATTERN, "description": "A PMS-side id: 1–256 characters, not blank, no control characters."}),
     );
+    put("Error", object(&["error"], json!({"error": s("ErrorDetail")})));
     put(
-        "Error",
+        "ErrorDetail",
         object(
-            &["error"],
-            json!({"error": {"type": "object", "additionalProperties": false, "required": ["code", "message"], "properties": {
-                "code": {"type": "string", "enum": ["invalid_argument", "unauthenticated", "permission_denied", "not_found", "conflict", "too_large", "validation_failed", "locked", "internal", "unavailable", "corrupt", "method_not_allowed", "idempotency_mismatch", "request_timeout"]},
-                "message": {"type": "string"}, "field": {"type": "string"}, "details": array(s("RuleFailure"))}}}),
+            &["code", "message"],
+            json!({"code": {"type": "string", "enum": ["invalid_argument", "unauthenticated", "permission_denied", "not_found", "conflict", "too_large", "validation_failed", "locked", "internal", "unavailable", "corrupt", "method_not_allowed", "idempotency_mismatch", "request_timeout"]},
+                "message": {"type": "string"}, "field": {"type": "string"}, "details": array(s("RuleFailure"))}),
         ),
     );
     put(
@@ -108,10 +108,16 @@ fn schemas() -> Value {
         "InitiativeProps",
         object(
             &["tags", "initiative"],
-            json!({"type": {"type": "string", "enum": ["pms", "temporary"]}, "tags": array(json!({"type": "string"})), "initiative": object(&["_id"], json!({
-                "type": {"type": "string", "enum": ["pms", "temporary"]}, "_id": s("ObjectId"), "billingType": {"type": "string", "enum": ["billable", "non-billable"]},
+            json!({"type": {"type": "string", "enum": ["pms", "temporary"]}, "tags": array(json!({"type": "string"})), "initiative": s("InitiativeSnapshot")}),
+        ),
+    );
+    put(
+        "InitiativeSnapshot",
+        object(
+            &["_id"],
+            json!({"type": {"type": "string", "enum": ["pms", "temporary"]}, "_id": s("ObjectId"), "billingType": {"type": "string", "enum": ["billable", "non-billable"]},
                 "callSign": {"type": "string"}, "unitIncrements": {"type": "integer"}, "externalId": {"type": "string"}, "name": {"type": "string"},
-                "description": {"type": "string"}, "client": s("ClientProps")}))}),
+                "description": {"type": "string"}, "client": s("ClientProps")}),
         ),
     );
     put(
@@ -192,9 +198,13 @@ fn schemas() -> Value {
                 "unitIncrementCount": {"type": "integer"}, "incrementDurationInSeconds": {"type": "integer"}, "lastReleasePendingAt": s("DateTime"),
                 "lastReleaseFailedAt": s("DateTime"), "releaseSuccessAt": s("DateTime"), "isDeleted": {"type": "boolean"}, "notes": {"type": "string"},
                 "releaseCount": {"type": "integer"}, "lastSyncedAt": s("DateTime"),
-                "codes": array(object(&["codeExternalId", "codeTypeExternalId"], json!({"codeExternalId": {"type": "string"}, "codeTypeExternalId": {"type": "string"}})))
+                "codes": array(s("FlatEntryCode"))
             }),
         ),
+    );
+    put(
+        "FlatEntryCode",
+        object(&["codeExternalId", "codeTypeExternalId"], json!({"codeExternalId": {"type": "string"}, "codeTypeExternalId": {"type": "string"}})),
     );
     put(
         "ExportItem",
@@ -255,13 +265,8 @@ fn schemas() -> Value {
     sync_schemas(&mut put, &status_enum);
     put("TimerStart", input(&[], json!({"_id": s("ObjectId"), "initiativeId": s("ObjectId"), "summary": text(10_000)})));
     put("ReleaseDayBody", input(&["workDate"], json!({"workDate": s("Date"), "mode": {"type": "string", "enum": ["all-or-nothing", "ready-subset"]}})));
-    put(
-        "ReleaseDayResult",
-        object(
-            &["released", "notReady"],
-            json!({"released": array(s("ObjectId")), "notReady": array(object(&["entryId", "errors"], json!({"entryId": s("ObjectId"), "errors": array(s("RuleFailure"))})))}),
-        ),
-    );
+    put("ReleaseDayResult", object(&["released", "notReady"], json!({"released": array(s("ObjectId")), "notReady": array(s("NotReadyEntry"))})));
+    put("NotReadyEntry", object(&["entryId", "errors"], json!({"entryId": s("ObjectId"), "errors": array(s("RuleFailure"))})));
     put(
         "ReleaseSucceededBody",
         input(&[], json!({"externalId": s("ExternalId"), "reReleaseFailedMessages": {"type": "array", "maxItems": 1000, "items": text(10_000)}})),
@@ -275,21 +280,42 @@ fn schemas() -> Value {
     );
     // Items are checked one by one and answered in the 207 results, so their values are free-form
     // here: a bad id or PMS id is that item's `invalid_argument`, never the whole batch's 400.
-    let item = input(
-        &["entryId"],
-        json!({"entryId": {"type": "string"}, "userId": {"type": "string"}, "externalId": {"type": "string"}, "reReleaseFailedMessages": array(json!({"type": "string"}))}),
-    );
     put(
-        "BatchReleaseSucceededBody",
-        json!({"oneOf": [object(&["entries"], json!({"entries": {"type": "array", "maxItems": 1000, "items": item}})), {"type": "array", "maxItems": 1000, "items": item}]}),
-    );
-    put(
-        "BatchResults",
-        object(
-            &["results"],
-            json!({"results": array(object(&["entryId", "status"], json!({"entryId": {"type": "string"}, "status": {"type": "string"}, "error": {"type": "string"}})))}),
+        "BatchReleaseSucceededItem",
+        input(
+            &["entryId"],
+            json!({"entryId": {"type": "string"}, "userId": {"type": "string"}, "externalId": {"type": "string"}, "reReleaseFailedMessages": array(json!({"type": "string"}))}),
         ),
     );
+    let items = |name: &str| json!({"type": "array", "maxItems": 1000, "items": s(name)});
+    put("BatchReleaseSucceededList", items("BatchReleaseSucceededItem"));
+    put("BatchReleaseSucceededEntries", object(&["entries"], json!({"entries": s("BatchReleaseSucceededList")})));
+    put(
+        "BatchReleaseSucceededBody",
+        json!({"description": "{\"entries\": [...]} or the bare list.", "oneOf": [s("BatchReleaseSucceededEntries"), s("BatchReleaseSucceededList")]}),
+    );
+    put("BatchResult", object(&["entryId", "status"], json!({"entryId": {"type": "string"}, "status": {"type": "string"}, "error": {"type": "string"}})));
+    put("BatchResults", object(&["results"], json!({"results": array(s("BatchResult"))})));
+    // Bulk create: like the release batch, items are free-form objects here and checked one by
+    // one, so a bad item is its own 400 in the 207 results, never the whole batch's.
+    put(
+        "NewEntryList",
+        json!({"type": "array", "maxItems": 1000, "items": {"type": "object", "description": "A NewEntry; an item that is not one is answered its own 400."}}),
+    );
+    put("NewEntryBatchEntries", object(&["entries"], json!({"entries": s("NewEntryList")})));
+    put(
+        "NewEntryBatch",
+        json!({"description": "{\"entries\": [...]} or the bare list, of at most 1,000 NewEntry objects.", "oneOf": [s("NewEntryBatchEntries"), s("NewEntryList")]}),
+    );
+    put(
+        "CreateEntryResult",
+        object(
+            &["status"],
+            json!({"status": {"type": "integer", "description": "201 created, 200 a repeat of a stored _id with the same body, else the status the item's error would have alone."},
+                   "entry": s("FullEntry"), "error": s("ErrorDetail")}),
+        ),
+    );
+    put("CreateEntriesResults", object(&["results"], json!({"results": array(s("CreateEntryResult"))})));
     put(
         "ClientInput",
         input(&["externalId", "name"], json!({"externalId": s("ExternalId"), "name": name(), "callSign": text(1_000), "description": text(1_000)})),
@@ -383,7 +409,10 @@ fn schemas() -> Value {
     );
     put("UserSettings", input(&[], json!({"timezone": s("TimeZone")})));
     let zones: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
-    put("TimeZone", json!({"type": "string", "enum": zones, "description": "An IANA time zone name."}));
+    put(
+        "TimeZone",
+        json!({"type": "string", "maxLength": 64, "pattern": zone_pattern(&zones), "description": "An IANA time zone name (e.g. Europe/Berlin, America/New_York, UTC) of the tz database the server is built with. The pattern lists exactly the names the server accepts: a plain string to generators (an enum of these names cannot be named: GMT+0, GMT-0 and GMT0 are one identifier), checked by the server."}),
+    );
     put(
         "Total",
         object(
@@ -397,13 +426,20 @@ fn schemas() -> Value {
     Value::Object(m)
 }
 
+/// A regular expression matching exactly the given time zone names (`+` escaped; names hold
+/// only letters, digits, `/`, `_`, `-` and `+`).
+fn zone_pattern(zones: &[&str]) -> String {
+    let alternatives: Vec<String> = zones.iter().map(|z| z.replace('+', "\\+")).collect();
+    format!("^({})$", alternatives.join("|"))
+}
+
 fn param_schema(kind: ParamKind) -> Value {
     match kind {
         ParamKind::DateTime => s("DateTime"),
         ParamKind::Date => s("Date"),
         ParamKind::ObjectId => s("ObjectId"),
         ParamKind::PageSize => json!({"type": "integer", "minimum": 1, "maximum": 100, "default": 100}),
-        ParamKind::Format => json!({"type": "string", "enum": ["json", "csv"], "default": "json"}),
+        ParamKind::Format => json!({"type": "string", "enum": ["json"], "default": "json"}),
         ParamKind::Sequence => json!({"type": "integer", "minimum": 0, "maximum": i64::MAX, "default": 0}),
         ParamKind::SyncLimit => json!({"type": "integer", "minimum": 1, "maximum": 500, "default": 200}),
         ParamKind::ProtocolVersion => {
@@ -483,9 +519,9 @@ pub fn document() -> Value {
         let mut responses = Map::new();
         for (status, schema) in r.responses {
             let body = match (r.id, schema) {
-                ("exportEntriesV2", Some(name)) => {
-                    json!({"description": "The page.", "content": {"application/json": {"schema": s(name)}, "text/csv": {"schema": {"type": "string"}}},
-                    "headers": {"X-Next-Cursor": {"description": "With format=csv: the cursor of the next page, when more may follow.", "schema": s("ObjectId")}}})
+                (_, Some("csv")) => {
+                    json!({"description": "The page as CSV: a header line, then one line per entry.", "content": {"text/csv": {"schema": {"type": "string"}}},
+                    "headers": {"X-Next-Cursor": {"description": "The cursor of the next page, when more may follow.", "schema": s("ObjectId")}}})
                 }
                 ("listEntriesV1", Some(name)) => json!({"description": "The entries.", "content": {"application/json": {"schema": s(name)}},
                     "headers": {"Deprecation": {"description": "Always true: use the v2 list.", "schema": {"type": "string", "enum": ["true"]}}}}),
@@ -495,7 +531,7 @@ pub fn document() -> Value {
             let body = if keyed { with_replay_header(body) } else { body };
             responses.insert(status.to_string(), body);
         }
-        if r.id == "health" {
+        if r.id == "getHealth" {
             // The health check of a closed engine (shutting down) or a damaged store fails.
             responses.insert("503".into(), json!({"$ref": "#/components/responses/E503"}));
         }
@@ -573,10 +609,7 @@ fn sync_schemas(put: &mut impl FnMut(&str, Value), status_enum: &Value) {
     );
     put("SyncedCode", input(&["_id", "assignedBy"], json!({"_id": s("ObjectId"), "assignedBy": {"type": "string", "enum": ["user", "system"]}})));
     let failure = s("RuleFailure");
-    let release_failure = object(
-        &["originalMessage", "title", "description"],
-        json!({"originalMessage": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"}}),
-    );
+    let release_failure = s("ReleaseFailure");
     put(
         "SyncedEntry",
         input(
@@ -636,8 +669,11 @@ fn sync_schemas(put: &mut impl FnMut(&str, Value), status_enum: &Value) {
         ),
     );
     put("PushResponse", object(&["batchId", "results"], json!({"batchId": s("ObjectId"), "results": array(s("OpResult"))})));
-    let cursor =
-        object(&["entrySeq", "referenceSeq"], json!({"entrySeq": {"type": "integer", "minimum": 0}, "referenceSeq": {"type": "integer", "minimum": 0}}));
+    put(
+        "PullCursor",
+        object(&["entrySeq", "referenceSeq"], json!({"entrySeq": {"type": "integer", "minimum": 0}, "referenceSeq": {"type": "integer", "minimum": 0}})),
+    );
+    let cursor = s("PullCursor");
     put(
         "ReferenceSnapshot",
         object(
@@ -645,9 +681,10 @@ fn sync_schemas(put: &mut impl FnMut(&str, Value), status_enum: &Value) {
             json!({"protocolVersion": {"type": "integer", "minimum": 1}, "seq": {"type": "integer", "minimum": 0}, "settings": s("CustomerSettings"),
                    "userTimezone": opt(json!({"type": "string"})), "clients": array(s("Client")), "codeTypes": array(s("CodeType")), "codes": array(s("Code")),
                    "initiatives": array(s("Initiative")),
-                   "rules": array(object(&["rules"], json!({"initiativeId": opt(s("ObjectId")), "rules": s("Rules")})))}),
+                   "rules": array(s("RulesSnapshot"))}),
         ),
     );
+    put("RulesSnapshot", object(&["rules"], json!({"initiativeId": opt(s("ObjectId")), "rules": s("Rules")})));
     put(
         "PullPage",
         object(

@@ -252,19 +252,33 @@ fn parse_query(raw: &str, spec: &RouteSpec) -> Result<HashMap<String, String>> {
     Ok(out)
 }
 
+/// The route a request for `method` and `path` (query allowed) is served by: among the
+/// templates that match the path, the most specific (most literal segments) wins, then the one of
+/// that method. `None` when no template matches the path or none of the best takes `method`.
+pub(crate) fn route_of(method: &str, path: &str) -> Option<&'static RouteSpec> {
+    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    candidates(path).into_iter().find(|s| s.method.eq_ignore_ascii_case(method))
+}
+
+/// The routes whose template matches `path` with the most literal segments (any method):
+/// `/entries/release-day` is that route, not `/entries/{entryId}`. Empty when none matches.
+fn candidates(path: &str) -> Vec<&'static RouteSpec> {
+    let literal_segments = |t: &str| segments(t).filter(|s| !s.starts_with('{')).count();
+    let best = ROUTES.iter().filter(|s| match_path(s.path, path).is_some()).map(|s| literal_segments(s.path)).max();
+    let Some(best) = best else { return Vec::new() };
+    ROUTES.iter().filter(|s| literal_segments(s.path) == best && match_path(s.path, path).is_some()).collect()
+}
+
 /// Finds the route, authenticates, authorizes, and runs the handler; every failure becomes the
 /// single error body.
 pub(crate) fn dispatch(engine: &Engine, verifier: Option<&dyn Verifier>, request: &Request) -> Response {
     let (path, query) = request.path.split_once('?').unwrap_or((request.path.as_str(), ""));
     let method = request.method.to_ascii_uppercase();
-    // Among the templates that match the path, the most specific (most literal segments) wins:
-    // `/entries/release-day` is that route, not `/entries/{entryId}`.
-    let literal_segments = |t: &str| segments(t).filter(|s| !s.starts_with('{')).count();
-    let best = ROUTES.iter().filter(|s| match_path(s.path, path).is_some()).map(|s| literal_segments(s.path)).max();
-    let Some(best) = best else {
+    // Among the templates that match the path, the most specific (most literal segments) wins.
+    let candidates = candidates(path);
+    if candidates.is_empty() {
         return error_response(&TenthsError::not_found("route", path));
-    };
-    let candidates: Vec<&'static RouteSpec> = ROUTES.iter().filter(|s| literal_segments(s.path) == best && match_path(s.path, path).is_some()).collect();
+    }
     let found = candidates.iter().find(|s| s.method == method).and_then(|s| match_path(s.path, path).map(|p| (*s, p)));
     let Some((spec, raw_params)) = found else {
         let allow: Vec<&str> = candidates.iter().map(|s| s.method).collect();
@@ -374,19 +388,45 @@ fn full(status: u16, e: &Entry) -> Response {
     Response::json(status, &e.full())
 }
 
+/// The 207 answer of a bulk create: per item, in input order, the status a single create would
+/// answer with the entry (201 created, 200 a repeat) or with its error body.
+fn created_batch(results: &Vec<Result<(Entry, bool)>>) -> Response {
+    let items: Vec<serde_json::Value> = results
+        .iter()
+        .map(|r| match r {
+            Ok((e, created)) => serde_json::json!({"status": if *created { 201 } else { 200 }, "entry": e.full()}),
+            Err(e) => serde_json::json!({"status": super::status_of(e.kind()), "error": super::error_detail(e)}),
+        })
+        .collect();
+    Response::json(207, &serde_json::json!({ "results": items }))
+}
+
+/// A page of the export as CSV, the next page's cursor in `X-Next-Cursor`.
+fn csv_page(page: &Page<Entry>) -> Response {
+    let mut body = crate::wire::csv_header();
+    for e in &page.items {
+        crate::wire::push_csv_row(&mut body, e);
+    }
+    let mut headers = vec![("Content-Type".to_string(), "text/csv; charset=utf-8".to_string())];
+    if let Some(next) = page.next_cursor {
+        headers.push(("X-Next-Cursor".into(), next.to_string()));
+    }
+    Response { status: 200, headers, body: body.into_bytes() }
+}
+
 fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
     let engine = c.engine;
     Ok(match id {
         // A closed engine answers every other call 503, a damaged one every write, and one whose
         // database cannot be reached every call: its health check must say so, or a load
         // balancer would keep sending it requests (decisions 50, 52, 75).
-        "health" => {
+        "getHealth" => {
             engine.health()?;
             engine.check_store()?;
             Response::json(200, &serde_json::json!({"status": "ok"}))
         }
-        "openapi" => Response::json(200, &super::openapi::document()),
-        "unrelease" => c.answer(|| engine.unrelease(&c.scope()?, &c.id("entryId")?), |_| Response::empty(200))?,
+        "getOpenApi" => Response::json(200, &super::openapi::document()),
+        "unreleaseEntry" => c.answer(|| engine.unrelease(&c.scope()?, &c.id("entryId")?), |_| Response::empty(200))?,
         "overrideEntry" => {
             let input: OverrideInput = c.body()?;
             c.answer(|| engine.override_entry(&c.scope()?, &c.id("entryId")?, &input), |e| Response::json(200, &e.flat()))?
@@ -416,19 +456,14 @@ fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
             }
             let page = engine.export_released_page(&c.customer()?, c.window("releasedAfter", "releasedOnOrBefore")?, c.page_size()?, c.cursor()?.as_ref())?;
             if format == "csv" {
-                let mut body = crate::wire::csv_header();
-                for e in &page.items {
-                    crate::wire::push_csv_row(&mut body, e);
-                }
-                let mut headers = vec![("Content-Type".to_string(), "text/csv; charset=utf-8".to_string())];
-                if let Some(next) = page.next_cursor {
-                    headers.push(("X-Next-Cursor".into(), next.to_string()));
-                }
-                Response { status: 200, headers, body: body.into_bytes() }
+                csv_page(&page)
             } else {
                 let entries: Vec<_> = page.items.iter().map(Entry::export_item).collect();
                 Response::json(200, &serde_json::json!({"entries": entries, "nextCursor": page.next_cursor}).as_object().map(strip_null).unwrap_or_default())
             }
+        }
+        "exportEntriesV2Csv" => {
+            csv_page(&engine.export_released_page(&c.customer()?, c.window("releasedAfter", "releasedOnOrBefore")?, c.page_size()?, c.cursor()?.as_ref())?)
         }
         "releaseSucceededBatch" => {
             let raw = match parse_body::<BatchBody>(c.body, true)? {
@@ -465,6 +500,34 @@ fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
         "releaseDay" => {
             let body: ReleaseDayBody = c.body()?;
             c.answer(|| engine.release_day(&c.scope()?, body.work_date, body.mode), |r| Response::json(200, r))?
+        }
+        "createEntries" => {
+            let raw = match parse_body::<BatchBody>(c.body, true)? {
+                BatchBody::Wrapped(w) => w.entries,
+                BatchBody::Bare(items) => items,
+            };
+            if raw.len() > MAX_BATCH_ITEMS {
+                return Err(TenthsError::TooLarge { reason: format!("at most {MAX_BATCH_ITEMS} items per batch") });
+            }
+            // The document lets items be any object: one that is not is the whole batch's 400;
+            // an object that is not a new entry is answered its own 400, the others are created.
+            if let Some(i) = raw.iter().position(|v| !v.is_object()) {
+                return Err(TenthsError::invalid(format!("entries[{i}]"), "must be an object"));
+            }
+            let parsed: Vec<Result<NewEntry>> = raw.iter().map(super::json::parse_json_value).collect();
+            let call = || {
+                let good: Vec<NewEntry> = parsed.iter().filter_map(|p| p.as_ref().ok().cloned()).collect();
+                let mut created = engine.create_entries(&c.scope()?, &good)?.into_iter();
+                let mut out = Vec::with_capacity(parsed.len());
+                for p in &parsed {
+                    out.push(match p {
+                        Ok(_) => created.next().ok_or_else(|| TenthsError::Storage { reason: "a batch item was answered nothing".into() })?,
+                        Err(e) => Err(e.clone()),
+                    });
+                }
+                Ok(out)
+            };
+            c.answer(call, created_batch)?
         }
         "createEntry" => {
             let input: NewEntry = c.body()?;
@@ -525,7 +588,7 @@ fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
         "listInitiatives" => Response::json(200, &engine.list_initiatives(&c.customer()?)?),
         "listCodes" => Response::json(200, &engine.list_codes(&c.customer()?)?),
         "listClients" => Response::json(200, &engine.list_clients(&c.customer()?)?),
-        "totals" => {
+        "listTotals" => {
             let user = c.query_str("userId").map(|u| ObjectId::parse_field(u, "userId")).transpose()?;
             let customer = c.customer()?;
             match c.work_dates()? {
@@ -615,5 +678,20 @@ mod tests {
         for r in ROUTES {
             assert!(seen.insert(r.id), "duplicate {}", r.id);
         }
+    }
+
+    #[test]
+    fn route_of_names_the_template_that_serves() {
+        let user = "/api/v1/public/customers/64b7f0c2a1b2c3d4e5f60001/users/64b7f0c2a1b2c3d4e5f60002";
+        let template = |m: &str, p: &str| super::route_of(m, p).map(|s| s.path);
+        assert_eq!(template("GET", &format!("{user}/entries?workDateFrom=2026-01-01")), Some("/api/v1/public/customers/{customerId}/users/{userId}/entries"));
+        assert_eq!(template("post", &format!("{user}/entries/release-day")), Some("/api/v1/public/customers/{customerId}/users/{userId}/entries/release-day"));
+        assert_eq!(
+            template("GET", &format!("{user}/entries/64b7f0c2a1b2c3d4e5f60e01")),
+            Some("/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}")
+        );
+        assert_eq!(template("GET", "/no/such/route"), None);
+        assert_eq!(template("PUT", "/healthz"), None, "a path whose routes take other methods (405)");
+        assert_eq!(super::route_of("GET", "/healthz").map(|s| s.id), Some("health"));
     }
 }

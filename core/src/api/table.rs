@@ -87,8 +87,15 @@ const WINDOW_RELEASED_PAGED: [QueryParam; 5] = [
     WINDOW_RELEASED[1],
     WINDOW_UPDATED_PAGED[2],
     WINDOW_UPDATED_PAGED[3],
-    QueryParam { name: "format", required: false, kind: ParamKind::Format, description: "json (default) or csv." },
+    QueryParam {
+        name: "format",
+        required: false,
+        kind: ParamKind::Format,
+        description:
+            "json (the default). For CSV use exportEntriesV2Csv; format=csv is still answered here in CSV for clients written before it (decision 61).",
+    },
 ];
+const WINDOW_RELEASED_CSV: [QueryParam; 4] = [WINDOW_RELEASED[0], WINDOW_RELEASED[1], WINDOW_UPDATED_PAGED[2], WINDOW_UPDATED_PAGED[3]];
 const WORK_DATES: [QueryParam; 2] = [
     QueryParam { name: "workDateFrom", required: true, kind: ParamKind::Date, description: "First work date (inclusive)." },
     QueryParam { name: "workDateTo", required: true, kind: ParamKind::Date, description: "Last work date (inclusive)." },
@@ -141,7 +148,7 @@ macro_rules! route {
 /// Every route, literal paths before templated ones where they could collide.
 pub static ROUTES: &[RouteSpec] = &[
     route!(
-        "health",
+        "getHealth",
         "GET",
         "/healthz",
         Access::Open,
@@ -151,10 +158,10 @@ pub static ROUTES: &[RouteSpec] = &[
         None,
         &[(200, Some("Health"))]
     ),
-    route!("openapi", "GET", "/openapi.json", Access::Open, None, "This OpenAPI document.", &[], None, &[(200, Some("OpenApiDocument"))]),
+    route!("getOpenApi", "GET", "/openapi.json", Access::Open, None, "This OpenAPI document.", &[], None, &[(200, Some("OpenApiDocument"))]),
     // Seed routes.
     route!(
-        "unrelease",
+        "unreleaseEntry",
         "POST",
         "/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}/unrelease",
         Access::UserScope,
@@ -227,10 +234,21 @@ pub static ROUTES: &[RouteSpec] = &[
         "/api/v2/customers/{customerId}/entries/export",
         Access::Connector,
         Some("S7"),
-        "Entries released in a window, by _id, in pages (JSON or CSV).",
+        "Entries released in a window, by _id, in pages, as JSON (as CSV: exportEntriesV2Csv).",
         &WINDOW_RELEASED_PAGED,
         None,
         &[(200, Some("ExportPage"))]
+    ),
+    route!(
+        "exportEntriesV2Csv",
+        "GET",
+        "/api/v2/customers/{customerId}/entries/export.csv",
+        Access::Connector,
+        Some("S7"),
+        "Entries released in a window, by _id, in pages, as CSV (the next page's cursor in X-Next-Cursor).",
+        &WINDOW_RELEASED_CSV,
+        None,
+        &[(200, Some("csv"))]
     ),
     route!(
         "releaseSucceeded",
@@ -288,6 +306,17 @@ pub static ROUTES: &[RouteSpec] = &[
         &[],
         Some(("ReleaseDayBody", true)),
         &[(200, Some("ReleaseDayResult"))]
+    ),
+    route!(
+        "createEntries",
+        "POST",
+        "/api/v1/public/customers/{customerId}/users/{userId}/entries/batch",
+        Access::UserScope,
+        None,
+        "Create up to 1,000 entries, each on its own: one result per item, in input order (201 created, 200 a repeat of a stored _id with the same body, or the item's error); a refused item stores nothing, the others are stored.",
+        &[],
+        Some(("NewEntryBatch", true)),
+        &[(207, Some("CreateEntriesResults"))]
     ),
     route!(
         "createEntry",
@@ -490,7 +519,7 @@ pub static ROUTES: &[RouteSpec] = &[
         &[(200, Some("ClientList"))]
     ),
     route!(
-        "totals",
+        "listTotals",
         "GET",
         "/api/v1/customers/{customerId}/totals",
         Access::Connector,

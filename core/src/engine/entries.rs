@@ -21,6 +21,14 @@ impl Engine {
         self.write(|cx| entries::import(cx, scope, inputs))
     }
 
+    /// Creates each entry of a batch (at most [`MAX_BATCH_ITEMS`](crate::engine::MAX_BATCH_ITEMS))
+    /// on its own, in one transaction: one outcome an item, in input order, as
+    /// [`create_entry`](Self::create_entry) would answer it (a repeat of a stored `_id` with the
+    /// same body answers the stored entry, `created = false`); a refused item changes nothing.
+    pub fn create_entries(&self, scope: &Scope, inputs: &[NewEntry]) -> Result<Vec<Result<(Entry, bool)>>> {
+        self.write(|cx| entries::create_each(cx, scope, inputs))
+    }
+
     /// One entry of the user (404 when missing, deleted, or another user's).
     pub fn get_entry(&self, scope: &Scope, id: &ObjectId) -> Result<Entry> {
         self.read(|rx| entries::get(rx, scope, id))

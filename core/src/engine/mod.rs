@@ -1,8 +1,8 @@
 //! The engine facade: one [`Engine`] per store, `Send + Sync`. Every method is a few lines: it
 //! opens one transaction of the backend (a write is one `BEGIN IMMEDIATE` transaction on
 //! SQLite that applies whole or not at all) and calls one operation of [`crate::ops`] or
-//! [`crate::sync`]. The methods are split by domain: [`entries`], [`timers`], [`release`],
-//! [`reference`], [`listing`], [`sync`]; [`idempotency`] keeps a route's answer with its work.
+//! [`crate::sync`]. The methods are split by domain: `entries`, `timers`, `release`,
+//! `reference`, `listing`, `sync`; `idempotency` keeps a route's answer with its work.
 
 mod entries;
 mod idempotency;
@@ -97,6 +97,12 @@ impl Engine {
     /// [`TenthsError::Unavailable`].
     pub fn check_store(&self) -> Result<()> {
         self.read(|_| Ok(()))
+    }
+
+    /// How much room the store takes now (the SQLite file and its WAL), or `None` for an
+    /// in-memory database or a store that cannot say. For metrics.
+    pub fn store_sizes(&self) -> Option<crate::store::StoreSizes> {
+        self.backend.sizes()
     }
 
     /// The clock's current time.

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use super::overlap::{intervals, refresh_overlap, Inserter};
 use super::settle::settle;
-use super::{decide, prefix_field, Cx, Rx, Scope};
+use super::{decide, is_fatal, prefix_field, Cx, Rx, Scope};
 use crate::error::{Result, TenthsError};
 use crate::model::sync::{SyncedEntry, SyncedSource};
 use crate::model::*;
@@ -288,6 +288,35 @@ pub(crate) fn import(cx: &mut Cx<'_>, scope: &Scope, inputs: &[NewEntry]) -> Res
     }
     inserter.finish(cx.tx, cx.stats)?;
     Ok(ids)
+}
+
+/// Creates each entry of a batch on its own (the HTTP bulk create): one savepoint an item, so a
+/// refused item answers its error and leaves the store as it was while the others are stored,
+/// all in one transaction. Answers one outcome an item, in input order; only a fatal error
+/// (storage, closed) fails the whole batch.
+pub(crate) fn create_each(cx: &mut Cx<'_>, scope: &Scope, inputs: &[NewEntry]) -> Result<Vec<Result<(Entry, bool)>>> {
+    if inputs.len() > MAX_BATCH_ITEMS {
+        return Err(TenthsError::TooLarge { reason: format!("at most {MAX_BATCH_ITEMS} items per batch") });
+    }
+    let mut out = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        cx.tx.savepoint()?;
+        match create(cx, scope, input) {
+            Ok(done) => {
+                cx.tx.release_savepoint()?;
+                out.push(Ok(done));
+            }
+            Err(e) => {
+                cx.tx.rollback_savepoint()?;
+                cx.refs.rollback();
+                if is_fatal(&e) {
+                    return Err(e);
+                }
+                out.push(Err(e));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// One live entry of the user.

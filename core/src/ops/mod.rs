@@ -4,14 +4,14 @@
 //! and the sync server all call these; nothing here calls back up, and nothing here knows
 //! which backend it runs on.
 //!
-//! - [`entries`]: create, import, read, edit, delete, and writing a copy that came through sync;
-//! - [`timers`]: start, stop, resume, and closing a session past its local day;
-//! - [`release`]: release (one entry or a day), the connector's callbacks, unrelease;
-//! - [`reference`]: settings, clients, codes, matters, rules, and re-settling after a change;
-//! - [`listing`]: the updated and export windows, their pages, the CSV export, totals;
-//! - [`settle`]: an entry's derived figures and validation verdict;
+//! - `entries`: create, import, read, edit, delete, and writing a copy that came through sync;
+//! - `timers`: start, stop, resume, and closing a session past its local day;
+//! - `release`: release (one entry or a day), the connector's callbacks, unrelease;
+//! - `reference`: settings, clients, codes, matters, rules, and re-settling after a change;
+//! - `listing`: the updated and export windows, their pages, the CSV export, totals;
+//! - `settle`: an entry's derived figures and validation verdict;
 //! - [`idempotency`]: the answers kept under idempotency keys;
-//! - [`overlap`]: keeping `overlapTimeInSeconds` current through the neighbour query.
+//! - `overlap`: keeping `overlapTimeInSeconds` current through the neighbour query.
 
 pub(crate) mod entries;
 pub mod idempotency;

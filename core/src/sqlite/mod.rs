@@ -26,7 +26,7 @@ mod tx;
 /// (another connection holds the lock past the busy timeout, the disk is full), `Corrupt` when
 /// SQLite met a damaged page (`SQLITE_CORRUPT` and its extended codes) or a file that stopped
 /// being a database under the engine (`SQLITE_NOTADB`; at open that answer is
-/// `IncompatibleDatabase`, see [`check_compatible`]).
+/// `IncompatibleDatabase`, see `check_compatible`).
 impl From<rusqlite::Error> for TenthsError {
     fn from(e: rusqlite::Error) -> Self {
         match sqlite_code(&e) {
@@ -486,6 +486,14 @@ impl Backend for SqliteBackend {
             return Err(TenthsError::Closed);
         }
         self.refuse_when_damaged()
+    }
+
+    fn sizes(&self) -> Option<crate::store::StoreSizes> {
+        let path = self.path.as_ref()?;
+        let size_of = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        Some(crate::store::StoreSizes { database_bytes: size_of(path), wal_bytes: size_of(Path::new(&wal)) })
     }
 
     fn describe(&self) -> String {

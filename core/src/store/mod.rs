@@ -376,6 +376,20 @@ pub trait Backend: Send + Sync {
     }
     /// A short description for `Debug` (the file, the database).
     fn describe(&self) -> String;
+    /// How much room the store takes, read now; `None` for a store that cannot say (in memory,
+    /// a server database). The default says nothing.
+    fn sizes(&self) -> Option<StoreSizes> {
+        None
+    }
+}
+
+/// How much room a store takes, in bytes (for metrics): its main file and its write-ahead log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreSizes {
+    /// The database file.
+    pub database_bytes: u64,
+    /// The write-ahead log (0 when there is none, e.g. right after a checkpoint that truncated it).
+    pub wal_bytes: u64,
 }
 
 /// The error of a store that keeps no device state.

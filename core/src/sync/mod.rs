@@ -5,9 +5,9 @@
 //!
 //! - the records sync moves are in [`crate::model::sync`] (re-exported here);
 //! - the merge policy is pure, in [`crate::rules::merge`] (re-exported here);
-//! - [`server`]: applying a push, the pull feed and the typed reference snapshot, over the
+//! - `server`: applying a push, the pull feed and the typed reference snapshot, over the
 //!   storage interface;
-//! - [`device`]: the primitives a device calls (prepare and complete a push, apply a pull), a
+//! - `device`: the primitives a device calls (prepare and complete a push, apply a pull), a
 //!   pure plan of what each answer or page does, then one apply step over the storage interface;
 //! - a host moves the bytes through a [`Transport`].
 
