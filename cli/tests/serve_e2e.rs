@@ -3,6 +3,12 @@
 //! that does not take the server down, a graceful shutdown that leaves a clean database, a
 //! damaged database refused at start (or, with the check skipped, served read-only), and a
 //! retry with an `Idempotency-Key` after the answer was lost on the way back.
+//!
+//! With `TENTHS_E2E_STORE=postgres` (and `TENTHS_TEST_PG_URL`, `scripts/with-postgres`), the
+//! servers of these tests that are not about a SQLite file serve from a PostgreSQL database of
+//! their own instead: `scripts/test` runs the file both ways.
+
+mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -18,11 +24,29 @@ struct Server {
     child: Child,
     base: String,
     dir: std::path::PathBuf,
+    /// The PostgreSQL database served, when the run asks for one.
+    pg: Option<common::Database>,
 }
 
 impl Server {
+    /// A server with test faults on: on a SQLite file, or on a PostgreSQL database of its own
+    /// when `TENTHS_E2E_STORE=postgres`.
     fn start() -> Server {
+        if std::env::var("TENTHS_E2E_STORE").is_ok_and(|v| v == "postgres") {
+            let url = common::pg_url().expect("TENTHS_E2E_STORE=postgres needs TENTHS_TEST_PG_URL");
+            let pg = common::Database::new(&url, "e2e");
+            let (child, base) = common::spawn_serve(&pg.url(), SECRET, &["--test-faults"]);
+            return Server { child, base, dir: temp_dir(), pg: Some(pg) };
+        }
         Server::start_in(temp_dir(), &["--test-faults"])
+    }
+
+    /// The served store, opened as an engine (after the server stopped).
+    fn open_store(&self) -> tenths::Engine {
+        match &self.pg {
+            Some(pg) => tenths_postgres::open(&pg.url(), tenths_postgres::PgOptions::default()).unwrap(),
+            None => tenths::Engine::open(self.dir.join("serve.sqlite")).unwrap(),
+        }
     }
 
     /// A server on `dir/serve.sqlite` with `extra` arguments.
@@ -39,7 +63,7 @@ impl Server {
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let base = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
-        Server { child, base, dir }
+        Server { child, base, dir, pg: None }
     }
 
     fn stop(&mut self) -> std::process::ExitStatus {
@@ -312,11 +336,10 @@ fn the_connector_loop_over_http() {
     assert_eq!((boom.status, boom.json()["error"]["code"].as_str()), (500, Some("internal")));
     assert_eq!(http.raw("GET", "/healthz", &[], None).status, 200);
 
-    // Graceful shutdown: exit 0 and a database that reopens with every entry.
-    let db = server.dir.join("serve.sqlite");
+    // Graceful shutdown: exit 0 and a store that reopens with every entry.
     let status = server.stop();
     assert!(status.success(), "{status:?}");
-    let engine = tenths::Engine::open(&db).unwrap();
+    let engine = server.open_store();
     let all = engine
         .list_updated(
             &c,

@@ -4,6 +4,8 @@
 //! and never the password. Without the URL each test says it was skipped and passes, unless
 //! `TENTHS_REQUIRE_PG=1`.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -11,49 +13,9 @@ use serde_json::{json, Value};
 use tenths::api::{mint_hs256, Principal, Role};
 use tenths::ObjectId;
 
+use common::{pg_url as url, server_of, Database};
+
 const SECRET: &str = "pg-e2e-secret";
-
-fn url() -> Option<String> {
-    let url = std::env::var("TENTHS_TEST_PG_URL").ok().filter(|u| !u.is_empty());
-    if url.is_none() {
-        assert!(!std::env::var("TENTHS_REQUIRE_PG").is_ok_and(|v| v == "1"), "TENTHS_REQUIRE_PG=1 but TENTHS_TEST_PG_URL is not set");
-        eprintln!("skipped: TENTHS_TEST_PG_URL is not set");
-    }
-    url
-}
-
-/// The test server's port and database.
-fn server_of(url: &str) -> (u16, String) {
-    let config: postgres::Config = url.parse().expect("test URL");
-    (config.get_ports().first().copied().unwrap_or(5432), config.get_dbname().unwrap_or("postgres").to_string())
-}
-
-/// A database of its own, dropped at the end.
-struct Database {
-    admin_url: String,
-    name: String,
-}
-
-impl Database {
-    fn new(url: &str) -> Database {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-        let name = format!("serve_{}_{nanos}", std::process::id());
-        postgres::Client::connect(url, postgres::NoTls).unwrap().batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-        Database { admin_url: url.to_string(), name }
-    }
-    fn url(&self) -> String {
-        let (port, _) = server_of(&self.admin_url);
-        format!("postgresql://postgres@127.0.0.1:{port}/{}", self.name)
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        if let Ok(mut c) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
-            let _ = c.batch_execute(&format!("DROP DATABASE {} WITH (FORCE)", self.name));
-        }
-    }
-}
 
 fn id(n: u64) -> ObjectId {
     ObjectId::parse(&format!("{n:024x}")).unwrap()
@@ -81,7 +43,7 @@ fn call(agent: &ureq::Agent, method: &str, url: &str, token: &str, body: Option<
 #[test]
 fn serve_answers_the_api_from_postgresql() {
     let Some(url) = url() else { return };
-    let db = Database::new(&url);
+    let db = Database::new(&url, "serve");
     let mut child = Command::new(env!("CARGO_BIN_EXE_tenths"))
         .args(["serve", "--db", &db.url(), "--addr", "127.0.0.1:0", "--pool-size", "2", "--statement-timeout-ms", "5000"])
         .env("TENTHS_JWT_SECRET", SECRET)

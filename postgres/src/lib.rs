@@ -8,8 +8,8 @@
 //!   connection carries its own prepared statements (prepared on first use, kept for the
 //!   connection's life) and its own reference cache.
 //! - Transactions: every write is one `SERIALIZABLE` transaction, re-run from the start up to
-//!   [`PgOptions::write_attempts`] times when PostgreSQL reports a serialization failure or a
-//!   deadlock; exhausted, it is the retryable [`TenthsError::Unavailable`]. Reads run in one
+//!   [`PgOptions::write_attempts`] times, after a random pause that grows with each attempt,
+//!   when PostgreSQL reports a serialization failure or a deadlock; exhausted, it is the retryable [`TenthsError::Unavailable`]. Reads run in one
 //!   `REPEATABLE READ READ ONLY` snapshot.
 //! - Errors: a connection refused or dropped, a serialization failure, a deadlock, a statement
 //!   timeout, too many connections, a pool that has no connection to give: `Unavailable` (HTTP
@@ -70,7 +70,7 @@ pub struct PgOptions {
 
 impl Default for PgOptions {
     fn default() -> Self {
-        PgOptions { pool_size: 8, statement_timeout_ms: 10_000, connect_timeout_ms: 5_000, write_attempts: 5, application_name: "tenths".into(), schema: None }
+        PgOptions { pool_size: 8, statement_timeout_ms: 10_000, connect_timeout_ms: 5_000, write_attempts: 10, application_name: "tenths".into(), schema: None }
     }
 }
 
@@ -290,6 +290,17 @@ impl PgBackend {
     }
 }
 
+/// The pause before running a write again: a random time up to 2 ms × 2^(attempt − 1), at most
+/// 100 ms ("full jitter"). Two writers that conflicted and ran again at once would conflict
+/// again; a random pause spreads them apart (decision 79).
+fn retry_pause(attempt: u32) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let ceiling_us = 2_000u64.saturating_mul(1u64 << attempt.saturating_sub(1).min(16)).min(100_000);
+    // RandomState is seeded at random per instance: a random number without a dependency.
+    let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    Duration::from_micros(random % ceiling_us.max(1))
+}
+
 impl Backend for PgBackend {
     fn read(&self, f: &mut dyn FnMut(&mut dyn ReadTx, &mut RefCache) -> Result<()>) -> Result<()> {
         let mut conn = self.conn()?;
@@ -310,7 +321,10 @@ impl Backend for PgBackend {
 
     fn write(&self, f: &mut dyn FnMut(&mut dyn WriteTx, &mut RefCache) -> Result<()>) -> Result<()> {
         let mut last = None;
-        for _ in 0..self.write_attempts {
+        for attempt in 0..self.write_attempts {
+            if attempt > 0 {
+                std::thread::sleep(retry_pause(attempt));
+            }
             let mut conn = self.conn()?;
             match PgBackend::write_once(&mut conn, f) {
                 Ok(out) => return out,
