@@ -16,10 +16,12 @@ use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
 use tenths::api::{EitherVerifier, Hs256Verifier, JwksOptions, Request, Response, Role, Verifier, MAX_BODY_BYTES};
 use tenths::{Engine, TenthsError};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
+use tower_http::compression::CompressionLayer;
 
 use crate::conns::{self, Conn, Ending, Limits, Phase, Registry, Throttle, Watched};
 use crate::observe::{self, Metrics};
@@ -200,10 +202,14 @@ async fn serve_connection(server: Arc<Server>, id: u64, conn: Arc<Conn>, stream:
     let peer = stream.peer_addr().ok();
     let io = TokioIo::new(Watched::new(stream, conn.clone()));
     let (service_server, service_conn) = (server.clone(), conn.clone());
-    let service = hyper::service::service_fn(move |req| {
+    // Answers are compressed (gzip or zstd, as the client's Accept-Encoding prefers; bodies of
+    // 32 bytes or fewer as they are) by tower-http's middleware, which streams the compressed
+    // body chunked in place of the Content-Length (decision 88).
+    let service = tower::ServiceBuilder::new().layer(CompressionLayer::new()).service_fn(move |req: axum::http::Request<Incoming>| {
         let (app, conn) = (service_server.app.clone(), service_conn.clone());
         async move { Ok::<_, Infallible>(handle(app, conn, limits.body_timeout, req).await) }
     });
+    let service = TowerToHyperService::new(service);
     let mut builder = hyper::server::conn::http1::Builder::new();
     // Our watchdog (conns.rs) runs the header and idle timeouts; hyper's own would need a timer.
     builder.header_read_timeout(None);

@@ -525,3 +525,154 @@ fn a_release_whose_answer_was_lost_is_retried_with_its_key() {
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     assert!(answer.contains("Idempotency-Key"), "{answer}");
 }
+
+/// One raw HTTP/1.1 GET (the test must see the bytes on the wire, which a client library would
+/// decode): the status line, the headers (names lower-cased) and the body with any chunked
+/// framing removed but its content encoding kept.
+fn raw_get(base: &str, path: &str, token: &str, accept_encoding: Option<&str>) -> (String, Vec<(String, String)>, Vec<u8>) {
+    let addr = base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let encoding = accept_encoding.map(|e| format!("Accept-Encoding: {e}\r\n")).unwrap_or_default();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n{encoding}Connection: close\r\n\r\n").unwrap();
+    let mut bytes = Vec::new();
+    stream.read_to_end(&mut bytes).unwrap();
+    let split = bytes.windows(4).position(|w| w == b"\r\n\r\n").expect("end of head") + 4;
+    let head = String::from_utf8_lossy(&bytes[..split]).to_string();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().to_string();
+    let headers: Vec<(String, String)> = lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string())).collect();
+    let mut body = bytes[split..].to_vec();
+    if headers.iter().any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked")) {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        loop {
+            let line_end = rest.windows(2).position(|w| w == b"\r\n").expect("chunk size line");
+            let size = usize::from_str_radix(std::str::from_utf8(&rest[..line_end]).unwrap().split(';').next().unwrap().trim(), 16).unwrap();
+            rest = &rest[line_end + 2..];
+            if size == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[..size]);
+            rest = &rest[size + 2..];
+        }
+        body = out;
+    }
+    (status, headers, body)
+}
+
+/// Answers are compressed when the client asks (gzip or zstd), decode to the same JSON as the
+/// plain answer, and small answers are sent as they are. The week listing's bytes per row on
+/// the wire are printed (issue 13's figure).
+#[test]
+fn answers_are_compressed_when_the_client_asks() {
+    let server = Server::start();
+    let http = Client::new(&server.base);
+    let c = id(0xc);
+    let lawyer = id(0xa);
+    let connector = token(id(0xcc), Role::Connector);
+    let user = token(lawyer, Role::User);
+    let cu = format!("/api/v1/public/customers/{c}/users/{lawyer}");
+    let matter = http.call(
+        "POST",
+        &format!("/api/v1/customers/{c}/initiatives/import"),
+        &connector,
+        Some(&json!({"externalId": "M-1", "name": "Acme v. Widget", "billingType": "billable", "unitIncrements": 360})),
+    );
+    assert_eq!(matter.status, 201, "{}", matter.text);
+    let matter_id = matter.json()["_id"].as_str().unwrap().to_string();
+    // A busy week: 700 entries over Monday to Sunday, created in one batch.
+    let days = ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06", "2026-03-07", "2026-03-08"];
+    // Summaries of 6 to 13 words drawn from a vocabulary by a fixed pseudo-random sequence, and
+    // varied durations: text that compresses like a real week's, not 700 copies of one line.
+    let words = [
+        "reviewed",
+        "drafted",
+        "revised",
+        "call",
+        "with",
+        "client",
+        "opposing",
+        "counsel",
+        "re",
+        "discovery",
+        "motion",
+        "to",
+        "compel",
+        "deposition",
+        "outline",
+        "research",
+        "case",
+        "law",
+        "on",
+        "summary",
+        "judgment",
+        "email",
+        "correspondence",
+        "regarding",
+        "settlement",
+        "terms",
+        "prepared",
+        "exhibits",
+        "for",
+        "hearing",
+        "analysis",
+        "of",
+        "contract",
+        "indemnity",
+        "clause",
+        "conference",
+        "expert",
+        "witness",
+        "report",
+        "filing",
+    ];
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move |n: usize| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) as usize % n
+    };
+    let items: Vec<Value> = (0..700)
+        .map(|i| {
+            let length = 6 + next(8);
+            let summary: Vec<&str> = (0..length).map(|_| words[next(words.len())]).collect();
+            json!({"initiativeId": matter_id, "summary": summary.join(" "), "workDate": days[i % 7], "durationInSeconds": 60 + next(7_200)})
+        })
+        .collect();
+    let created = http.call("POST", &format!("{cu}/entries/batch"), &user, Some(&json!({ "entries": items })));
+    assert_eq!(created.status, 207, "{}", created.text);
+
+    let week = format!("{cu}/entries?workDateFrom=2026-03-02&workDateTo=2026-03-08");
+    let (status, headers, plain) = raw_get(&server.base, &week, &user, None);
+    assert!(status.contains(" 200 "), "{status}");
+    assert!(!headers.iter().any(|(n, _)| n == "content-encoding"), "no encoding unasked: {headers:?}");
+    let listing: Value = serde_json::from_slice(&plain).unwrap();
+    assert_eq!(listing.as_array().unwrap().len(), 700);
+
+    let (status, headers, gzipped) = raw_get(&server.base, &week, &user, Some("gzip"));
+    assert!(status.contains(" 200 "), "{status}");
+    assert!(headers.iter().any(|(n, v)| n == "content-encoding" && v == "gzip"), "{headers:?}");
+    assert!(headers.iter().any(|(n, v)| n == "vary" && v.to_ascii_lowercase().contains("accept-encoding")), "{headers:?}");
+    let mut decoded = Vec::new();
+    flate2::read::GzDecoder::new(&gzipped[..]).read_to_end(&mut decoded).unwrap();
+    assert_eq!(serde_json::from_slice::<Value>(&decoded).unwrap(), listing, "gzip decodes to the same answer");
+
+    let (_, headers, zstd_bytes) = raw_get(&server.base, &week, &user, Some("zstd"));
+    assert!(headers.iter().any(|(n, v)| n == "content-encoding" && v == "zstd"), "{headers:?}");
+    let decoded = zstd::decode_all(&zstd_bytes[..]).unwrap();
+    assert_eq!(serde_json::from_slice::<Value>(&decoded).unwrap(), listing, "zstd decodes to the same answer");
+    eprintln!(
+        "week listing of 700 entries: {} B plain ({} B a row), {} B gzip ({} B a row), {} B zstd ({} B a row)",
+        plain.len(),
+        plain.len() / 700,
+        gzipped.len(),
+        gzipped.len() / 700,
+        zstd_bytes.len(),
+        zstd_bytes.len() / 700
+    );
+    assert!(gzipped.len() * 4 < plain.len(), "gzip shrinks the listing: {} of {}", gzipped.len(), plain.len());
+
+    // A body of a few bytes is not worth a compression frame.
+    let (status, headers, _) = raw_get(&server.base, "/healthz", &user, Some("gzip"));
+    assert!(status.contains(" 200 "), "{status}");
+    assert!(!headers.iter().any(|(n, _)| n == "content-encoding"), "{headers:?}");
+}
