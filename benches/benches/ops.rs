@@ -10,7 +10,6 @@
 //! interleaved pass measures every row of the table, prints it as Markdown and writes it to
 //! `target/bench-data/results-<entries>.md`.
 
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;

@@ -16,7 +16,7 @@
 //!
 //! Needs `TENTHS_TEST_PG_URL` (e.g. `scripts/with-postgres cargo bench -p tenths-benches --bench
 //! postgres`); without it the benchmark says so and skips. The data set (the benchmark firm's
-//! generator, `TENTHS_BENCH_PG_ENTRIES` entries, default 20,000: 10 users over two years, 1–3
+//! generator, `TENTHS_BENCH_PG_ENTRIES` entries, default 50,000: 25 users over two years, 1–3
 //! sources and 2 codes an entry, overlaps) is imported once through the engine into its own
 //! database on that server (`tenths_bench_<entries>_…`, kept for later runs;
 //! `TENTHS_BENCH_REBUILD=1` imports it again). In criterion's test mode (`cargo test --benches`)
@@ -32,7 +32,7 @@ use postgres::types::{Json, ToSql, Type};
 use postgres::{NoTls, Row};
 use tenths::{Clock, Date, Engine, FixedClock, NewEntry, ObjectId, OverrideInput, Scope, SourceInput, SourceKind, Timestamp, UserSettings, Window};
 use tenths_benches::firm;
-use tenths_benches::report::{benchmarking, interleave, krate, ms, p50, rate, total, us, Table};
+use tenths_benches::report::{benchmarking, interleave, krate, p50, rate, total, us, Table};
 use tenths_cli::generate::{self, Dataset, Firm, Imported, Scale};
 use tenths_postgres::{raw, sql, PgOptions};
 
@@ -345,7 +345,8 @@ fn prepare(url: &str, entries: usize, rebuild: bool) -> Ctx {
         && postgres::Client::connect(&bench_url, NoTls).ok().and_then(|mut c| c.query_one("SELECT entries FROM bench_ready", &[]).ok()).is_some();
     let t0 = Instant::now();
     if !ready {
-        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE); CREATE DATABASE {db}")).expect("create the bench database");
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).expect("drop the bench database");
+        admin.batch_execute(&format!("CREATE DATABASE {db}")).expect("create the bench database");
         build(&bench_url, &firm, &months);
         eprintln!("bench data: built in {:.1} s", t0.elapsed().as_secs_f64());
     }
@@ -394,7 +395,9 @@ fn clean(ctx: &Ctx) {
     ] {
         c.client().execute(statement, &[&cust, &after]).expect("clean");
     }
-    c.client().batch_execute("VACUUM ANALYZE entries; VACUUM ANALYZE sources").expect("vacuum");
+    for table in ["entries", "sources", "entry_codes", "feed_positions"] {
+        c.client().batch_execute(&format!("VACUUM ANALYZE {table}")).expect("vacuum");
+    }
 }
 
 fn sample(ctx: &Ctx, statement: &str, n: usize) -> Vec<(ObjectId, ObjectId)> {
@@ -570,7 +573,7 @@ fn main() {
         return;
     }
     let entries = if bench {
-        std::env::var("TENTHS_BENCH_PG_ENTRIES").ok().map(|s| s.replace('_', "").parse().expect("TENTHS_BENCH_PG_ENTRIES: a number")).unwrap_or(20_000)
+        std::env::var("TENTHS_BENCH_PG_ENTRIES").ok().map(|s| s.replace('_', "").parse().expect("TENTHS_BENCH_PG_ENTRIES: a number")).unwrap_or(50_000)
     } else {
         1_000
     };
