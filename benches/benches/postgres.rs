@@ -10,9 +10,13 @@
 //! - get by id: the entry row, its codes, its sources, its matter and client (4 statements);
 //! - v2 page of 100: the page rows, their codes, sources, matters and clients (4 statements);
 //! - weekly totals: the one aggregate;
-//! - single create (one source): the user's feed position, the entry row, its source (3);
-//! - override (summary + adjustment): the entry row, the feed position, the row written back
-//!   with the backend's UPDATE (3).
+//! - single create (one source): the overlap neighbours of its source, the user's feed
+//!   position, the entry row, its source (4);
+//! - override (summary + adjustment): the entry row, its codes and sources, the feed position,
+//!   the row written back with the backend's UPDATE (5).
+//!
+//! What the engine does beyond that is its own cost (e.g. checking the version of the reference
+//! data it caches per connection, one statement a transaction).
 //!
 //! Needs `TENTHS_TEST_PG_URL` (e.g. `scripts/with-postgres cargo bench -p tenths-benches --bench
 //! postgres`); without it the benchmark says so and skips. The data set (the benchmark firm's
@@ -30,6 +34,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use criterion::Criterion;
 use postgres::types::{Json, ToSql, Type};
 use postgres::{NoTls, Row};
+use tenths::rules::text::MAX_SOURCE_MILLIS;
 use tenths::{Clock, Date, Engine, FixedClock, NewEntry, ObjectId, OverrideInput, Scope, SourceInput, SourceKind, Timestamp, UserSettings, Window};
 use tenths_benches::firm;
 use tenths_benches::report::{benchmarking, interleave, krate, p50, rate, total, us, Table};
@@ -244,19 +249,40 @@ fn fresh_id(i: usize, side: u128) -> String {
     format!("7e{:022x}", side * 1_000_000_000 + i as u128 * 7919 + 1_000_000_007)
 }
 
-/// The raw create: a copy of the template with new ids for [`RAW_USER`], in one SERIALIZABLE
-/// transaction (the user's feed position, the entry, its source, its codes if any).
+/// The raw create: a copy of the template with new ids for [`RAW_USER`], its source moved on by
+/// six minutes a call (as the engine's creates are), in one SERIALIZABLE transaction: the
+/// source's overlap neighbours, the user's feed position, the entry, its source, its codes if
+/// any.
 fn raw_create(pool: &raw::Pool, customer: &ObjectId, t: &Template, n: usize) {
     in_tx(pool, raw::BEGIN_WRITE, |c| {
         let cust = customer.as_str();
+        // The overlap check of the new source (its neighbours), then the feed position.
+        let shift = chrono::Duration::milliseconds(360_000 * (n as i64 + 1));
+        let sources: Vec<Vec<V>> = t
+            .sources
+            .iter()
+            .map(|s| {
+                let mut s = s.clone();
+                for name in ["started_at", "ended_at"] {
+                    if let V::Ts(Some(x)) = &mut s[col(&t.source_cols, name)] {
+                        *x += shift;
+                    }
+                }
+                s
+            })
+            .collect();
+        for s in &sources {
+            let (V::Ts(Some(start)), V::Ts(Some(end))) = (&s[col(&t.source_cols, "started_at")], &s[col(&t.source_cols, "ended_at")]) else { continue };
+            let lowest = *start - chrono::Duration::milliseconds(MAX_SOURCE_MILLIS);
+            std::hint::black_box(all(&q(c, sql::NEIGHBOURS, &[&cust, &RAW_USER, &lowest, end, start])));
+        }
         let seq: i64 = q(c, sql::FEED_NEXT, &[&cust, &RAW_USER])[0].get(0);
         let mut e = t.entry.clone();
         e[col(&t.entry_cols, "id")] = V::Text(Some(fresh_id(n, 1)));
         e[col(&t.entry_cols, "user_id")] = V::Text(Some(RAW_USER.into()));
         e[col(&t.entry_cols, "change_seq")] = V::I64(Some(seq));
         let pk: i64 = q(c, sql::INSERT_ENTRY, &params(&e))[0].get(0);
-        for (k, s) in t.sources.iter().enumerate() {
-            let mut s = s.clone();
+        for (k, mut s) in sources.into_iter().enumerate() {
             s[col(&t.source_cols, "id")] = V::Text(Some(fresh_id(n * 100 + k, 2)));
             s[col(&t.source_cols, "user_id")] = V::Text(Some(RAW_USER.into()));
             s[col(&t.source_cols, "entry_pk")] = V::I64(Some(pk));
@@ -271,9 +297,9 @@ fn raw_create(pool: &raw::Pool, customer: &ObjectId, t: &Template, n: usize) {
     })
 }
 
-/// The raw override: the entry row read, the feed position taken, the row written back with
-/// the backend's UPDATE (summary, adjustment, updated_at and version changed), in one
-/// SERIALIZABLE transaction.
+/// The raw override: the entry read (row, codes, sources: what validation and the answer
+/// need), the feed position taken, the row written back with the backend's UPDATE (summary,
+/// adjustment, updated_at and version changed), in one SERIALIZABLE transaction.
 fn raw_override(pool: &raw::Pool, customer: &ObjectId, id: &ObjectId, summary: &str, adjustment: i64, now: Timestamp) {
     let bound = bound_columns(sql::UPDATE_ENTRY);
     in_tx(pool, raw::BEGIN_WRITE, |c| {
@@ -286,6 +312,9 @@ fn raw_override(pool: &raw::Pool, customer: &ObjectId, id: &ObjectId, summary: &
         vals[col(&names, "summary")] = V::Text(Some(summary.into()));
         vals[col(&names, "units_adjustments")] = V::I64(Some(adjustment));
         vals[col(&names, "updated_at")] = V::Ts(Some(at(now)));
+        let pk: i64 = row.get(0);
+        std::hint::black_box(all(&q(c, sql::CODES_OF, &[&cust, &vec![pk]])));
+        std::hint::black_box(all(&q(c, sql::SOURCES_OF, &[&cust, &vec![pk]])));
         let version: i64 = row.get(col(&names, "version"));
         vals[col(&names, "version")] = V::I64(Some(version + 1));
         let seq = V::I64(Some(q(c, sql::FEED_NEXT, &[&cust, &user])[0].get(0)));
@@ -512,7 +541,7 @@ fn writes(t: &mut Table, ctx: &Ctx, n: usize) {
         },
         |i| raw_create(&ctx.pool, &customer, &tpl, i),
     );
-    add_rates(t, "single create (1 source, overlap check), one SERIALIZABLE transaction", "feed position + entry + source, 3 statements", &te, &tr);
+    add_rates(t, "single create (1 source, overlap check), one SERIALIZABLE transaction", "neighbours + feed position + entry + source, 4 statements", &te, &tr);
 
     // Editable entries, alternately to each side.
     let editable = sample(ctx, "SELECT user_id, id FROM entries WHERE customer_id = $1 AND NOT is_locked AND NOT is_deleted ORDER BY md5(id || 'edit') LIMIT $2", 2 * n);
@@ -527,7 +556,7 @@ fn writes(t: &mut Table, ctx: &Ctx, n: usize) {
         },
         |i| raw_override(&ctx.pool, &customer, &editable[2 * i + 1].1, &format!("Revised narrative {i}."), 1, now),
     );
-    add_rates(t, "single override (summary + adjustment), one SERIALIZABLE transaction", "entry read + feed position + UPDATE, 3 statements", &te, &tr);
+    add_rates(t, "single override (summary + adjustment), one SERIALIZABLE transaction", "entry + codes + sources + feed position + UPDATE, 5 statements", &te, &tr);
 }
 
 fn criterion_reads(c: &mut Criterion, ctx: &Ctx) {
