@@ -42,7 +42,10 @@ use tenths_cli::generate::{self, Dataset, Firm, Imported, Scale};
 use tenths_postgres::{raw, sql, PgOptions};
 
 /// Version of the data set's build, part of the database's name.
-const BUILD_VERSION: u32 = 1;
+const BUILD_VERSION: u32 = 2;
+
+/// In the summary of every entry the benchmark creates.
+const MARK: &str = "[bench]";
 
 /// The user the raw creates write (so the engine's overlap queries never meet their rows).
 const RAW_USER: &str = "65f0000000000000000000ff";
@@ -130,7 +133,7 @@ fn day(d: Date) -> NaiveDate {
 /// it) and returns its rows.
 fn q(c: &mut raw::PgConn, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Vec<Row> {
     let (client, st) = c.prepared(sql).expect("prepare");
-    client.query(&st, params).unwrap_or_else(|e| panic!("{e}: {sql}"))
+    client.query(&st, params).unwrap_or_else(|e| panic!("{e:?}: {sql}"))
 }
 
 /// Runs `f` in a transaction opened by `begin` on a connection of the pool.
@@ -410,19 +413,18 @@ fn build(url: &str, firm: &Firm, months: &[Vec<Date>]) {
     c.batch_execute(&format!("ANALYZE; CREATE TABLE bench_ready (entries bigint NOT NULL); INSERT INTO bench_ready VALUES ({n})")).expect("mark ready");
 }
 
-/// Removes what earlier runs created (entries after the data set's last day), so each run
-/// starts from the same rows.
+/// Removes the entries the creates of a run made (their summaries carry [`MARK`], the raw
+/// copies too), so each run starts from the same rows.
 fn clean(ctx: &Ctx) {
-    let last = ctx.months.last().and_then(|m| m.last()).copied().expect("some days");
     let mut c = ctx.pool.get().expect("conn");
     let cust = ctx.firm.customer.as_str();
-    let after = day(last);
+    let like = format!("%{MARK}%");
     for statement in [
-        "DELETE FROM sources WHERE customer_id = $1 AND entry_pk IN (SELECT pk FROM entries WHERE customer_id = $1 AND work_date > $2)",
-        "DELETE FROM entry_codes WHERE customer_id = $1 AND entry_pk IN (SELECT pk FROM entries WHERE customer_id = $1 AND work_date > $2)",
-        "DELETE FROM entries WHERE customer_id = $1 AND work_date > $2",
+        "DELETE FROM sources WHERE customer_id = $1 AND entry_pk IN (SELECT pk FROM entries WHERE customer_id = $1 AND summary LIKE $2)",
+        "DELETE FROM entry_codes WHERE customer_id = $1 AND entry_pk IN (SELECT pk FROM entries WHERE customer_id = $1 AND summary LIKE $2)",
+        "DELETE FROM entries WHERE customer_id = $1 AND summary LIKE $2",
     ] {
-        c.client().execute(statement, &[&cust, &after]).expect("clean");
+        c.client().execute(statement, &[&cust, &like]).expect("clean");
     }
     for table in ["entries", "sources", "entry_codes", "feed_positions"] {
         c.client().batch_execute(&format!("VACUUM ANALYZE {table}")).expect("vacuum");
@@ -518,10 +520,11 @@ fn writes(t: &mut Table, ctx: &Ctx, n: usize) {
     let scope = Scope::new(customer, user);
     let saturday = last_friday(ctx).add_days(1).expect("a saturday");
     let matter = ctx.imported.matter_ids[ctx.firm.users[0].matters[0]];
-    let base = Timestamp::parse(&format!("{saturday}T00:00:00Z")).expect("ts").millis();
+    // Noon UTC: Saturday in every time zone of the firm's users, clear of Friday's work.
+    let base = Timestamp::parse(&format!("{saturday}T12:00:00Z")).expect("ts").millis();
     let new_entry = |i: usize| NewEntry {
         initiative_id: Some(matter),
-        summary: Some(format!("Review and respond to email from opposing counsel regarding the protective order ({i}).")),
+        summary: Some(format!("Review and respond to email from opposing counsel regarding the protective order ({i}) {MARK}.")),
         sources: vec![SourceInput {
             kind: SourceKind::Email,
             started_at: Timestamp::from_millis(base + i as i64 * 360_000).expect("ts"),
