@@ -545,23 +545,40 @@ fn writes(t: &mut Table, ctx: &Ctx, n: usize) {
         },
         |i| raw_create(&ctx.pool, &customer, &tpl, i),
     );
-    add_rates(t, "single create (1 source, overlap check), one SERIALIZABLE transaction", "neighbours + feed position + entry + source, 4 statements", &te, &tr);
+    add_rates(
+        t,
+        "single create (1 source, overlap check), one SERIALIZABLE transaction",
+        "neighbours + feed position + entry + source, 4 statements",
+        &te,
+        &tr,
+    );
 
     // Editable entries, alternately to each side.
-    let editable = sample(ctx, "SELECT user_id, id FROM entries WHERE customer_id = $1 AND NOT is_locked AND NOT is_deleted AND summary NOT LIKE '%[bench]%' \
-         ORDER BY md5(id || 'edit') LIMIT $2", 2 * n);
+    let editable = sample(
+        ctx,
+        "SELECT user_id, id FROM entries WHERE customer_id = $1 AND NOT is_locked AND NOT is_deleted AND summary NOT LIKE '%[bench]%' \
+         ORDER BY md5(id || 'edit') LIMIT $2",
+        2 * n,
+    );
     let half = editable.len() / 2;
     let now = ctx.clock.now();
     let (te, tr) = interleave(
         half,
         |i| {
             let (u, id) = editable[2 * i];
-            let input = OverrideInput { summary: Some(format!("Revised narrative {i}.")), unit_increment_count_adjustments: Some(1), ..OverrideInput::default() };
+            let input =
+                OverrideInput { summary: Some(format!("Revised narrative {i}.")), unit_increment_count_adjustments: Some(1), ..OverrideInput::default() };
             std::hint::black_box(ctx.engine.override_entry(&Scope::new(customer, u), &id, &input).expect("override"));
         },
         |i| raw_override(&ctx.pool, &customer, &editable[2 * i + 1].1, &format!("Revised narrative {i}."), 1, now),
     );
-    add_rates(t, "single override (summary + adjustment), one SERIALIZABLE transaction", "entry + codes + sources + feed position + UPDATE, 5 statements", &te, &tr);
+    add_rates(
+        t,
+        "single override (summary + adjustment), one SERIALIZABLE transaction",
+        "entry + codes + sources + feed position + UPDATE, 5 statements",
+        &te,
+        &tr,
+    );
 }
 
 fn criterion_reads(c: &mut Criterion, ctx: &Ctx) {

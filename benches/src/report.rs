@@ -6,7 +6,6 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-
 /// Whether criterion runs as a benchmark (`cargo bench`), not in its test mode or a listing.
 pub fn benchmarking() -> bool {
     let args: Vec<String> = std::env::args().collect();
