@@ -25,7 +25,10 @@
 //! database on that server (`tenths_bench_<entries>_…`, kept for later runs;
 //! `TENTHS_BENCH_REBUILD=1` imports it again). In criterion's test mode (`cargo test --benches`)
 //! the data set has 1,000 entries, is rebuilt each time and every figure is indicative only:
-//! nothing here asserts a timing.
+//! nothing here asserts a timing. The entries a run creates carry [`MARK`] and are deleted at
+//! its start and end. Criterion measures the per-call reads; then the interleaved pass
+//! measures every row of the table, prints it as Markdown and writes it to
+//! `target/bench-data/results-postgres-<entries>.md`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
