@@ -10,7 +10,6 @@
 //! interleaved pass measures every row of the table, prints it as Markdown and writes it to
 //! `target/bench-data/results-<entries>.md`.
 
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
@@ -23,101 +22,8 @@ use tenths::{
     Clock, Date, Durability, Engine, NewEntry, ObjectId, OpenOptions, OverrideInput, ReleaseSucceededItem, Scope, SourceInput, SourceKind, Timestamp, Window,
 };
 use tenths_benches::firm::{self, BenchFirm};
+use tenths_benches::report::{benchmarking, interleave, krate, ms, p50, rate, total, us, Table};
 use tenths_benches::{open_raw, remove_db};
-
-// ----- modes and figures ----------------------------------------------------------------------
-
-fn benchmarking() -> bool {
-    let args: Vec<String> = std::env::args().collect();
-    let has = |flag: &str| args.iter().any(|a| a == flag);
-    has("--bench") && !has("--test") && !has("--list")
-}
-
-/// One row of the table.
-struct Figure {
-    op: String,
-    tenths: String,
-    baseline: String,
-    ratio: String,
-    goal: String,
-    met: String,
-}
-
-struct Table(Vec<Figure>);
-
-impl Table {
-    fn add(&mut self, op: &str, tenths: String, baseline: String, ratio: String, goal: &str, met: Option<bool>) {
-        let met = match met {
-            Some(true) => "yes".to_string(),
-            Some(false) => "no".to_string(),
-            None => "n/a".to_string(),
-        };
-        let f = Figure { op: op.into(), tenths, baseline, ratio, goal: goal.into(), met };
-        println!("{} | tenths {} | baseline {} | ratio {} | goal {} | met {}", f.op, f.tenths, f.baseline, f.ratio, f.goal, f.met);
-        self.0.push(f);
-    }
-
-    fn markdown(&self) -> String {
-        let mut s = String::from("| operation | tenths | baseline | ratio | goal | met |\n|---|---|---|---|---|---|\n");
-        for f in &self.0 {
-            let _ = writeln!(s, "| {} | {} | {} | {} | {} | {} |", f.op, f.tenths, f.baseline, f.ratio, f.goal, f.met);
-        }
-        s
-    }
-}
-
-fn p50(xs: &[Duration]) -> Duration {
-    let mut v = xs.to_vec();
-    v.sort();
-    v.get(v.len() / 2).copied().unwrap_or_default()
-}
-
-fn total(xs: &[Duration]) -> Duration {
-    xs.iter().sum()
-}
-
-fn us(d: Duration) -> String {
-    format!("{:.1} µs", d.as_secs_f64() * 1e6)
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1e3)
-}
-
-fn rate(n: f64, d: Duration) -> f64 {
-    n / d.as_secs_f64().max(1e-12)
-}
-
-fn krate(r: f64) -> String {
-    if r >= 10_000.0 {
-        format!("{:.0} k/s", r / 1e3)
-    } else {
-        format!("{r:.0}/s")
-    }
-}
-
-/// Runs `e(i)` and `r(i)` alternately `n` times; the time of each call.
-fn interleave(n: usize, mut e: impl FnMut(usize), mut r: impl FnMut(usize)) -> (Vec<Duration>, Vec<Duration>) {
-    let (mut te, mut tr) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for i in 0..n {
-        if i % 2 == 0 {
-            let t = Instant::now();
-            e(i);
-            te.push(t.elapsed());
-            let t = Instant::now();
-            r(i);
-            tr.push(t.elapsed());
-        } else {
-            let t = Instant::now();
-            r(i);
-            tr.push(t.elapsed());
-            let t = Instant::now();
-            e(i);
-            te.push(t.elapsed());
-        }
-    }
-    (te, tr)
-}
 
 // ----- the raw side ---------------------------------------------------------------------------
 

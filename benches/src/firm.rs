@@ -184,7 +184,7 @@ pub fn prepare(entries: usize, rebuild: bool) -> BenchFirm {
 }
 
 /// The engine ids of the firm's matters and codes, read back from the store.
-fn recover_imported(engine: &Engine, firm: &Firm) -> Imported {
+pub fn recover_imported(engine: &Engine, firm: &Firm) -> Imported {
     let initiatives = engine.list_initiatives(&firm.customer).expect("list matters");
     let by_ext: std::collections::HashMap<&str, ObjectId> = initiatives.iter().map(|i| (i.external_id.as_str(), i.id)).collect();
     let matter_ids = firm.matters.iter().map(|m| by_ext[m.input.external_id.as_str()]).collect();

@@ -4,6 +4,7 @@
 //! the benchmark firm at scale (one million entries), built once per run.
 
 pub mod firm;
+pub mod report;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -139,6 +139,7 @@ pub(crate) fn from_pg(e: &postgres::Error) -> TenthsError {
 }
 
 /// A connection of the pool: the client, its prepared statements and its reference cache.
+#[doc(hidden)]
 pub struct PgConn {
     client: Client,
     statements: HashMap<&'static str, Statement>,
@@ -148,7 +149,8 @@ pub struct PgConn {
 }
 
 /// Opens connections for the pool.
-struct Manager {
+#[doc(hidden)]
+pub struct Manager {
     config: postgres::Config,
 }
 
@@ -225,6 +227,70 @@ fn migrate(client: &mut Client) -> Result<()> {
     tx.commit().map_err(pg)
 }
 
+/// Connects, migrates the schema and builds the pool of the backend; with the description of
+/// the database (host and name, never the password).
+fn pool(url: &str, options: &PgOptions) -> Result<(r2d2::Pool<Manager>, String)> {
+    let config = config(url, options)?;
+    let mut first = config.connect(NoTls).map_err(|e| connect_error(&config, e))?;
+    migrate(&mut first)?;
+    drop(first);
+    let description =
+        format!("postgresql:{}/{}", config.get_hosts().first().map(|h| format!("{h:?}")).unwrap_or_default(), config.get_dbname().unwrap_or_default());
+    let pool = r2d2::Pool::builder()
+        .max_size(options.pool_size.max(1))
+        .min_idle(Some(0))
+        .test_on_check_out(false)
+        .connection_timeout(Duration::from_millis(options.connect_timeout_ms.max(1)))
+        .error_handler(Box::new(r2d2::NopErrorHandler))
+        .build_unchecked(Manager { config });
+    Ok((pool, description))
+}
+
+/// Not part of the API: the backend's pool and connections without the engine, for the raw
+/// baseline of the benchmarks (`benches/benches/postgres.rs`): the same connection settings,
+/// the same per-connection prepared statements, the same transaction statements.
+#[doc(hidden)]
+pub mod raw {
+    use postgres::{Client, Statement};
+
+    pub use crate::{Manager, PgConn};
+    use crate::{PgOptions, Result};
+
+    /// The statement that opens a write transaction.
+    pub const BEGIN_WRITE: &str = "BEGIN ISOLATION LEVEL SERIALIZABLE";
+    /// The statement that opens a read snapshot.
+    pub const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+    /// A pool built as the backend's.
+    pub type Pool = r2d2::Pool<Manager>;
+
+    /// Connects, migrates and builds a pool exactly as [`crate::open`] does.
+    pub fn pool(url: &str, options: &PgOptions) -> Result<Pool> {
+        crate::pool(url, options).map(|(p, _)| p)
+    }
+
+    impl PgConn {
+        /// The client and `sql` prepared on this connection (prepared on first use and kept,
+        /// as the backend's statements are).
+        pub fn prepared(&mut self, sql: &'static str) -> Result<(&mut Client, Statement)> {
+            let s = match self.statements.get(sql) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = self.client.prepare(sql).map_err(crate::pg)?;
+                    self.statements.insert(sql, s.clone());
+                    s
+                }
+            };
+            Ok((&mut self.client, s))
+        }
+
+        /// The client.
+        pub fn client(&mut self) -> &mut Client {
+            &mut self.client
+        }
+    }
+}
+
 /// The PostgreSQL store of an engine: a pool of connections to one database.
 pub struct PgBackend {
     pool: r2d2::Pool<Manager>,
@@ -237,19 +303,7 @@ impl PgBackend {
     /// Connects, migrates the schema and builds the pool. A server that cannot be reached is
     /// `Unavailable`; a refused login or a database of a newer tenths is `IncompatibleDatabase`.
     pub fn open(url: &str, options: &PgOptions) -> Result<PgBackend> {
-        let config = config(url, options)?;
-        let mut first = config.connect(NoTls).map_err(|e| connect_error(&config, e))?;
-        migrate(&mut first)?;
-        drop(first);
-        let description =
-            format!("postgresql:{}/{}", config.get_hosts().first().map(|h| format!("{h:?}")).unwrap_or_default(), config.get_dbname().unwrap_or_default());
-        let pool = r2d2::Pool::builder()
-            .max_size(options.pool_size.max(1))
-            .min_idle(Some(0))
-            .test_on_check_out(false)
-            .connection_timeout(Duration::from_millis(options.connect_timeout_ms.max(1)))
-            .error_handler(Box::new(r2d2::NopErrorHandler))
-            .build_unchecked(Manager { config });
+        let (pool, description) = pool(url, options)?;
         Ok(PgBackend { pool, write_attempts: options.write_attempts.max(1), closed: AtomicBool::new(false), description })
     }
 
@@ -266,7 +320,7 @@ impl PgBackend {
         let PgConn { client, statements, cache, broken } = conn;
         let mut failure = None;
         let out = (|| {
-            client.batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE").map_err(|e| tx::note(&mut failure, e))?;
+            client.batch_execute(raw::BEGIN_WRITE).map_err(|e| tx::note(&mut failure, e))?;
             cache.begin();
             let mut t = tx::PgTx::new(client, statements, &mut failure);
             f(&mut t, cache)?;
@@ -307,7 +361,7 @@ impl Backend for PgBackend {
         let PgConn { client, statements, cache, broken } = &mut *conn;
         let mut failure = None;
         let out = (|| {
-            client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").map_err(|e| tx::note(&mut failure, e))?;
+            client.batch_execute(raw::BEGIN_READ).map_err(|e| tx::note(&mut failure, e))?;
             cache.begin();
             let r = f(&mut tx::PgTx::new(client, statements, &mut failure), cache);
             cache.commit();
