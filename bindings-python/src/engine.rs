@@ -13,6 +13,7 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 use serde::Deserialize;
+use tenths::wire::EntryColumns;
 use tenths::{
     AccessKind, ClientInput, CodeInput, CodeTypeInput, CustomerSettingsPatch, EntryPatch, FixedClock, InitiativeInput, NewEntry, ObjectId, OpenOptions,
     OverrideInput, ReleaseDayMode, ReleaseSucceededItem, Scope, SystemClock, TenthsError, TimerStart, UserSettings, ValidationRulesInput, Window,
@@ -20,6 +21,7 @@ use tenths::{
 
 use crate::convert::{body, count, date, invalid, object_id, opt_object_id, py_datetime, text, timestamp, to_json};
 use crate::errors::to_py_err;
+use crate::frames;
 use crate::records::{self, entries, entry, page, to_record};
 
 type Arg<'a, 'py> = Option<&'a Bound<'py, PyAny>>;
@@ -904,6 +906,28 @@ impl Engine {
             Ok(out)
         })?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// The entries `list_updated` answers, as a data frame: a pandas `DataFrame`
+    /// (`format="pandas"`) or a pyarrow `Table` (`format="arrow"`), one typed column per field
+    /// (the core's `EntryColumns`).
+    #[pyo3(signature = (customer_id, after, on_or_before, *, format = None))]
+    #[pyo3(text_signature = "($self, customer_id, after, on_or_before, *, format='pandas')")]
+    fn entries_frame(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, after: &Bound<'_, PyAny>, on_or_before: &Bound<'_, PyAny>, format: Arg<'_, '_>) -> PyResult<Py<PyAny>> {
+        let c = object_id(customer_id, "customerId")?;
+        let w = window(after, on_or_before, ("updatedAfter", "updatedOnOrBefore"))?;
+        let lib = frames::library(py, format, "entries_frame")?;
+        frames::frame(py, &lib, &run(py, || self.inner.list_updated(&c, w).map(|v| EntryColumns::of(&v)))?)
+    }
+
+    /// The entries `export_released` answers, as a data frame (see `entries_frame`).
+    #[pyo3(signature = (customer_id, after, on_or_before, *, format = None))]
+    #[pyo3(text_signature = "($self, customer_id, after, on_or_before, *, format='pandas')")]
+    fn export_frame(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, after: &Bound<'_, PyAny>, on_or_before: &Bound<'_, PyAny>, format: Arg<'_, '_>) -> PyResult<Py<PyAny>> {
+        let c = object_id(customer_id, "customerId")?;
+        let w = window(after, on_or_before, ("releasedAfter", "releasedOnOrBefore"))?;
+        let lib = frames::library(py, format, "export_frame")?;
+        frames::frame(py, &lib, &run(py, || self.inner.export_released(&c, w).map(|v| EntryColumns::of(&v)))?)
     }
 
     /// Totals per user, work date and matter of live entries with a work date in the range,

@@ -358,12 +358,9 @@ pub fn csv_header() -> String {
     out
 }
 
-/// Appends one entry as a CSV row (CRLF-terminated). Fields go straight into `out` (numbers and
-/// dates need no quoting), one small string for the codes: an export writes one row per entry.
-pub fn push_csv_row(out: &mut String, e: &Entry) {
-    use std::fmt::Write as _;
-    let initiative = e.initiative.as_ref();
-    let client = initiative.and_then(|i| i.client.as_ref()).map(|c| c.external_id.as_str()).unwrap_or("");
+/// The entry's codes as one text, `codeType:code` pairs joined by `;` (empty without codes):
+/// the `codes` column of the CSV export and of [`EntryColumns`].
+fn codes_text(e: &Entry) -> String {
     let mut codes = String::new();
     for (i, c) in e.codes.iter().enumerate() {
         if i > 0 {
@@ -373,6 +370,16 @@ pub fn push_csv_row(out: &mut String, e: &Entry) {
         codes.push(':');
         codes.push_str(&c.external_id);
     }
+    codes
+}
+
+/// Appends one entry as a CSV row (CRLF-terminated). Fields go straight into `out` (numbers and
+/// dates need no quoting), one small string for the codes: an export writes one row per entry.
+pub fn push_csv_row(out: &mut String, e: &Entry) {
+    use std::fmt::Write as _;
+    let initiative = e.initiative.as_ref();
+    let client = initiative.and_then(|i| i.client.as_ref()).map(|c| c.external_id.as_str()).unwrap_or("");
+    let codes = codes_text(e);
     let text: [&str; 9] = [
         e.id.as_str(),
         e.customer_id.as_str(),
@@ -400,6 +407,134 @@ pub fn push_csv_row(out: &mut String, e: &Entry) {
     let _ = write!(out, ",{}\r\n", e.release_count);
 }
 
+/// The values of one column of [`EntryColumns`], one per entry, in the entries' order. `None`
+/// is a null (only in a column whose [`Column::nullable`] is true).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnValues {
+    /// Text.
+    Text(Vec<Option<String>>),
+    /// 64-bit integers.
+    Int(Vec<Option<i64>>),
+    /// Booleans (never null).
+    Bool(Vec<bool>),
+    /// Calendar dates (never null).
+    Date(Vec<Date>),
+    /// Instants (UTC).
+    Timestamp(Vec<Option<Timestamp>>),
+}
+
+/// One named column of [`EntryColumns`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    /// The wire name (camelCase, `_id` for the id; the CSV export's names for its columns).
+    pub name: &'static str,
+    /// Whether the field can be null at all (a property of the field, not of these rows), so a
+    /// frame's column type does not depend on the rows it happens to hold.
+    pub nullable: bool,
+    /// The values.
+    pub values: ColumnValues,
+}
+
+/// Entries as columns, for data frames (pandas, Arrow): which fields make which column, their
+/// names, types and nullability are decided here once; a binding only converts each vector.
+/// Holds every scalar field of the entry, the matter's and client's external ids and the
+/// matter's name, and the codes as the CSV export writes them; sources and error lists (nested
+/// values) are left to the records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryColumns {
+    /// Rows (entries).
+    pub rows: usize,
+    /// The columns, in their documented order.
+    pub columns: Vec<Column>,
+}
+
+/// Builds [`EntryColumns`] one column at a time from a slice of entries.
+struct ColumnsOf<'a> {
+    entries: &'a [Entry],
+    columns: Vec<Column>,
+}
+
+impl<'a> ColumnsOf<'a> {
+    fn push(&mut self, name: &'static str, nullable: bool, values: ColumnValues) {
+        self.columns.push(Column { name, nullable, values });
+    }
+    fn text(&mut self, name: &'static str, f: impl Fn(&'a Entry) -> String) {
+        let v = self.entries.iter().map(|e| Some(f(e))).collect();
+        self.push(name, false, ColumnValues::Text(v));
+    }
+    fn opt_text(&mut self, name: &'static str, f: impl Fn(&'a Entry) -> Option<&'a str>) {
+        let v = self.entries.iter().map(|e| f(e).map(str::to_owned)).collect();
+        self.push(name, true, ColumnValues::Text(v));
+    }
+    fn int(&mut self, name: &'static str, f: impl Fn(&'a Entry) -> i64) {
+        let v = self.entries.iter().map(|e| Some(f(e))).collect();
+        self.push(name, false, ColumnValues::Int(v));
+    }
+    fn opt_int(&mut self, name: &'static str, f: impl Fn(&'a Entry) -> Option<i64>) {
+        let v = self.entries.iter().map(f).collect();
+        self.push(name, true, ColumnValues::Int(v));
+    }
+    fn bool(&mut self, name: &'static str, f: impl Fn(&'a Entry) -> bool) {
+        let v = self.entries.iter().map(f).collect();
+        self.push(name, false, ColumnValues::Bool(v));
+    }
+    fn time(&mut self, name: &'static str, f: impl Fn(&'a Entry) -> Timestamp) {
+        let v = self.entries.iter().map(|e| Some(f(e))).collect();
+        self.push(name, false, ColumnValues::Timestamp(v));
+    }
+    fn opt_time(&mut self, name: &'static str, f: impl Fn(&'a Entry) -> Option<Timestamp>) {
+        let v = self.entries.iter().map(f).collect();
+        self.push(name, true, ColumnValues::Timestamp(v));
+    }
+}
+
+impl EntryColumns {
+    /// The entries as columns, in the entries' order.
+    pub fn of(entries: &[Entry]) -> EntryColumns {
+        let mut c = ColumnsOf { entries, columns: Vec::with_capacity(38) };
+        c.text("_id", |e| e.id.to_string());
+        c.text("customerId", |e| e.customer_id.to_string());
+        c.text("userId", |e| e.user_id.to_string());
+        c.text("status", |e| e.status.as_str().to_owned());
+        let dates = entries.iter().map(|e| e.work_date).collect();
+        c.push("workDate", false, ColumnValues::Date(dates));
+        c.text("summary", |e| e.summary.clone());
+        c.opt_text("notes", |e| e.notes.as_deref());
+        c.opt_text("initiativeId", |e| e.initiative_id.as_ref().map(ObjectId::as_str));
+        c.opt_text("initiativeExternalId", |e| e.initiative.as_ref().map(|i| i.external_id.as_str()));
+        c.opt_text("initiativeName", |e| e.initiative.as_ref().map(|i| i.name.as_str()));
+        c.opt_text("clientExternalId", |e| e.initiative.as_ref().and_then(|i| i.client.as_ref()).map(|c| c.external_id.as_str()));
+        c.text("codes", codes_text);
+        c.text("creationMethod", |e| e.creation_method.clone());
+        c.bool("createdAsTimer", |e| e.created_as_timer);
+        c.int("rawSeconds", |e| e.raw_seconds);
+        c.opt_int("enteredDurationInSeconds", |e| e.entered_duration_in_seconds);
+        c.int("timerDurationAdjustmentInSeconds", |e| e.timer_duration_adjustment_in_seconds);
+        c.int("unitIncrements", |e| e.unit_increments);
+        c.int("unitIncrementCountFromSources", |e| e.unit_increment_count_from_sources);
+        c.int("unitIncrementCountAdjustments", |e| e.unit_increment_count_adjustments);
+        c.int("unitIncrementCount", Entry::unit_increment_count);
+        c.int("incrementDurationInSeconds", Entry::increment_duration_in_seconds);
+        c.int("overlapTimeInSeconds", |e| e.overlap_time_in_seconds);
+        c.bool("hasOverlap", Entry::has_overlap);
+        c.bool("isLocked", |e| e.is_locked);
+        c.bool("isDeleted", |e| e.is_deleted);
+        c.opt_text("externalId", |e| e.external_id.as_deref());
+        c.opt_text("enrichmentCorrelationId", |e| e.enrichment_correlation_id.as_deref());
+        c.int("releaseCount", |e| e.release_count);
+        c.opt_text("createdBy", |e| e.created_by.as_ref().map(ObjectId::as_str));
+        c.opt_text("releasedBy", |e| e.released_by.as_ref().map(ObjectId::as_str));
+        c.time("createdAt", |e| e.created_at);
+        c.time("updatedAt", |e| e.updated_at);
+        c.opt_time("lastReleasePendingAt", |e| e.last_release_pending_at);
+        c.opt_time("lastReleaseFailedAt", |e| e.last_release_failed_at);
+        c.opt_time("releaseSuccessAt", |e| e.release_success_at);
+        c.opt_time("lastSyncedAt", |e| e.last_synced_at);
+        c.int("version", |e| e.version);
+        EntryColumns { rows: entries.len(), columns: c.columns }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -425,5 +560,19 @@ mod tests {
         s.push('|');
         push_csv_field(&mut s, "say \"hi\"\nthen");
         assert_eq!(s, "plain|\"a,b\"|\"say \"\"hi\"\"\nthen\"");
+    }
+
+    #[test]
+    fn entry_columns_are_named_once_and_keep_the_csv_names() {
+        let cols = EntryColumns::of(&[]);
+        assert_eq!(cols.rows, 0);
+        let names: Vec<&str> = cols.columns.iter().map(|c| c.name).collect();
+        let unique: std::collections::BTreeSet<&str> = names.iter().copied().collect();
+        assert_eq!(unique.len(), names.len(), "a column name repeats: {names:?}");
+        // A frame read from the CSV export and an export frame share their column names (`hours`
+        // is the CSV's text form of incrementDurationInSeconds).
+        for csv in CSV_COLUMNS.iter().filter(|n| **n != "hours") {
+            assert!(unique.contains(csv), "CSV column {csv} missing from the frame columns");
+        }
     }
 }
