@@ -455,82 +455,65 @@ struct ColumnsOf<'a> {
 }
 
 impl<'a> ColumnsOf<'a> {
-    fn push(&mut self, name: &'static str, nullable: bool, values: ColumnValues) {
+    /// A column of `f`'s value for each entry, stored by `make` (a [`ColumnValues`] variant).
+    fn col<T>(&mut self, name: &'static str, nullable: bool, f: impl Fn(&'a Entry) -> T, make: fn(Vec<T>) -> ColumnValues) {
+        let values = make(self.entries.iter().map(f).collect());
         self.columns.push(Column { name, nullable, values });
     }
-    fn text(&mut self, name: &'static str, f: impl Fn(&'a Entry) -> String) {
-        let v = self.entries.iter().map(|e| Some(f(e))).collect();
-        self.push(name, false, ColumnValues::Text(v));
+    /// A column no entry leaves null.
+    fn req<T>(&mut self, name: &'static str, f: impl Fn(&'a Entry) -> T, make: fn(Vec<Option<T>>) -> ColumnValues) {
+        self.col(name, false, |e| Some(f(e)), make);
     }
-    fn opt_text(&mut self, name: &'static str, f: impl Fn(&'a Entry) -> Option<&'a str>) {
-        let v = self.entries.iter().map(|e| f(e).map(str::to_owned)).collect();
-        self.push(name, true, ColumnValues::Text(v));
-    }
-    fn int(&mut self, name: &'static str, f: impl Fn(&'a Entry) -> i64) {
-        let v = self.entries.iter().map(|e| Some(f(e))).collect();
-        self.push(name, false, ColumnValues::Int(v));
-    }
-    fn opt_int(&mut self, name: &'static str, f: impl Fn(&'a Entry) -> Option<i64>) {
-        let v = self.entries.iter().map(f).collect();
-        self.push(name, true, ColumnValues::Int(v));
-    }
-    fn bool(&mut self, name: &'static str, f: impl Fn(&'a Entry) -> bool) {
-        let v = self.entries.iter().map(f).collect();
-        self.push(name, false, ColumnValues::Bool(v));
-    }
-    fn time(&mut self, name: &'static str, f: impl Fn(&'a Entry) -> Timestamp) {
-        let v = self.entries.iter().map(|e| Some(f(e))).collect();
-        self.push(name, false, ColumnValues::Timestamp(v));
-    }
-    fn opt_time(&mut self, name: &'static str, f: impl Fn(&'a Entry) -> Option<Timestamp>) {
-        let v = self.entries.iter().map(f).collect();
-        self.push(name, true, ColumnValues::Timestamp(v));
+    /// A column where null can occur.
+    fn opt<T>(&mut self, name: &'static str, f: impl Fn(&'a Entry) -> Option<T>, make: fn(Vec<Option<T>>) -> ColumnValues) {
+        self.col(name, true, f, make);
     }
 }
 
 impl EntryColumns {
     /// The entries as columns, in the entries' order.
     pub fn of(entries: &[Entry]) -> EntryColumns {
+        use ColumnValues as V;
+        let id = |i: &Option<ObjectId>| i.as_ref().map(ObjectId::to_string);
         let mut c = ColumnsOf { entries, columns: Vec::with_capacity(38) };
-        c.text("_id", |e| e.id.to_string());
-        c.text("customerId", |e| e.customer_id.to_string());
-        c.text("userId", |e| e.user_id.to_string());
-        c.text("status", |e| e.status.as_str().to_owned());
-        let dates = entries.iter().map(|e| e.work_date).collect();
-        c.push("workDate", false, ColumnValues::Date(dates));
-        c.text("summary", |e| e.summary.clone());
-        c.opt_text("notes", |e| e.notes.as_deref());
-        c.opt_text("initiativeId", |e| e.initiative_id.as_ref().map(ObjectId::as_str));
-        c.opt_text("initiativeExternalId", |e| e.initiative.as_ref().map(|i| i.external_id.as_str()));
-        c.opt_text("initiativeName", |e| e.initiative.as_ref().map(|i| i.name.as_str()));
-        c.opt_text("clientExternalId", |e| e.initiative.as_ref().and_then(|i| i.client.as_ref()).map(|c| c.external_id.as_str()));
-        c.text("codes", codes_text);
-        c.text("creationMethod", |e| e.creation_method.clone());
-        c.bool("createdAsTimer", |e| e.created_as_timer);
-        c.int("rawSeconds", |e| e.raw_seconds);
-        c.opt_int("enteredDurationInSeconds", |e| e.entered_duration_in_seconds);
-        c.int("timerDurationAdjustmentInSeconds", |e| e.timer_duration_adjustment_in_seconds);
-        c.int("unitIncrements", |e| e.unit_increments);
-        c.int("unitIncrementCountFromSources", |e| e.unit_increment_count_from_sources);
-        c.int("unitIncrementCountAdjustments", |e| e.unit_increment_count_adjustments);
-        c.int("unitIncrementCount", Entry::unit_increment_count);
-        c.int("incrementDurationInSeconds", Entry::increment_duration_in_seconds);
-        c.int("overlapTimeInSeconds", |e| e.overlap_time_in_seconds);
-        c.bool("hasOverlap", Entry::has_overlap);
-        c.bool("isLocked", |e| e.is_locked);
-        c.bool("isDeleted", |e| e.is_deleted);
-        c.opt_text("externalId", |e| e.external_id.as_deref());
-        c.opt_text("enrichmentCorrelationId", |e| e.enrichment_correlation_id.as_deref());
-        c.int("releaseCount", |e| e.release_count);
-        c.opt_text("createdBy", |e| e.created_by.as_ref().map(ObjectId::as_str));
-        c.opt_text("releasedBy", |e| e.released_by.as_ref().map(ObjectId::as_str));
-        c.time("createdAt", |e| e.created_at);
-        c.time("updatedAt", |e| e.updated_at);
-        c.opt_time("lastReleasePendingAt", |e| e.last_release_pending_at);
-        c.opt_time("lastReleaseFailedAt", |e| e.last_release_failed_at);
-        c.opt_time("releaseSuccessAt", |e| e.release_success_at);
-        c.opt_time("lastSyncedAt", |e| e.last_synced_at);
-        c.int("version", |e| e.version);
+        c.req("_id", |e| e.id.to_string(), V::Text);
+        c.req("customerId", |e| e.customer_id.to_string(), V::Text);
+        c.req("userId", |e| e.user_id.to_string(), V::Text);
+        c.req("status", |e| e.status.as_str().to_owned(), V::Text);
+        c.col("workDate", false, |e| e.work_date, V::Date);
+        c.req("summary", |e| e.summary.clone(), V::Text);
+        c.opt("notes", |e| e.notes.clone(), V::Text);
+        c.opt("initiativeId", |e| id(&e.initiative_id), V::Text);
+        c.opt("initiativeExternalId", |e| e.initiative.as_ref().map(|i| i.external_id.clone()), V::Text);
+        c.opt("initiativeName", |e| e.initiative.as_ref().map(|i| i.name.clone()), V::Text);
+        c.opt("clientExternalId", |e| e.initiative.as_ref().and_then(|i| i.client.as_ref()).map(|c| c.external_id.clone()), V::Text);
+        c.req("codes", codes_text, V::Text);
+        c.req("creationMethod", |e| e.creation_method.clone(), V::Text);
+        c.col("createdAsTimer", false, |e| e.created_as_timer, V::Bool);
+        c.req("rawSeconds", |e| e.raw_seconds, V::Int);
+        c.opt("enteredDurationInSeconds", |e| e.entered_duration_in_seconds, V::Int);
+        c.req("timerDurationAdjustmentInSeconds", |e| e.timer_duration_adjustment_in_seconds, V::Int);
+        c.req("unitIncrements", |e| e.unit_increments, V::Int);
+        c.req("unitIncrementCountFromSources", |e| e.unit_increment_count_from_sources, V::Int);
+        c.req("unitIncrementCountAdjustments", |e| e.unit_increment_count_adjustments, V::Int);
+        c.req("unitIncrementCount", Entry::unit_increment_count, V::Int);
+        c.req("incrementDurationInSeconds", Entry::increment_duration_in_seconds, V::Int);
+        c.req("overlapTimeInSeconds", |e| e.overlap_time_in_seconds, V::Int);
+        c.col("hasOverlap", false, Entry::has_overlap, V::Bool);
+        c.col("isLocked", false, |e| e.is_locked, V::Bool);
+        c.col("isDeleted", false, |e| e.is_deleted, V::Bool);
+        c.opt("externalId", |e| e.external_id.clone(), V::Text);
+        c.opt("enrichmentCorrelationId", |e| e.enrichment_correlation_id.clone(), V::Text);
+        c.req("releaseCount", |e| e.release_count, V::Int);
+        c.opt("createdBy", |e| id(&e.created_by), V::Text);
+        c.opt("releasedBy", |e| id(&e.released_by), V::Text);
+        c.req("createdAt", |e| e.created_at, V::Timestamp);
+        c.req("updatedAt", |e| e.updated_at, V::Timestamp);
+        c.opt("lastReleasePendingAt", |e| e.last_release_pending_at, V::Timestamp);
+        c.opt("lastReleaseFailedAt", |e| e.last_release_failed_at, V::Timestamp);
+        c.opt("releaseSuccessAt", |e| e.release_success_at, V::Timestamp);
+        c.opt("lastSyncedAt", |e| e.last_synced_at, V::Timestamp);
+        c.req("version", |e| e.version, V::Int);
         EntryColumns { rows: entries.len(), columns: c.columns }
     }
 }
