@@ -913,7 +913,14 @@ impl Engine {
     /// (the core's `EntryColumns`).
     #[pyo3(signature = (customer_id, after, on_or_before, *, format = None))]
     #[pyo3(text_signature = "($self, customer_id, after, on_or_before, *, format='pandas')")]
-    fn entries_frame(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, after: &Bound<'_, PyAny>, on_or_before: &Bound<'_, PyAny>, format: Arg<'_, '_>) -> PyResult<Py<PyAny>> {
+    fn entries_frame(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        after: &Bound<'_, PyAny>,
+        on_or_before: &Bound<'_, PyAny>,
+        format: Arg<'_, '_>,
+    ) -> PyResult<Py<PyAny>> {
         let c = object_id(customer_id, "customerId")?;
         let w = window(after, on_or_before, ("updatedAfter", "updatedOnOrBefore"))?;
         let lib = frames::library(py, format, "entries_frame")?;
@@ -923,7 +930,14 @@ impl Engine {
     /// The entries `export_released` answers, as a data frame (see `entries_frame`).
     #[pyo3(signature = (customer_id, after, on_or_before, *, format = None))]
     #[pyo3(text_signature = "($self, customer_id, after, on_or_before, *, format='pandas')")]
-    fn export_frame(&self, py: Python<'_>, customer_id: &Bound<'_, PyAny>, after: &Bound<'_, PyAny>, on_or_before: &Bound<'_, PyAny>, format: Arg<'_, '_>) -> PyResult<Py<PyAny>> {
+    fn export_frame(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        after: &Bound<'_, PyAny>,
+        on_or_before: &Bound<'_, PyAny>,
+        format: Arg<'_, '_>,
+    ) -> PyResult<Py<PyAny>> {
         let c = object_id(customer_id, "customerId")?;
         let w = window(after, on_or_before, ("releasedAfter", "releasedOnOrBefore"))?;
         let lib = frames::library(py, format, "export_frame")?;
