@@ -921,10 +921,8 @@ impl Engine {
         on_or_before: &Bound<'_, PyAny>,
         format: Arg<'_, '_>,
     ) -> PyResult<Py<PyAny>> {
-        let c = object_id(customer_id, "customerId")?;
-        let w = window(after, on_or_before, ("updatedAfter", "updatedOnOrBefore"))?;
-        let lib = frames::library(py, format, "entries_frame")?;
-        frames::frame(py, &lib, &run(py, || self.inner.list_updated(&c, w).map(|v| EntryColumns::of(&v)))?)
+        let names = ("updatedAfter", "updatedOnOrBefore");
+        self.frame_of(py, (customer_id, after, on_or_before, names), format, "entries_frame", tenths::Engine::list_updated)
     }
 
     /// The entries `export_released` answers, as a data frame (see `entries_frame`).
@@ -938,10 +936,8 @@ impl Engine {
         on_or_before: &Bound<'_, PyAny>,
         format: Arg<'_, '_>,
     ) -> PyResult<Py<PyAny>> {
-        let c = object_id(customer_id, "customerId")?;
-        let w = window(after, on_or_before, ("releasedAfter", "releasedOnOrBefore"))?;
-        let lib = frames::library(py, format, "export_frame")?;
-        frames::frame(py, &lib, &run(py, || self.inner.export_released(&c, w).map(|v| EntryColumns::of(&v)))?)
+        let names = ("releasedAfter", "releasedOnOrBefore");
+        self.frame_of(py, (customer_id, after, on_or_before, names), format, "export_frame", tenths::Engine::export_released)
     }
 
     /// Totals per user, work date and matter of live entries with a work date in the range,
@@ -1064,7 +1060,29 @@ impl Engine {
     }
 }
 
+/// A window given as Python values: the customer, the bounds and their wire names.
+type WindowArgs<'a, 'py> = (&'a Bound<'py, PyAny>, &'a Bound<'py, PyAny>, &'a Bound<'py, PyAny>, (&'static str, &'static str));
+
+/// A listing of the core over a customer's window (`list_updated`, `export_released`).
+type WindowRead = fn(&tenths::Engine, &ObjectId, Window) -> tenths::Result<Vec<tenths::Entry>>;
+
 impl Engine {
+    /// The entries `read` answers for the window, as a frame in `format` (frames.rs): the
+    /// library is imported before the engine reads.
+    fn frame_of(
+        &self,
+        py: Python<'_>,
+        (customer, after, on_or_before, names): WindowArgs<'_, '_>,
+        format: Arg<'_, '_>,
+        method: &str,
+        read: WindowRead,
+    ) -> PyResult<Py<PyAny>> {
+        let c = object_id(customer, "customerId")?;
+        let w = window(after, on_or_before, names)?;
+        let lib = frames::library(py, format, method)?;
+        frames::frame(py, &lib, &run(py, || read(&self.inner, &c, w).map(|v| EntryColumns::of(&v)))?)
+    }
+
     fn fixed(&self) -> PyResult<&FixedClock> {
         self.clock
             .as_deref()
