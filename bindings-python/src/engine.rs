@@ -13,6 +13,7 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 use serde::Deserialize;
+use tenths::wire::EntryColumns;
 use tenths::{
     AccessKind, ClientInput, CodeInput, CodeTypeInput, CustomerSettingsPatch, EntryPatch, FixedClock, InitiativeInput, NewEntry, ObjectId, OpenOptions,
     OverrideInput, ReleaseDayMode, ReleaseSucceededItem, Scope, SystemClock, TenthsError, TimerStart, UserSettings, ValidationRulesInput, Window,
@@ -20,6 +21,7 @@ use tenths::{
 
 use crate::convert::{body, count, date, invalid, object_id, opt_object_id, py_datetime, text, timestamp, to_json};
 use crate::errors::to_py_err;
+use crate::frames;
 use crate::records::{self, entries, entry, page, to_record};
 
 type Arg<'a, 'py> = Option<&'a Bound<'py, PyAny>>;
@@ -906,6 +908,38 @@ impl Engine {
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
+    /// The entries `list_updated` answers, as a data frame: a pandas `DataFrame`
+    /// (`format="pandas"`) or a pyarrow `Table` (`format="arrow"`), one typed column per field
+    /// (the core's `EntryColumns`).
+    #[pyo3(signature = (customer_id, after, on_or_before, *, format = None))]
+    #[pyo3(text_signature = "($self, customer_id, after, on_or_before, *, format='pandas')")]
+    fn entries_frame(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        after: &Bound<'_, PyAny>,
+        on_or_before: &Bound<'_, PyAny>,
+        format: Arg<'_, '_>,
+    ) -> PyResult<Py<PyAny>> {
+        let names = ("updatedAfter", "updatedOnOrBefore");
+        self.frame_of(py, (customer_id, after, on_or_before, names), format, "entries_frame", tenths::Engine::list_updated)
+    }
+
+    /// The entries `export_released` answers, as a data frame (see `entries_frame`).
+    #[pyo3(signature = (customer_id, after, on_or_before, *, format = None))]
+    #[pyo3(text_signature = "($self, customer_id, after, on_or_before, *, format='pandas')")]
+    fn export_frame(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        after: &Bound<'_, PyAny>,
+        on_or_before: &Bound<'_, PyAny>,
+        format: Arg<'_, '_>,
+    ) -> PyResult<Py<PyAny>> {
+        let names = ("releasedAfter", "releasedOnOrBefore");
+        self.frame_of(py, (customer_id, after, on_or_before, names), format, "export_frame", tenths::Engine::export_released)
+    }
+
     /// Totals per user, work date and matter of live entries with a work date in the range,
     /// for one user or (`user_id=None`) every user.
     #[pyo3(signature = (customer_id, work_date_from, work_date_to, *, user_id = None))]
@@ -1026,7 +1060,29 @@ impl Engine {
     }
 }
 
+/// A window given as Python values: the customer, the bounds and their wire names.
+type WindowArgs<'a, 'py> = (&'a Bound<'py, PyAny>, &'a Bound<'py, PyAny>, &'a Bound<'py, PyAny>, (&'static str, &'static str));
+
+/// A listing of the core over a customer's window (`list_updated`, `export_released`).
+type WindowRead = fn(&tenths::Engine, &ObjectId, Window) -> tenths::Result<Vec<tenths::Entry>>;
+
 impl Engine {
+    /// The entries `read` answers for the window, as a frame in `format` (frames.rs): the
+    /// library is imported before the engine reads.
+    fn frame_of(
+        &self,
+        py: Python<'_>,
+        (customer, after, on_or_before, names): WindowArgs<'_, '_>,
+        format: Arg<'_, '_>,
+        method: &str,
+        read: WindowRead,
+    ) -> PyResult<Py<PyAny>> {
+        let c = object_id(customer, "customerId")?;
+        let w = window(after, on_or_before, names)?;
+        let lib = frames::library(py, format, method)?;
+        frames::frame(py, &lib, &run(py, || read(&self.inner, &c, w).map(|v| EntryColumns::of(&v)))?)
+    }
+
     fn fixed(&self) -> PyResult<&FixedClock> {
         self.clock
             .as_deref()

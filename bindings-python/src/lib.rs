@@ -8,6 +8,7 @@ mod bench;
 mod convert;
 mod engine;
 mod errors;
+mod frames;
 mod pyser;
 mod records;
 mod sync;

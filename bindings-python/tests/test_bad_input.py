@@ -113,6 +113,8 @@ CALLS: Dict[str, Dict[str, Any]] = {
     "export_released_page": {"customer_id": CUSTOMER, "after": WIDE[0], "on_or_before": WIDE[1], "page_size": 10, "cursor": E1},
     "iter_export": {"customer_id": CUSTOMER, "after": WIDE[0], "on_or_before": WIDE[1], "page_size": 10},
     "export_csv": {"customer_id": CUSTOMER, "after": WIDE[0], "on_or_before": WIDE[1]},
+    "entries_frame": {"customer_id": CUSTOMER, "after": WIDE[0], "on_or_before": WIDE[1], "format": "pandas"},
+    "export_frame": {"customer_id": CUSTOMER, "after": WIDE[0], "on_or_before": WIDE[1], "format": "arrow"},
     "totals": {"customer_id": CUSTOMER, "work_date_from": "2026-03-01", "work_date_to": "2026-03-31", "user_id": ALICE},
     "set_clock": {"now": NOW},
     "advance_clock": {"seconds": 1, "millis": 1},

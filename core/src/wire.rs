@@ -358,12 +358,9 @@ pub fn csv_header() -> String {
     out
 }
 
-/// Appends one entry as a CSV row (CRLF-terminated). Fields go straight into `out` (numbers and
-/// dates need no quoting), one small string for the codes: an export writes one row per entry.
-pub fn push_csv_row(out: &mut String, e: &Entry) {
-    use std::fmt::Write as _;
-    let initiative = e.initiative.as_ref();
-    let client = initiative.and_then(|i| i.client.as_ref()).map(|c| c.external_id.as_str()).unwrap_or("");
+/// The entry's codes as one text, `codeType:code` pairs joined by `;` (empty without codes):
+/// the `codes` column of the CSV export and of [`EntryColumns`].
+fn codes_text(e: &Entry) -> String {
     let mut codes = String::new();
     for (i, c) in e.codes.iter().enumerate() {
         if i > 0 {
@@ -373,6 +370,16 @@ pub fn push_csv_row(out: &mut String, e: &Entry) {
         codes.push(':');
         codes.push_str(&c.external_id);
     }
+    codes
+}
+
+/// Appends one entry as a CSV row (CRLF-terminated). Fields go straight into `out` (numbers and
+/// dates need no quoting), one small string for the codes: an export writes one row per entry.
+pub fn push_csv_row(out: &mut String, e: &Entry) {
+    use std::fmt::Write as _;
+    let initiative = e.initiative.as_ref();
+    let client = initiative.and_then(|i| i.client.as_ref()).map(|c| c.external_id.as_str()).unwrap_or("");
+    let codes = codes_text(e);
     let text: [&str; 9] = [
         e.id.as_str(),
         e.customer_id.as_str(),
@@ -400,6 +407,117 @@ pub fn push_csv_row(out: &mut String, e: &Entry) {
     let _ = write!(out, ",{}\r\n", e.release_count);
 }
 
+/// The values of one column of [`EntryColumns`], one per entry, in the entries' order. `None`
+/// is a null (only in a column whose [`Column::nullable`] is true).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnValues {
+    /// Text.
+    Text(Vec<Option<String>>),
+    /// 64-bit integers.
+    Int(Vec<Option<i64>>),
+    /// Booleans (never null).
+    Bool(Vec<bool>),
+    /// Calendar dates (never null).
+    Date(Vec<Date>),
+    /// Instants (UTC).
+    Timestamp(Vec<Option<Timestamp>>),
+}
+
+/// One named column of [`EntryColumns`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    /// The wire name (camelCase, `_id` for the id; the CSV export's names for its columns).
+    pub name: &'static str,
+    /// Whether the field can be null at all (a property of the field, not of these rows), so a
+    /// frame's column type does not depend on the rows it happens to hold.
+    pub nullable: bool,
+    /// The values.
+    pub values: ColumnValues,
+}
+
+/// Entries as columns, for data frames (pandas, Arrow): which fields make which column, their
+/// names, types and nullability are decided here once; a binding only converts each vector.
+/// Holds every scalar field of the entry, the matter's and client's external ids and the
+/// matter's name, and the codes as the CSV export writes them; sources and error lists (nested
+/// values) are left to the records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryColumns {
+    /// Rows (entries).
+    pub rows: usize,
+    /// The columns, in their documented order.
+    pub columns: Vec<Column>,
+}
+
+/// Builds [`EntryColumns`] one column at a time from a slice of entries.
+struct ColumnsOf<'a> {
+    entries: &'a [Entry],
+    columns: Vec<Column>,
+}
+
+impl<'a> ColumnsOf<'a> {
+    /// A column of `f`'s value for each entry, stored by `make` (a [`ColumnValues`] variant).
+    fn col<T>(&mut self, name: &'static str, nullable: bool, f: impl Fn(&'a Entry) -> T, make: fn(Vec<T>) -> ColumnValues) {
+        let values = make(self.entries.iter().map(f).collect());
+        self.columns.push(Column { name, nullable, values });
+    }
+    /// A column no entry leaves null.
+    fn req<T>(&mut self, name: &'static str, f: impl Fn(&'a Entry) -> T, make: fn(Vec<Option<T>>) -> ColumnValues) {
+        self.col(name, false, |e| Some(f(e)), make);
+    }
+    /// A column where null can occur.
+    fn opt<T>(&mut self, name: &'static str, f: impl Fn(&'a Entry) -> Option<T>, make: fn(Vec<Option<T>>) -> ColumnValues) {
+        self.col(name, true, f, make);
+    }
+}
+
+impl EntryColumns {
+    /// The entries as columns, in the entries' order.
+    pub fn of(entries: &[Entry]) -> EntryColumns {
+        use ColumnValues as V;
+        let id = |i: &Option<ObjectId>| i.as_ref().map(ObjectId::to_string);
+        let mut c = ColumnsOf { entries, columns: Vec::with_capacity(38) };
+        c.req("_id", |e| e.id.to_string(), V::Text);
+        c.req("customerId", |e| e.customer_id.to_string(), V::Text);
+        c.req("userId", |e| e.user_id.to_string(), V::Text);
+        c.req("status", |e| e.status.as_str().to_owned(), V::Text);
+        c.col("workDate", false, |e| e.work_date, V::Date);
+        c.req("summary", |e| e.summary.clone(), V::Text);
+        c.opt("notes", |e| e.notes.clone(), V::Text);
+        c.opt("initiativeId", |e| id(&e.initiative_id), V::Text);
+        c.opt("initiativeExternalId", |e| e.initiative.as_ref().map(|i| i.external_id.clone()), V::Text);
+        c.opt("initiativeName", |e| e.initiative.as_ref().map(|i| i.name.clone()), V::Text);
+        c.opt("clientExternalId", |e| e.initiative.as_ref().and_then(|i| i.client.as_ref()).map(|c| c.external_id.clone()), V::Text);
+        c.req("codes", codes_text, V::Text);
+        c.req("creationMethod", |e| e.creation_method.clone(), V::Text);
+        c.col("createdAsTimer", false, |e| e.created_as_timer, V::Bool);
+        c.req("rawSeconds", |e| e.raw_seconds, V::Int);
+        c.opt("enteredDurationInSeconds", |e| e.entered_duration_in_seconds, V::Int);
+        c.req("timerDurationAdjustmentInSeconds", |e| e.timer_duration_adjustment_in_seconds, V::Int);
+        c.req("unitIncrements", |e| e.unit_increments, V::Int);
+        c.req("unitIncrementCountFromSources", |e| e.unit_increment_count_from_sources, V::Int);
+        c.req("unitIncrementCountAdjustments", |e| e.unit_increment_count_adjustments, V::Int);
+        c.req("unitIncrementCount", Entry::unit_increment_count, V::Int);
+        c.req("incrementDurationInSeconds", Entry::increment_duration_in_seconds, V::Int);
+        c.req("overlapTimeInSeconds", |e| e.overlap_time_in_seconds, V::Int);
+        c.col("hasOverlap", false, Entry::has_overlap, V::Bool);
+        c.col("isLocked", false, |e| e.is_locked, V::Bool);
+        c.col("isDeleted", false, |e| e.is_deleted, V::Bool);
+        c.opt("externalId", |e| e.external_id.clone(), V::Text);
+        c.opt("enrichmentCorrelationId", |e| e.enrichment_correlation_id.clone(), V::Text);
+        c.req("releaseCount", |e| e.release_count, V::Int);
+        c.opt("createdBy", |e| id(&e.created_by), V::Text);
+        c.opt("releasedBy", |e| id(&e.released_by), V::Text);
+        c.req("createdAt", |e| e.created_at, V::Timestamp);
+        c.req("updatedAt", |e| e.updated_at, V::Timestamp);
+        c.opt("lastReleasePendingAt", |e| e.last_release_pending_at, V::Timestamp);
+        c.opt("lastReleaseFailedAt", |e| e.last_release_failed_at, V::Timestamp);
+        c.opt("releaseSuccessAt", |e| e.release_success_at, V::Timestamp);
+        c.opt("lastSyncedAt", |e| e.last_synced_at, V::Timestamp);
+        c.req("version", |e| e.version, V::Int);
+        EntryColumns { rows: entries.len(), columns: c.columns }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -425,5 +543,19 @@ mod tests {
         s.push('|');
         push_csv_field(&mut s, "say \"hi\"\nthen");
         assert_eq!(s, "plain|\"a,b\"|\"say \"\"hi\"\"\nthen\"");
+    }
+
+    #[test]
+    fn entry_columns_are_named_once_and_keep_the_csv_names() {
+        let cols = EntryColumns::of(&[]);
+        assert_eq!(cols.rows, 0);
+        let names: Vec<&str> = cols.columns.iter().map(|c| c.name).collect();
+        let unique: std::collections::BTreeSet<&str> = names.iter().copied().collect();
+        assert_eq!(unique.len(), names.len(), "a column name repeats: {names:?}");
+        // A frame read from the CSV export and an export frame share their column names (`hours`
+        // is the CSV's text form of incrementDurationInSeconds).
+        for csv in CSV_COLUMNS.iter().filter(|n| **n != "hours") {
+            assert!(unique.contains(csv), "CSV column {csv} missing from the frame columns");
+        }
     }
 }

@@ -170,6 +170,11 @@ impl Date {
         (other.0 - self.0).num_days()
     }
 
+    /// Days since 1970-01-01 (the Unix epoch's date), as columnar formats store dates.
+    pub fn days_since_epoch(self) -> i64 {
+        (self.0 - NaiveDate::default()).num_days()
+    }
+
     /// Adds whole days.
     pub fn add_days(self, days: i64) -> Option<Date> {
         self.0.checked_add_signed(Duration::try_days(days)?).map(Date)
