@@ -692,6 +692,6 @@ mod tests {
         );
         assert_eq!(template("GET", "/no/such/route"), None);
         assert_eq!(template("PUT", "/healthz"), None, "a path whose routes take other methods (405)");
-        assert_eq!(super::route_of("GET", "/healthz").map(|s| s.id), Some("health"));
+        assert_eq!(super::route_of("GET", "/healthz").map(|s| s.id), Some("getHealth"));
     }
 }
