@@ -122,7 +122,9 @@ pub struct Engine {
 
 #[pymethods]
 impl Engine {
-    /// Opens (creating and migrating if needed) the database at `path`. With `now` (a
+    /// Opens (creating and migrating if needed) the database at `path`: a SQLite file, or a
+    /// PostgreSQL database when `path` is a `postgresql://user:password@host:port/dbname` URL
+    /// (the server of record's, shared with `tenths serve`). With `now` (a
     /// timezone-aware datetime), the engine runs on a fixed clock that only `set_clock` and
     /// `advance_clock` move: for tests and replays. `check_integrity=False` skips the integrity
     /// check of an existing file at open (it reads the whole file; a damaged file then raises
@@ -138,16 +140,16 @@ impl Engine {
             Some(n) if !n.is_none() => Some(Arc::new(FixedClock::new(timestamp(n, "now")?))),
             _ => None,
         };
-        let p = PathBuf::from(&path_text);
         let options = OpenOptions { check_integrity, ..OpenOptions::default() };
-        let inner = match &clock {
-            Some(c) => run(py, || tenths::Engine::open_with(&p, options, c.clone()))?,
-            None => run(py, || tenths::Engine::open_with(&p, options, Arc::new(SystemClock)))?,
+        let engine_clock: Arc<dyn tenths::Clock> = match &clock {
+            Some(c) => c.clone(),
+            None => Arc::new(SystemClock),
         };
-        Ok(Engine { inner: Arc::new(inner), router: tenths::api::Router::new(), clock, path: path_text })
+        let inner = run(py, || tenths_postgres::open_target(&path_text, options, tenths_postgres::PgOptions::default(), engine_clock))?;
+        Ok(Engine { inner: Arc::new(inner), router: tenths::api::Router::new(), clock, path: tenths_postgres::shown(&path_text) })
     }
 
-    /// The database path given at open.
+    /// The database path given at open (a PostgreSQL URL without its password).
     #[getter]
     fn path(&self) -> &str {
         &self.path

@@ -425,15 +425,10 @@ pub fn parse_timeout(s: &str) -> Result<Duration, String> {
     parse_ttl(s).map(|secs| Duration::from_secs(secs.unsigned_abs()))
 }
 
-/// Whether `--db` names a PostgreSQL database rather than a SQLite file.
-pub fn is_postgres_url(db: &str) -> bool {
-    db.starts_with("postgresql://") || db.starts_with("postgres://")
-}
-
 /// Opens the engine of `--db`: a PostgreSQL URL on the PostgreSQL backend (its errors never
 /// repeat the URL, which may hold a password), anything else as a SQLite file.
 pub fn open_store(config: &ServeConfig) -> Result<Engine, String> {
-    match config.db.to_str().filter(|db| is_postgres_url(db)) {
+    match config.db.to_str().filter(|db| tenths_postgres::is_url(db)) {
         Some(url) => {
             let options = tenths_postgres::PgOptions {
                 pool_size: config.pg_pool_size,

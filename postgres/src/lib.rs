@@ -85,6 +85,37 @@ pub fn open_with_clock(url: &str, options: PgOptions, clock: Arc<dyn Clock>) -> 
     Ok(Engine::with_backend(Box::new(PgBackend::open(url, &options)?), clock))
 }
 
+/// Whether `target` names a PostgreSQL database (`postgresql://…` or `postgres://…`) rather
+/// than a SQLite file: the one rule `tenths serve --db` and the bindings' `Engine(path)` share.
+pub fn is_url(target: &str) -> bool {
+    target.starts_with("postgresql://") || target.starts_with("postgres://")
+}
+
+/// Opens the engine of `target`: a PostgreSQL URL ([`is_url`]) on this backend with `pg`,
+/// anything else as a SQLite file with `sqlite`, on `clock`.
+pub fn open_target(target: &str, sqlite: tenths::OpenOptions, pg: PgOptions, clock: Arc<dyn Clock>) -> Result<Engine> {
+    if is_url(target) {
+        open_with_clock(target, pg, clock)
+    } else {
+        Engine::open_with(target, sqlite, clock)
+    }
+}
+
+/// `target` as it may be shown or logged: a PostgreSQL URL without its password
+/// (`postgresql://user@host/db`), anything else as it is.
+pub fn shown(target: &str) -> String {
+    let Some((scheme, rest)) = target.split_once("://").filter(|_| is_url(target)) else {
+        return target.to_string();
+    };
+    match rest.rsplit_once('@') {
+        Some((credentials, place)) => {
+            let user = credentials.split_once(':').map_or(credentials, |(user, _)| user);
+            format!("{scheme}://{user}@{place}")
+        }
+        None => target.to_string(),
+    }
+}
+
 fn storage(reason: impl std::fmt::Display) -> TenthsError {
     TenthsError::Storage { reason: reason.to_string() }
 }
@@ -424,5 +455,20 @@ mod tests {
         assert!(config("postgresql://u@localhost/db", &opts).is_err());
         let opts = PgOptions { schema: Some("tenant_7".into()), ..PgOptions::default() };
         assert!(config("postgresql://u@localhost/db", &opts).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod target_tests {
+    use super::{is_url, shown};
+
+    #[test]
+    fn urls_are_told_from_paths_and_shown_without_their_password() {
+        assert!(is_url("postgresql://u:p@h:5432/db") && is_url("postgres://h/db"));
+        assert!(!is_url("entries.sqlite") && !is_url("/tmp/postgresql://x") && !is_url(":memory:"));
+        assert_eq!(shown("postgresql://tenths:s3cr:et@db.internal:5432/tenths"), "postgresql://tenths@db.internal:5432/tenths");
+        assert_eq!(shown("postgres://tenths@db/tenths"), "postgres://tenths@db/tenths");
+        assert_eq!(shown("postgresql://db.internal/tenths"), "postgresql://db.internal/tenths");
+        assert_eq!(shown("/var/lib/tenths/firm.sqlite"), "/var/lib/tenths/firm.sqlite");
     }
 }
