@@ -1,8 +1,9 @@
 //! The PostgreSQL backend against a real server (`TENTHS_TEST_PG_URL`, set by
 //! `scripts/with-postgres`): the schema's keys, migrations (a newer database refused, two
 //! processes migrating at once), the start-up error of a wrong password, a connection cut in
-//! the middle of a write, and the health check of an unreachable database. Without the URL each
-//! test says it was skipped and passes, unless `TENTHS_REQUIRE_PG=1`.
+//! the middle of a write, a statement past the statement timeout, and the health check of an
+//! unreachable database. Without the URL each test says it was skipped and passes, unless
+//! `TENTHS_REQUIRE_PG=1`.
 //!
 //! ```text
 //! TENTHS_REQUIRE_PG=1 scripts/with-postgres cargo test -p tenths-postgres
@@ -254,4 +255,34 @@ fn a_serialization_failure_runs_the_write_again() {
         })
         .expect("read");
     assert_eq!(version, 3, "each write applied exactly once");
+}
+
+/// A statement that runs past the statement timeout (here: it waits on a table another session
+/// holds locked) is cancelled: a retryable `Unavailable`, nothing of the write stored, and the
+/// connection works again for the next write once the lock is gone.
+#[test]
+fn a_statement_timeout_is_unavailable_and_stores_nothing() {
+    let Some(url) = url() else { return };
+    let schema = Schema::new(&url);
+    let backend = PgBackend::open(&url, &PgOptions { statement_timeout_ms: 300, ..schema.options() }).expect("open");
+    let now = Timestamp::from_millis(1_700_000_000_000).expect("now");
+    // Another session holds the users table until it ends its transaction.
+    let mut holder = admin(&url);
+    let mut lock = holder.transaction().expect("begin");
+    lock.batch_execute(&format!("LOCK TABLE {}.users IN ACCESS EXCLUSIVE MODE", schema.name)).expect("lock");
+    let started = std::time::Instant::now();
+    let out = backend.write(&mut |tx, _| {
+        tx.ensure_user(&oid(1), &oid(2), now)?;
+        tx.ensure_user(&oid(1), &oid(3), now)
+    });
+    let Err(e) = out else { panic!("a statement past the timeout must fail the write") };
+    assert_eq!(e.kind(), ErrorKind::Unavailable, "{e}");
+    assert!(e.to_string().contains("57014"), "the statement timeout's SQLSTATE is named: {e}");
+    eprintln!("statement timeout answered after {:?}", started.elapsed());
+    lock.rollback().expect("unlock");
+    let customers: i64 = admin(&url).query_one(&format!("SELECT count(*) FROM {}.customers", schema.name), &[]).expect("count").get(0);
+    assert_eq!(customers, 0, "nothing of the cancelled write is stored");
+    backend.write(&mut |tx, _| tx.ensure_user(&oid(1), &oid(2), now)).expect("a later write works");
+    let users: i64 = admin(&url).query_one(&format!("SELECT count(*) FROM {}.users", schema.name), &[]).expect("count").get(0);
+    assert_eq!(users, 1);
 }
