@@ -10,7 +10,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 
@@ -51,18 +51,7 @@ impl Server {
 
     /// A server on `dir/serve.sqlite` with `extra` arguments.
     fn start_in(dir: std::path::PathBuf, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tenths"))
-            .args(["serve", "--db", dir.join("serve.sqlite").to_str().unwrap(), "--addr", "127.0.0.1:0"])
-            .args(extra)
-            .env("TENTHS_JWT_SECRET", SECRET)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let base = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
+        let (child, base) = common::spawn_serve(dir.join("serve.sqlite").to_str().unwrap(), SECRET, extra);
         Server { child, base, dir, pg: None }
     }
 
@@ -460,19 +449,10 @@ fn answer_losing_proxy(server: &str) -> (String, std::thread::JoinHandle<String>
 fn a_release_whose_answer_was_lost_is_retried_with_its_key() {
     let server = Server::start();
     let http = Client::new(&server.base);
-    let c = id(0xc);
-    let lawyer = id(0xa);
-    let connector = token(id(0xcc), Role::Connector);
+    let (c, lawyer) = (id(0xc), id(0xa));
     let user = token(lawyer, Role::User);
     let cu = format!("/api/v1/public/customers/{c}/users/{lawyer}");
-    let imported = http.call(
-        "POST",
-        &format!("/api/v1/customers/{c}/initiatives/import"),
-        &connector,
-        Some(&json!({"externalId": "M-1", "name": "Acme", "billingType": "billable", "unitIncrements": 360})),
-    );
-    assert_eq!(imported.status, 201, "{}", imported.text);
-    let matter = imported.json()["_id"].as_str().unwrap().to_string();
+    let matter = import_matter(&http, c);
     for n in [1u64, 2] {
         let body = json!({"_id": id(0xe00 + n).to_string(), "initiativeId": matter, "summary": "Drafted the claim", "durationInSeconds": 600, "workDate": "2026-01-15"});
         assert_eq!(http.call("POST", &format!("{cu}/entries"), &user, Some(&body)).status, 201);
@@ -528,6 +508,15 @@ fn a_release_whose_answer_was_lost_is_retried_with_its_key() {
     assert!(answer.contains("Idempotency-Key"), "{answer}");
 }
 
+/// The connector imports a billable matter in 6-minute units for customer `c`; answers its id.
+fn import_matter(http: &Client, c: ObjectId) -> String {
+    let connector = token(id(0xcc), Role::Connector);
+    let body = json!({"externalId": "M-1", "name": "Acme v. Widget", "billingType": "billable", "unitIncrements": 360});
+    let imported = http.call("POST", &format!("/api/v1/customers/{c}/initiatives/import"), &connector, Some(&body));
+    assert_eq!(imported.status, 201, "{}", imported.text);
+    imported.json()["_id"].as_str().unwrap().to_string()
+}
+
 /// One raw HTTP/1.1 GET (the test must see the bytes on the wire, which a client library would
 /// decode): the status line, the headers (names lower-cased) and the body with any chunked
 /// framing removed but its content encoding kept.
@@ -569,19 +558,10 @@ fn raw_get(base: &str, path: &str, token: &str, accept_encoding: Option<&str>) -
 fn answers_are_compressed_when_the_client_asks() {
     let server = Server::start();
     let http = Client::new(&server.base);
-    let c = id(0xc);
-    let lawyer = id(0xa);
-    let connector = token(id(0xcc), Role::Connector);
+    let (c, lawyer) = (id(0xc), id(0xa));
     let user = token(lawyer, Role::User);
     let cu = format!("/api/v1/public/customers/{c}/users/{lawyer}");
-    let matter = http.call(
-        "POST",
-        &format!("/api/v1/customers/{c}/initiatives/import"),
-        &connector,
-        Some(&json!({"externalId": "M-1", "name": "Acme v. Widget", "billingType": "billable", "unitIncrements": 360})),
-    );
-    assert_eq!(matter.status, 201, "{}", matter.text);
-    let matter_id = matter.json()["_id"].as_str().unwrap().to_string();
+    let matter_id = import_matter(&http, c);
     // A busy week: 700 entries over Monday to Sunday, created in one batch.
     let days = ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06", "2026-03-07", "2026-03-08"];
     // Summaries of 6 to 13 words drawn from a vocabulary by a fixed pseudo-random sequence, and

@@ -6,8 +6,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::{json, Value};
 use tenths::api::{mint_hs256, Principal, Role};
@@ -44,16 +43,7 @@ fn call(agent: &ureq::Agent, method: &str, url: &str, token: &str, body: Option<
 fn serve_answers_the_api_from_postgresql() {
     let Some(url) = url() else { return };
     let db = Database::new(&url, "serve");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tenths"))
-        .args(["serve", "--db", &db.url(), "--addr", "127.0.0.1:0", "--pool-size", "2", "--statement-timeout-ms", "5000"])
-        .env("TENTHS_JWT_SECRET", SECRET)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
+    let (mut child, base) = common::spawn_serve(&db.url(), SECRET, &["--pool-size", "2", "--statement-timeout-ms", "5000"]);
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let (c, lawyer) = (id(0xc), id(0xa));
     let connector = token(id(0xcc), Role::Connector);

@@ -2,9 +2,10 @@
 //! written with the engine, synced by the real `tenths sync` binary (the HTTP transport), and the
 //! server checked through its HTTP API.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use serde_json::{json, Value};
 use tenths::api::{mint_hs256, Principal, Role};
@@ -23,17 +24,7 @@ impl Server {
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
         let dir = std::env::temp_dir().join(format!("tenths-sync-e2e-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tenths"))
-            .args(["serve", "--db", dir.join("server.sqlite").to_str().unwrap(), "--addr", "127.0.0.1:0"])
-            .env("TENTHS_JWT_SECRET", SECRET)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let base = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
+        let (child, base) = common::spawn_serve(dir.join("server.sqlite").to_str().unwrap(), SECRET, &[]);
         Server { child, base, dir }
     }
 }

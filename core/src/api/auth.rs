@@ -87,7 +87,8 @@ fn parse_jwks(json: &[u8]) -> Result<std::collections::HashMap<String, std::sync
 }
 
 impl JwksVerifier {
-    /// A verifier over the keys of the JWKS document `json` (see [`parse_jwks`] for what is used).
+    /// A verifier over the keys of the JWKS document `json`: its RSA (RS256) and P-256 (ES256)
+    /// signing keys that have a `kid`; other keys are skipped, and a set with none is refused.
     pub fn new(json: &[u8], options: JwksOptions) -> Result<JwksVerifier> {
         Ok(JwksVerifier { keys: std::sync::RwLock::new(parse_jwks(json)?), options })
     }

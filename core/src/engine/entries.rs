@@ -21,7 +21,7 @@ impl Engine {
         self.write(|cx| entries::import(cx, scope, inputs))
     }
 
-    /// Creates each entry of a batch (at most [`MAX_BATCH_ITEMS`](crate::engine::MAX_BATCH_ITEMS))
+    /// Creates each entry of a batch (at most [`MAX_BATCH_ITEMS`])
     /// on its own, in one transaction: one outcome an item, in input order, as
     /// [`create_entry`](Self::create_entry) would answer it (a repeat of a stored `_id` with the
     /// same body answers the stored entry, `created = false`); a refused item changes nothing.
