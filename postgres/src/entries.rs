@@ -376,6 +376,7 @@ pub(crate) fn insert_entry(t: &mut PgTx<'_>, e: &Entry, create_request: Option<&
         ],
     )?;
     let key = EntryKey::from_raw(get(&r, 0)?);
+    t.note_entry_inserted()?;
     insert_codes(t, &e.customer_id, key, &e.codes)?;
     for s in &e.sources {
         insert_source(t, &e.customer_id, &e.user_id, key, s)?;

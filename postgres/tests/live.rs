@@ -286,3 +286,38 @@ fn a_statement_timeout_is_unavailable_and_stores_nothing() {
     let users: i64 = admin(&url).query_one(&format!("SELECT count(*) FROM {}.users", schema.name), &[]).expect("count").get(0);
     assert_eq!(users, 1);
 }
+
+/// A bulk import analyzes the tables it fills inside its own transaction (decision 90): with
+/// statistics left from other rows (another tenant's, then emptied), PostgreSQL would check each
+/// new source's foreign key by scanning the importing tenant's entries through another index.
+/// An import of 2,500 entries runs one `ANALYZE`, visible in the catalog once it commits.
+#[test]
+fn a_bulk_import_analyzes_the_tables_it_fills() {
+    let Some(url) = url() else { return };
+    let schema = Schema::new(&url);
+    let clock = Arc::new(FixedClock::new(Timestamp::from_millis(1_700_000_000_000).expect("now")));
+    let engine = tenths_postgres::open_with_clock(&url, schema.options(), clock).expect("open");
+    let analyzed = |table: &str| -> i64 {
+        admin(&url)
+            .query_one("SELECT analyze_count FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = $2", &[&schema.name, &table])
+            .expect("stats")
+            .get(0)
+    };
+    let scope = tenths::Scope::new(oid(1), oid(2));
+    let day = tenths::Date::parse("2026-03-02").expect("day");
+    let entries = |n: usize| -> Vec<tenths::NewEntry> {
+        (0..n)
+            .map(|_| tenths::NewEntry { summary: Some("Imported".into()), duration_in_seconds: Some(360), work_date: Some(day), ..Default::default() })
+            .collect()
+    };
+    engine.import_entries(&scope, &entries(1_999)).expect("a smaller import");
+    assert_eq!(analyzed("entries"), 0, "fewer than 2,000 entries in one transaction: no ANALYZE");
+    engine.import_entries(&scope, &entries(2_500)).expect("a bulk import");
+    // The statistics collector reports a moment later.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while analyzed("entries") == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!((analyzed("entries"), analyzed("sources")), (1, 1), "one ANALYZE of each table the import fills");
+    assert_eq!(engine.list_entries(&scope, day, day).expect("list").len(), 4_499);
+}
