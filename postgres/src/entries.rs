@@ -71,14 +71,6 @@ fn entry_from_row(r: &Row) -> Result<(EntryKey, Entry)> {
     ))
 }
 
-fn assigned_by(s: &str) -> AssignedBy {
-    if s == "system" {
-        AssignedBy::System
-    } else {
-        AssignedBy::User
-    }
-}
-
 /// Fills the codes and (with [`Detail::Full`]) the sources of entries of one customer: one
 /// statement each, the keys bound as one array, assembled in memory.
 fn fill(t: &mut PgTx<'_>, customer: &ObjectId, rows: &mut [(EntryKey, Entry)], detail: Detail) -> Result<()> {
@@ -96,7 +88,7 @@ fn fill(t: &mut PgTx<'_>, customer: &ObjectId, rows: &mut [(EntryKey, Entry)], d
             external_id: get(&r, 2)?,
             code_type_external_id: get(&r, 3)?,
             name: get(&r, 4)?,
-            assigned_by: assigned_by(get(&r, 5)?),
+            assigned_by: AssignedBy::from_stored(get(&r, 5)?),
         };
         if let Some((_, e)) = at_index.get(&get(&r, 0)?).and_then(|i| rows.get_mut(*i)) {
             e.codes.push(code);
@@ -448,13 +440,7 @@ fn insert_codes(t: &mut PgTx<'_>, customer: &ObjectId, key: EntryKey, codes: &[W
         return Ok(());
     }
     let ids: Vec<&str> = codes.iter().map(|c| c.id.as_str()).collect();
-    let by: Vec<&str> = codes
-        .iter()
-        .map(|c| match c.assigned_by {
-            AssignedBy::User => "user",
-            AssignedBy::System => "system",
-        })
-        .collect();
+    let by: Vec<&str> = codes.iter().map(|c| c.assigned_by.as_str()).collect();
     let positions: Vec<i64> = (0..codes.len()).map(big).collect();
     t.exec(sql::INSERT_ENTRY_CODES, &[&customer.as_str(), &key.raw(), &ids, &by, &positions])?;
     Ok(())

@@ -290,20 +290,7 @@ pub(crate) fn initiative_refs(t: &mut PgTx<'_>, customer: &ObjectId, ids: &[Obje
             Some(id) => Some(ClientRef { id, external_id: get(&r, 12)?, name: get(&r, 13)?, description: get(&r, 14)?, call_sign: get(&r, 15)? }),
             None => None,
         };
-        out.insert(
-            i.id,
-            InitiativeRef {
-                id: i.id,
-                kind: i.kind,
-                billing_type: i.billing_type,
-                call_sign: i.call_sign,
-                unit_increments: i.unit_increments,
-                external_id: i.external_id,
-                name: i.name,
-                description: i.description,
-                client,
-            },
-        );
+        out.insert(i.id, InitiativeRef::of(i, client));
     }
     Ok(out)
 }

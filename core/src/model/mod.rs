@@ -377,6 +377,25 @@ pub enum AssignedBy {
     System,
 }
 
+impl AssignedBy {
+    /// The stored and wire name: `user` or `system`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssignedBy::User => "user",
+            AssignedBy::System => "system",
+        }
+    }
+
+    /// From a stored name: `system`, or anything else as `User` (the column's default).
+    pub fn from_stored(s: &str) -> AssignedBy {
+        if s == "system" {
+            AssignedBy::System
+        } else {
+            AssignedBy::User
+        }
+    }
+}
+
 /// A code on an entry, resolved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -420,6 +439,23 @@ pub struct InitiativeRef {
     pub name: String,
     pub description: Option<String>,
     pub client: Option<ClientRef>,
+}
+
+impl InitiativeRef {
+    /// The reference an entry shows of matter `i`, with its client's (`None`: no client).
+    pub fn of(i: Initiative, client: Option<ClientRef>) -> InitiativeRef {
+        InitiativeRef {
+            id: i.id,
+            kind: i.kind,
+            billing_type: i.billing_type,
+            call_sign: i.call_sign,
+            unit_increments: i.unit_increments,
+            external_id: i.external_id,
+            name: i.name,
+            description: i.description,
+            client,
+        }
+    }
 }
 
 /// An entry with everything a reader needs (domain.md §4). Wire views are in [`crate::wire`].

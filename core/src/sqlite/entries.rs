@@ -96,14 +96,6 @@ fn entry_from_row(r: &Row<'_>) -> rusqlite::Result<(EntryKey, Entry)> {
     ))
 }
 
-fn assigned_by(s: &str) -> AssignedBy {
-    if s == "system" {
-        AssignedBy::System
-    } else {
-        AssignedBy::User
-    }
-}
-
 /// Entries filled per statement by [`fill`] (bounds the bound JSON list).
 const FILL_CHUNK: usize = 500;
 
@@ -138,7 +130,7 @@ fn fill(c: &Connection, customer: &ObjectId, rows: &mut [(EntryKey, Entry)], det
                 external_id: r.get(2)?,
                 code_type_external_id: r.get(3)?,
                 name: r.get(4)?,
-                assigned_by: assigned_by(r.get_ref(5)?.as_str().map_err(storage)?),
+                assigned_by: AssignedBy::from_stored(r.get_ref(5)?.as_str().map_err(storage)?),
             };
             if let Some((_, e)) = at.get(&pk).and_then(|i| chunk.get_mut(*i)) {
                 e.codes.push(code);
@@ -185,7 +177,7 @@ fn fill_one(c: &Connection, customer: &ObjectId, key: EntryKey, e: &mut Entry) -
                 external_id: r.get(1)?,
                 code_type_external_id: r.get(2)?,
                 name: r.get(3)?,
-                assigned_by: assigned_by(&r.get::<_, String>(4)?),
+                assigned_by: AssignedBy::from_stored(&r.get::<_, String>(4)?),
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -668,10 +660,7 @@ fn insert_codes(c: &Connection, key: EntryKey, codes: &[WorkCode]) -> Result<()>
     }
     let mut ins = c.prepare_cached("INSERT INTO entry_codes (entry_pk, code_id, assigned_by, position) VALUES (?1, ?2, ?3, ?4)")?;
     for (i, code) in codes.iter().enumerate() {
-        let by = match code.assigned_by {
-            AssignedBy::User => "user",
-            AssignedBy::System => "system",
-        };
+        let by = code.assigned_by.as_str();
         ins.execute(params![key.raw(), code.id, by, i64::try_from(i).unwrap_or(i64::MAX)])?;
     }
     Ok(())

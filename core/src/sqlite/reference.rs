@@ -382,17 +382,7 @@ pub(super) fn initiative_refs(c: &Connection, customer: &ObjectId, ids: &[Object
             Some(cid) => Some(ClientRef { id: cid, external_id: r.get(12)?, name: r.get(13)?, description: r.get(14)?, call_sign: r.get(15)? }),
             None => None,
         };
-        Ok(InitiativeRef {
-            id: i.id,
-            kind: i.kind,
-            billing_type: i.billing_type,
-            call_sign: i.call_sign,
-            unit_increments: i.unit_increments,
-            external_id: i.external_id,
-            name: i.name,
-            description: i.description,
-            client,
-        })
+        Ok(InitiativeRef::of(i, client))
     })?;
     let mut out = HashMap::with_capacity(ids.len());
     for r in rows {
