@@ -33,6 +33,7 @@ mod idempotency;
 mod reference;
 pub mod sql;
 mod tx;
+mod webhooks;
 
 /// Result of this crate: the engine's error type.
 pub type Result<T> = std::result::Result<T, TenthsError>;

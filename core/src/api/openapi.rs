@@ -423,6 +423,7 @@ fn schemas() -> Value {
     put("TotalList", array(s("Total")));
     put("Health", object(&["status"], json!({"status": {"type": "string"}})));
     put("OpenApiDocument", json!({"type": "object"}));
+    webhook_schemas(&mut put);
     Value::Object(m)
 }
 
@@ -586,6 +587,7 @@ pub fn document() -> Value {
             "description": "Billable time entries: the seed's Entries API served by the tenths engine, plus tenths extensions (x-tenths-extension)."
         },
         "paths": paths,
+        "webhooks": webhooks_section(),
         "components": {
             "schemas": schemas(),
             "responses": error_responses(),
@@ -693,4 +695,78 @@ fn sync_schemas(put: &mut impl FnMut(&str, Value), status_enum: &Value) {
                    "reference": opt(s("ReferenceSnapshot"))}),
         ),
     );
+}
+
+/// Schemas of the webhook routes and of what a delivery posts (decisions 96-100).
+fn webhook_schemas(put: &mut impl FnMut(&str, Value)) {
+    use crate::model::events::EventKind;
+    use crate::rules::webhooks::{MAX_URL_LEN, URL_PATTERN};
+    let kinds: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+    put("EventKind", json!({"type": "string", "enum": kinds}));
+    put(
+        "NewWebhook",
+        object(
+            &["url", "events"],
+            json!({
+                "url": {"type": "string", "maxLength": MAX_URL_LEN, "pattern": URL_PATTERN,
+                        "description": "The target: http or https, no credentials; a host whose addresses are loopback, private, link-local (the metadata address 169.254.169.254 included), multicast, broadcast or unspecified is refused unless the operator allows it (tenths serve --webhook-allow-host)."},
+                "events": {"type": "array", "items": s("EventKind"), "minItems": 1, "maxItems": kinds.len(), "description": "The event kinds delivered."}
+            }),
+        ),
+    );
+    let webhook = |with_secret: bool| {
+        let mut required = vec!["_id", "url", "events", "status", "createdAt"];
+        let mut props = json!({
+            "_id": s("ObjectId"), "url": {"type": "string"}, "events": array(s("EventKind")),
+            "status": {"type": "string", "enum": ["active", "disabled"]},
+            "disabledAt": s("DateTime"), "disabledReason": {"type": "string"}, "createdAt": s("DateTime")
+        });
+        if with_secret {
+            required.push("secret");
+            if let Some(p) = props.as_object_mut() {
+                p.insert("secret".into(), json!({"type": "string", "description": "The signing secret: shown only in this answer."}));
+            }
+        }
+        object(&required, props)
+    };
+    put("Webhook", webhook(false));
+    put("WebhookCreated", webhook(true));
+    put("WebhookList", array(s("Webhook")));
+    put(
+        "WebhookDelivery",
+        object(
+            &["_id", "subscriptionId", "eventId", "kind", "seq", "state", "attempts", "createdAt", "nextAttemptAt"],
+            json!({
+                "_id": s("ObjectId"), "subscriptionId": s("ObjectId"), "eventId": s("ObjectId"), "kind": s("EventKind"), "seq": {"type": "integer"},
+                "state": {"type": "string", "enum": ["pending", "delivered", "dead", "held"]}, "attempts": {"type": "integer"},
+                "createdAt": s("DateTime"), "nextAttemptAt": s("DateTime"), "lastAttemptAt": s("DateTime"), "lastStatus": {"type": "integer"},
+                "lastError": {"type": "string"}, "deliveredAt": s("DateTime")
+            }),
+        ),
+    );
+    put("WebhookDeliveryList", array(s("WebhookDelivery")));
+    put(
+        "WebhookPayload",
+        object(
+            &["id", "kind", "at", "entry"],
+            json!({"id": s("ObjectId"), "kind": s("EventKind"), "at": s("DateTime"), "entry": s("FlatEntry")}),
+        ),
+    );
+}
+
+/// The OpenAPI 3.1 `webhooks` section: what a delivery posts to a subscription's target.
+fn webhooks_section() -> Value {
+    use crate::rules::webhooks::{DELIVERY_ID_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER};
+    json!({"entryEvent": {"post": {
+        "operationId": "receiveEntryEvent",
+        "summary": "An entry event, posted to the target of each subscription that wants its kind.",
+        "description": "Delivered at least once, in order per subscription (one in flight at a time), retried with exponential backoff and jitter until a 2xx answer or the last attempt. Verify the signature: compute the hex HMAC-SHA256 of `<t>.<raw body>` under the subscription's secret and compare it, in constant time, with a `v1` value of the header; refuse a `t` far from now. Deduplicate on the event id.",
+        "parameters": [
+            {"name": SIGNATURE_HEADER, "in": "header", "required": true, "description": "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"t.body\" under the secret>", "schema": {"type": "string"}},
+            {"name": EVENT_ID_HEADER, "in": "header", "required": true, "description": "The event id (the body's id): the same on every attempt.", "schema": s("ObjectId")},
+            {"name": DELIVERY_ID_HEADER, "in": "header", "required": true, "description": "The delivery id.", "schema": s("ObjectId")}
+        ],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": s("WebhookPayload")}}},
+        "responses": {"2XX": {"description": "Delivered."}, "default": {"description": "Not delivered: retried later."}}
+    }}})
 }

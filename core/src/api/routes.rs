@@ -632,6 +632,20 @@ fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
             let settings: UserSettings = c.body()?;
             c.answer(|| engine.update_user_settings(&c.customer()?, &c.id("userId")?, &settings), |v| Response::json(200, v))?
         }
+        "createWebhook" => {
+            let input: crate::model::webhooks::NewSubscription = c.body()?;
+            c.answer(|| engine.create_webhook(&c.customer()?, &input), |s| Response::json(201, &s.view(true)))?
+        }
+        "listWebhooks" => {
+            let views: Vec<_> = engine.list_webhooks(&c.customer()?)?.iter().map(|s| s.view(false)).collect();
+            Response::json(200, &views)
+        }
+        "getWebhook" => Response::json(200, &engine.get_webhook(&c.customer()?, &c.id("webhookId")?)?.view(false)),
+        "deleteWebhook" => c.answer(|| engine.delete_webhook(&c.customer()?, &c.id("webhookId")?), |_| Response::empty(204))?,
+        "listWebhookDeliveries" => Response::json(200, &engine.webhook_deliveries(&c.customer()?, &c.id("webhookId")?)?),
+        "redeliverWebhookDelivery" => {
+            c.answer(|| engine.redeliver_webhook(&c.customer()?, &c.id("webhookId")?, &c.id("deliveryId")?), |d| Response::json(200, d))?
+        }
         other => return Err(TenthsError::Storage { reason: format!("route {other} has no handler") }),
     })
 }

@@ -551,4 +551,71 @@ pub static ROUTES: &[RouteSpec] = &[
         Some(("UserSettings", true)),
         &[(200, Some("UserSettings"))]
     ),
+    // Webhooks (issue 16, decisions 96-100).
+    route!(
+        "createWebhook",
+        "POST",
+        "/api/v1/customers/{customerId}/webhooks",
+        Access::Connector,
+        None,
+        "Subscribe a target URL to event kinds. The answer holds the signing secret, shown only here. A target that is not http(s), holds credentials, or points to a forbidden address (loopback, private, link-local, metadata, multicast, broadcast; unless the operator allows the host) is refused 400 before anything is stored.",
+        &[],
+        Some(("NewWebhook", true)),
+        &[(201, Some("WebhookCreated"))]
+    ),
+    route!(
+        "listWebhooks",
+        "GET",
+        "/api/v1/customers/{customerId}/webhooks",
+        Access::Connector,
+        None,
+        "The customer's webhook subscriptions (a disabled one with when and why).",
+        &[],
+        None,
+        &[(200, Some("WebhookList"))]
+    ),
+    route!(
+        "getWebhook",
+        "GET",
+        "/api/v1/customers/{customerId}/webhooks/{webhookId}",
+        Access::Connector,
+        None,
+        "One webhook subscription (a disabled one with when and why).",
+        &[],
+        None,
+        &[(200, Some("Webhook"))]
+    ),
+    route!(
+        "deleteWebhook",
+        "DELETE",
+        "/api/v1/customers/{customerId}/webhooks/{webhookId}",
+        Access::Connector,
+        None,
+        "Remove a webhook subscription and its deliveries (pending ones are not sent).",
+        &[],
+        None,
+        &[(204, None)]
+    ),
+    route!(
+        "listWebhookDeliveries",
+        "GET",
+        "/api/v1/customers/{customerId}/webhooks/{webhookId}/deliveries",
+        Access::Connector,
+        None,
+        "The subscription's newest 100 deliveries, newest first: state (pending, delivered, dead, held), attempts, the last answer.",
+        &[],
+        None,
+        &[(200, Some("WebhookDeliveryList"))]
+    ),
+    route!(
+        "redeliverWebhookDelivery",
+        "POST",
+        "/api/v1/customers/{customerId}/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver",
+        Access::Connector,
+        None,
+        "Queue a dead delivery again (409 when it is not dead); a disabled subscription is enabled again and its held deliveries queued behind it.",
+        &[],
+        None,
+        &[(200, Some("WebhookDelivery"))]
+    ),
 ];

@@ -11,6 +11,7 @@ mod reference;
 mod release;
 mod sync;
 mod timers;
+mod webhooks;
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -46,6 +47,8 @@ pub struct Engine {
     backend: Box<dyn Backend>,
     clock: Arc<dyn Clock>,
     stats: Stats,
+    /// The hosts a webhook may target although their addresses are forbidden (decision 97).
+    webhook_hosts: std::sync::RwLock<crate::rules::webhooks::AllowedHosts>,
 }
 
 impl Engine {
@@ -72,7 +75,7 @@ impl Engine {
     /// An engine over any store that implements the storage interface (e.g. the PostgreSQL
     /// backend of `tenths-postgres`).
     pub fn with_backend(backend: Box<dyn Backend>, clock: Arc<dyn Clock>) -> Engine {
-        Engine { backend, clock, stats: Stats::default() }
+        Engine { backend, clock, stats: Stats::default(), webhook_hosts: Default::default() }
     }
 
     /// Closes the store. Every later call answers [`TenthsError::Closed`]; closing twice is fine.

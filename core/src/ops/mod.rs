@@ -11,7 +11,8 @@
 //! - `listing`: the updated and export windows, their pages, the CSV export, totals;
 //! - `settle`: an entry's derived figures and validation verdict;
 //! - [`idempotency`]: the answers kept under idempotency keys;
-//! - `overlap`: keeping `overlapTimeInSeconds` current through the neighbour query.
+//! - `overlap`: keeping `overlapTimeInSeconds` current through the neighbour query;
+//! - [`webhooks`]: subscriptions, the outbox of deliveries, and the delivery worker's steps.
 
 pub(crate) mod entries;
 pub mod idempotency;
@@ -21,6 +22,7 @@ pub(crate) mod reference;
 pub(crate) mod release;
 pub(crate) mod settle;
 pub(crate) mod timers;
+pub mod webhooks;
 
 use std::sync::atomic::AtomicU64;
 

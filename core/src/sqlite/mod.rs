@@ -21,6 +21,7 @@ mod entries;
 mod idempotency;
 mod reference;
 mod tx;
+mod webhooks;
 
 /// A store-side failure: the engine's `Storage` kind, `Unavailable` when waiting may help
 /// (another connection holds the lock past the busy timeout, the disk is full), `Corrupt` when

@@ -25,6 +25,7 @@ pub use cache::RefCache;
 
 use crate::error::{Result, TenthsError};
 use crate::model::sync::{ConflictRecord, Quarantined, SyncedEntry};
+use crate::model::webhooks::{Delivery, DeliveryState, DueDelivery, Subscription};
 use crate::model::*;
 use crate::rules::ids::ObjectId;
 use crate::rules::overlap::Interval;
@@ -218,6 +219,25 @@ pub trait ReadTx {
     /// The unsent-change counter of an entry (device side; 0 on a server).
     fn local_changes(&mut self, customer: &ObjectId, key: EntryKey) -> Result<i64>;
 
+    // ----- webhooks --------------------------------------------------------------------------
+
+    /// The customer's webhook subscriptions, oldest first.
+    fn webhook_subscriptions(&mut self, customer: &ObjectId) -> Result<Vec<Subscription>>;
+    /// One subscription of the customer.
+    fn webhook_subscription(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<Subscription>>;
+    /// The newest `limit` deliveries of a subscription, newest (highest `seq`) first.
+    fn webhook_deliveries(&mut self, customer: &ObjectId, subscription: &ObjectId, limit: usize) -> Result<Vec<Delivery>>;
+    /// One delivery of a subscription.
+    fn webhook_delivery(&mut self, customer: &ObjectId, subscription: &ObjectId, id: &ObjectId) -> Result<Option<Delivery>>;
+    /// The id of a subscription's pending delivery with the lowest `seq` (the only one that may
+    /// be attempted: one in flight per subscription, in order).
+    fn webhook_head(&mut self, customer: &ObjectId, subscription: &ObjectId) -> Result<Option<ObjectId>>;
+    /// Up to `limit` deliveries of any customer that may be attempted at `now`: pending, due,
+    /// not leased (or the lease expired), and first of their subscription. The one statement
+    /// that spans customers (decision 99); the worker then claims each in the customer's own
+    /// transaction.
+    fn due_webhook_deliveries(&mut self, now: Timestamp, limit: usize) -> Result<Vec<DueDelivery>>;
+
     /// The device-only sync state, when this store keeps it.
     fn device(&mut self) -> Result<&mut dyn DeviceState>;
 }
@@ -294,6 +314,23 @@ pub trait WriteTx: ReadTx {
     /// Removes at most `limit` of the customer's kept answers created before `before`; answers
     /// how many. Per customer, like every other statement, so it never spans tenants or shards.
     fn prune_idempotent_answers(&mut self, customer: &ObjectId, before: Timestamp, limit: usize) -> Result<u64>;
+
+    // ----- webhooks --------------------------------------------------------------------------
+
+    /// Stores a new subscription.
+    fn insert_webhook_subscription(&mut self, s: &Subscription) -> Result<()>;
+    /// Writes a subscription's state back (disabled or not, dead deliveries in a row).
+    fn update_webhook_subscription(&mut self, s: &Subscription) -> Result<()>;
+    /// Removes a subscription with its deliveries; answers whether it existed.
+    fn delete_webhook_subscription(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<bool>;
+    /// Appends a delivery to its subscription's outbox (its `seq` is ignored: the next one of
+    /// the subscription is taken, in this transaction). Answers the `seq` given.
+    fn insert_webhook_delivery(&mut self, customer: &ObjectId, d: &Delivery) -> Result<i64>;
+    /// Writes a delivery's state back (state, attempts, times, last answer, lease).
+    fn update_webhook_delivery(&mut self, customer: &ObjectId, d: &Delivery) -> Result<()>;
+    /// Moves every delivery of a subscription in state `from` to state `to`, due at `due` (holding
+    /// them when the subscription is disabled, queueing them again when it is re-enabled).
+    fn move_webhook_deliveries(&mut self, customer: &ObjectId, subscription: &ObjectId, from: DeliveryState, to: DeliveryState, due: Timestamp) -> Result<u64>;
 
     /// Opens a savepoint inside the transaction.
     fn savepoint(&mut self) -> Result<()>;
