@@ -427,6 +427,16 @@ mod tests {
         assert!(!verify("v1=00", "whsec_x", b"body", 1_700_000_000, 300), "no timestamp");
     }
 
+    /// The vector the README's Python snippet is tested against (bindings-python): the server
+    /// signs it exactly so.
+    #[test]
+    fn the_shared_signature_vector_holds() {
+        let v: serde_json::Value = serde_json::from_str(include_str!("../../../tests/fixtures/webhook-signature.json")).unwrap();
+        let (secret, t, body) = (v["secret"].as_str().unwrap(), v["t"].as_i64().unwrap(), v["body"].as_str().unwrap());
+        assert_eq!(signature_header(secret, t, body.as_bytes()), v["header"].as_str().unwrap());
+        assert!(verify(v["header"].as_str().unwrap(), secret, body.as_bytes(), t + 60, 300));
+    }
+
     #[test]
     fn secrets_are_random_and_prefixed() {
         let (a, b) = (new_secret().unwrap(), new_secret().unwrap());
