@@ -49,6 +49,7 @@ pub const TABLES: &[&str] = &[
     "feed_positions",
     "sync_applied_ops",
     "idempotent_answers",
+    "entry_events",
 ];
 
 // ----- reference data --------------------------------------------------------------------------
@@ -238,6 +239,31 @@ pub const UPSERT_SOURCE: &str =
 pub const CLOSE_SESSION: &str = "UPDATE sources SET ended_at = GREATEST($3, started_at) WHERE customer_id = $1 AND pk = $2";
 pub const RELEASE_SOURCES_TO_POOL: &str = "UPDATE sources SET entry_pk = NULL WHERE customer_id = $1 AND entry_pk = $2";
 
+// ----- events ----------------------------------------------------------------------------------
+
+/// The columns of an event row, in the order `events::event_from_row` reads them.
+macro_rules! event_columns {
+    () => {
+        "seq, customer_id, id, user_id, entry_id, kind, operation, actor_id, role, at, device_at, request_id, changes::text"
+    };
+}
+
+pub const EVENT: &str = concat!("SELECT ", event_columns!(), " FROM entry_events WHERE customer_id = $1 AND id = $2");
+pub const ENTRY_EVENTS: &str =
+    concat!("SELECT ", event_columns!(), " FROM entry_events WHERE customer_id = $1 AND entry_id = $2 AND seq > $3 ORDER BY customer_id, entry_id, seq LIMIT $4");
+pub const CUSTOMER_EVENTS: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM entry_events WHERE customer_id = $1 AND (at, seq) > ($2, $3) AND at <= $4 ORDER BY customer_id, at, seq LIMIT $5"
+);
+pub const APPEND_EVENT: &str = "INSERT INTO entry_events (customer_id, id, user_id, entry_id, kind, operation, actor_id, role, at, device_at, request_id, changes) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::jsonb) RETURNING seq";
+/// Removes at most `$3` of the customer's events older than `$2`, oldest first.
+pub const PRUNE_EVENTS: &str = "DELETE FROM entry_events WHERE customer_id = $1 AND seq IN \
+     (SELECT seq FROM entry_events WHERE customer_id = $1 AND at < $2 ORDER BY customer_id, at, seq LIMIT $3)";
+pub const EVENT_RETENTION_DAYS: &str = "SELECT event_retention_days FROM customers WHERE customer_id = $1";
+pub const SAVE_EVENT_RETENTION_DAYS: &str = "UPDATE customers SET event_retention_days = $2 WHERE customer_id = $1";
+
 /// Every statement above (the test below reads each one).
 pub const ALL: &[&str] = &[
     REFERENCE_VERSION,
@@ -324,6 +350,13 @@ pub const ALL: &[&str] = &[
     UPSERT_SOURCE,
     CLOSE_SESSION,
     RELEASE_SOURCES_TO_POOL,
+    EVENT,
+    ENTRY_EVENTS,
+    CUSTOMER_EVENTS,
+    APPEND_EVENT,
+    PRUNE_EVENTS,
+    EVENT_RETENTION_DAYS,
+    SAVE_EVENT_RETENTION_DAYS,
 ];
 
 #[cfg(test)]
