@@ -13,7 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tenths::model::webhooks::{AttemptOutcome, ClaimedDelivery};
-use tenths::rules::webhooks::{check_resolved, check_target, signature_header, AllowedHosts, RetryPolicy, DELIVERY_ID_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER};
+use tenths::rules::webhooks::{
+    check_resolved, check_target, signature_header, AllowedHosts, RetryPolicy, DELIVERY_ID_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER,
+};
 use tenths::Engine;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
@@ -35,7 +37,13 @@ pub struct WebhookConfig {
 
 impl Default for WebhookConfig {
     fn default() -> Self {
-        WebhookConfig { allowed: AllowedHosts::default(), policy: RetryPolicy::default(), timeout: Duration::from_secs(10), workers: 2, poll: Duration::from_millis(250) }
+        WebhookConfig {
+            allowed: AllowedHosts::default(),
+            policy: RetryPolicy::default(),
+            timeout: Duration::from_secs(10),
+            workers: 2,
+            poll: Duration::from_millis(250),
+        }
     }
 }
 
@@ -109,7 +117,7 @@ pub fn spawn<E>(engine: Arc<E>, config: WebhookConfig, stop: Arc<AtomicBool>) ->
 where
     E: Deref<Target = Engine> + Send + Sync + 'static,
 {
-    let process = tenths::ObjectId::new();
+    let process = tenths::ObjectId::generate(engine.now().millis().div_euclid(1000));
     (0..config.workers.max(1))
         .filter_map(|i| {
             let (engine, config, stop) = (engine.clone(), config.clone(), stop.clone());

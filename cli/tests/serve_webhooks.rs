@@ -278,7 +278,9 @@ impl Api {
         let result = match (method, body) {
             ("GET", _) => self.agent.get(&url).header("Authorization", &auth).call(),
             ("DELETE", _) => self.agent.delete(&url).header("Authorization", &auth).call(),
-            (_, body) => self.agent.post(&url).header("Authorization", &auth).header("Content-Type", "application/json").send(body.unwrap_or(Value::Null).to_string()),
+            (_, body) => {
+                self.agent.post(&url).header("Authorization", &auth).header("Content-Type", "application/json").send(body.unwrap_or(Value::Null).to_string())
+            }
         };
         let mut r = result.expect("HTTP exchange");
         let text = r.body_mut().read_to_string().unwrap_or_default();
@@ -297,7 +299,8 @@ impl Api {
 
     fn create_entry(&self, base: &str, summary: &str) -> String {
         let path = format!("/api/v1/public/customers/{}/users/{}/entries", self.customer, self.user);
-        let (status, body) = self.call(base, "POST", &path, &self.lawyer, Some(json!({"summary": summary, "durationInSeconds": 600, "workDate": "2026-01-05"})));
+        let (status, body) =
+            self.call(base, "POST", &path, &self.lawyer, Some(json!({"summary": summary, "durationInSeconds": 600, "workDate": "2026-01-05"})));
         assert_eq!(status, 201, "{body}");
         body["_id"].as_str().unwrap().to_string()
     }
@@ -393,13 +396,20 @@ fn bad_targets_and_kinds_are_refused_before_anything_is_stored() {
         assert_eq!((status, body["error"]["field"].as_str()), (400, Some("url")), "{url}: {body}");
         assert!(body["error"]["message"].as_str().unwrap().contains(why), "{url}: {body}");
     }
-    let (status, body) = api.call(&server.base, "POST", &api.hooks(), &api.connector, Some(json!({"url": "https://hooks.example.com/x", "events": ["entry.created", "entry.exploded"]})));
+    let (status, body) = api.call(
+        &server.base,
+        "POST",
+        &api.hooks(),
+        &api.connector,
+        Some(json!({"url": "https://hooks.example.com/x", "events": ["entry.created", "entry.exploded"]})),
+    );
     assert_eq!((status, body["error"]["field"].as_str()), (400, Some("events[1]")), "{body}");
     let (_, list) = api.call(&server.base, "GET", &api.hooks(), &api.connector, None);
     assert_eq!(list, json!([]), "nothing was stored");
 
     // A user may not subscribe; another customer's subscription is not found.
-    let (status, _) = api.call(&server.base, "POST", &api.hooks(), &api.lawyer, Some(json!({"url": "https://hooks.example.com/x", "events": ["entry.created"]})));
+    let (status, _) =
+        api.call(&server.base, "POST", &api.hooks(), &api.lawyer, Some(json!({"url": "https://hooks.example.com/x", "events": ["entry.created"]})));
     assert_eq!(status, 403);
     let (hook, _) = api.subscribe(&server.base, "https://hooks.example.com/x", &["entry.released"]);
     let other = id(0xc2);

@@ -51,6 +51,7 @@ pub const TABLES: &[&str] = &[
     "idempotent_answers",
     "webhook_subscriptions",
     "webhook_deliveries",
+    "entry_events",
 ];
 
 // ----- reference data --------------------------------------------------------------------------
@@ -261,9 +262,9 @@ pub const WEBHOOK_DELIVERIES: &str =
     concat!("SELECT ", delivery_columns!(), " FROM webhook_deliveries WHERE customer_id = $1 AND subscription_id = $2 ORDER BY seq DESC LIMIT $3");
 pub const WEBHOOK_DELIVERY: &str =
     concat!("SELECT ", delivery_columns!(), " FROM webhook_deliveries WHERE customer_id = $1 AND subscription_id = $2 AND id = $3");
-pub const WEBHOOK_HEAD: &str =
-    "SELECT id FROM webhook_deliveries WHERE customer_id = $1 AND subscription_id = $2 AND state = 'pending' ORDER BY seq LIMIT 1";
-pub const INSERT_WEBHOOK_SUBSCRIPTION: &str = "INSERT INTO webhook_subscriptions (customer_id, id, url, kinds, secret, created_at, disabled_at, disabled_reason, dead_in_a_row) \
+pub const WEBHOOK_HEAD: &str = "SELECT id FROM webhook_deliveries WHERE customer_id = $1 AND subscription_id = $2 AND state = 'pending' ORDER BY seq LIMIT 1";
+pub const INSERT_WEBHOOK_SUBSCRIPTION: &str =
+    "INSERT INTO webhook_subscriptions (customer_id, id, url, kinds, secret, created_at, disabled_at, disabled_reason, dead_in_a_row) \
      VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $9)";
 pub const UPDATE_WEBHOOK_SUBSCRIPTION: &str =
     "UPDATE webhook_subscriptions SET disabled_at = $3, disabled_reason = $4, dead_in_a_row = $5 WHERE customer_id = $1 AND id = $2";
@@ -288,6 +289,35 @@ pub const DUE_WEBHOOK_DELIVERIES: &str = "SELECT d.customer_id, d.subscription_i
 
 /// The statements that span customers (only [`DUE_WEBHOOK_DELIVERIES`]).
 pub const CROSS_CUSTOMER: &[&str] = &[DUE_WEBHOOK_DELIVERIES];
+
+// ----- events ----------------------------------------------------------------------------------
+
+/// The columns of an event row, in the order `events::event_from_row` reads them.
+macro_rules! event_columns {
+    () => {
+        "seq, customer_id, id, user_id, entry_id, kind, operation, actor_id, role, at, device_at, request_id, changes::text"
+    };
+}
+
+pub const EVENT: &str = concat!("SELECT ", event_columns!(), " FROM entry_events WHERE customer_id = $1 AND id = $2");
+pub const ENTRY_EVENTS: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM entry_events WHERE customer_id = $1 AND entry_id = $2 AND seq > $3 ORDER BY customer_id, entry_id, seq LIMIT $4"
+);
+pub const CUSTOMER_EVENTS: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM entry_events WHERE customer_id = $1 AND (at, seq) > ($2, $3) AND at <= $4 ORDER BY customer_id, at, seq LIMIT $5"
+);
+pub const APPEND_EVENT: &str =
+    "INSERT INTO entry_events (customer_id, id, user_id, entry_id, kind, operation, actor_id, role, at, device_at, request_id, changes) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::jsonb) RETURNING seq";
+/// Removes at most `$3` of the customer's events older than `$2`, oldest first.
+pub const PRUNE_EVENTS: &str = "DELETE FROM entry_events WHERE customer_id = $1 AND seq IN \
+     (SELECT seq FROM entry_events WHERE customer_id = $1 AND at < $2 ORDER BY customer_id, at, seq LIMIT $3)";
+pub const EVENT_RETENTION_DAYS: &str = "SELECT event_retention_days FROM customers WHERE customer_id = $1";
+pub const SAVE_EVENT_RETENTION_DAYS: &str = "UPDATE customers SET event_retention_days = $2 WHERE customer_id = $1";
 
 /// Every statement above (the test below reads each one).
 pub const ALL: &[&str] = &[
@@ -388,6 +418,13 @@ pub const ALL: &[&str] = &[
     INSERT_WEBHOOK_DELIVERY,
     UPDATE_WEBHOOK_DELIVERY,
     MOVE_WEBHOOK_DELIVERIES,
+    EVENT,
+    ENTRY_EVENTS,
+    CUSTOMER_EVENTS,
+    APPEND_EVENT,
+    PRUNE_EVENTS,
+    EVENT_RETENTION_DAYS,
+    SAVE_EVENT_RETENTION_DAYS,
 ];
 
 #[cfg(test)]

@@ -9,16 +9,18 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use postgres::types::{FromSql, ToSql};
 use postgres::{Row, Statement};
+use tenths::model::webhooks::{Delivery, DeliveryState, DueDelivery, Subscription};
 use tenths::overlap::Interval;
 use tenths::store::{
     no_device_state, Affected, Counter, Detail, DeviceState, EntryKey, KeptAnswer, Listing, PageOf, ReadTx, RunningSession, SourceKey, WriteTx,
 };
-use tenths::model::webhooks::{Delivery, DeliveryState, DueDelivery, Subscription};
 use tenths::validation::Rules;
 use tenths::*;
 
 use crate::entries::FeedPositions;
 use crate::{entries, from_pg, idempotency, reference, storage, webhooks, Result};
+
+use crate::{entries, events, from_pg, idempotency, reference, storage, Result};
 
 /// Parameters of a statement.
 pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
@@ -318,6 +320,27 @@ impl ReadTx for PgTx<'_> {
     fn device(&mut self) -> Result<&mut dyn DeviceState> {
         Err(no_device_state())
     }
+
+    // ----- events
+    fn event(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<ChangeEvent>> {
+        events::event(self, customer, id)
+    }
+    fn entry_events(&mut self, customer: &ObjectId, entry: &ObjectId, after_seq: Option<i64>, limit: usize) -> Result<Vec<ChangeEvent>> {
+        events::entry_events(self, customer, entry, after_seq, limit)
+    }
+    fn customer_events(
+        &mut self,
+        customer: &ObjectId,
+        after: Timestamp,
+        on_or_before: Timestamp,
+        from: Option<(Timestamp, i64)>,
+        limit: usize,
+    ) -> Result<Vec<ChangeEvent>> {
+        events::customer_events(self, customer, after, on_or_before, from, limit)
+    }
+    fn event_retention_days(&mut self, customer: &ObjectId) -> Result<Option<i64>> {
+        events::retention_days(self, customer)
+    }
 }
 
 impl WriteTx for PgTx<'_> {
@@ -415,6 +438,18 @@ impl WriteTx for PgTx<'_> {
     fn move_webhook_deliveries(&mut self, customer: &ObjectId, subscription: &ObjectId, from: DeliveryState, to: DeliveryState, due: Timestamp) -> Result<u64> {
         webhooks::move_deliveries(self, customer, subscription, from, to, due)
     }
+
+    // ----- events
+    fn append_event(&mut self, event: &ChangeEvent) -> Result<i64> {
+        events::append(self, event)
+    }
+    fn prune_events(&mut self, customer: &ObjectId, before: Timestamp, limit: usize) -> Result<u64> {
+        events::prune(self, customer, before, limit)
+    }
+    fn save_event_retention_days(&mut self, customer: &ObjectId, days: Option<i64>) -> Result<()> {
+        events::save_retention_days(self, customer, days)
+    }
+
     fn savepoint(&mut self) -> Result<()> {
         self.control("SAVEPOINT op")
     }

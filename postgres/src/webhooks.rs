@@ -17,16 +17,7 @@ fn subscription_of(r: &Row) -> Result<Subscription> {
         Some(at) => Some((at, get::<Option<String>>(r, 7)?.unwrap_or_default())),
         None => None,
     };
-    Ok(Subscription {
-        customer: oid(r, 0)?,
-        id,
-        url: get(r, 2)?,
-        kinds,
-        secret: get(r, 4)?,
-        created_at: ts(r, 5)?,
-        disabled,
-        dead_in_a_row: get(r, 8)?,
-    })
+    Ok(Subscription { customer: oid(r, 0)?, id, url: get(r, 2)?, kinds, secret: get(r, 4)?, created_at: ts(r, 5)?, disabled, dead_in_a_row: get(r, 8)? })
 }
 
 fn delivery_of(r: &Row) -> Result<Delivery> {
@@ -144,6 +135,13 @@ pub(crate) fn update_delivery(t: &mut PgTx<'_>, customer: &ObjectId, d: &Deliver
     Ok(())
 }
 
-pub(crate) fn move_deliveries(t: &mut PgTx<'_>, customer: &ObjectId, subscription: &ObjectId, from: DeliveryState, to: DeliveryState, due: Timestamp) -> Result<u64> {
+pub(crate) fn move_deliveries(
+    t: &mut PgTx<'_>,
+    customer: &ObjectId,
+    subscription: &ObjectId,
+    from: DeliveryState,
+    to: DeliveryState,
+    due: Timestamp,
+) -> Result<u64> {
     t.exec(sql::MOVE_WEBHOOK_DELIVERIES, &[&customer.as_str(), &subscription.as_str(), &from.as_str(), &to.as_str(), &at(due)?])
 }

@@ -747,10 +747,7 @@ fn webhook_schemas(put: &mut impl FnMut(&str, Value)) {
     put("WebhookDeliveryList", array(s("WebhookDelivery")));
     put(
         "WebhookPayload",
-        object(
-            &["id", "kind", "at", "entry"],
-            json!({"id": s("ObjectId"), "kind": s("EventKind"), "at": s("DateTime"), "entry": s("FlatEntry")}),
-        ),
+        object(&["id", "kind", "at", "entry"], json!({"id": s("ObjectId"), "kind": s("EventKind"), "at": s("DateTime"), "entry": s("FlatEntry")})),
     );
 }
 

@@ -44,7 +44,7 @@ pub(crate) fn subscribe(cx: &mut Cx<'_>, customer: &ObjectId, input: &NewSubscri
     }
     cx.tx.ensure_customer(customer, cx.now)?;
     let s = Subscription {
-        id: ObjectId::new(),
+        id: ObjectId::generate(cx.now.millis().div_euclid(1000)),
         customer: *customer,
         url: input.url.clone(),
         kinds: kinds.to_vec(),
@@ -115,7 +115,7 @@ pub(crate) fn enqueue(cx: &mut Cx<'_>, event: &ChangeEvent, after: &Entry) -> Re
             None => payload.insert(payload_of(event, after)?),
         };
         let d = Delivery {
-            id: ObjectId::new(),
+            id: ObjectId::generate(cx.now.millis().div_euclid(1000)),
             subscription_id: s.id,
             event_id: event.id,
             kind: event.kind,

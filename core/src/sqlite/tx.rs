@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::Connection;
 
-use super::{device, entries, idempotency, reference, webhooks};
+use super::{device, entries, events, idempotency, reference, webhooks};
 use crate::error::Result;
 use crate::model::sync::{ConflictRecord, Quarantined, SyncedEntry};
 use crate::model::webhooks::{Delivery, DeliveryState, DueDelivery, Subscription};
@@ -156,6 +156,27 @@ impl ReadTx for SqliteTx<'_> {
     fn device(&mut self) -> Result<&mut dyn DeviceState> {
         Ok(self)
     }
+
+    // ----- events
+    fn event(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<ChangeEvent>> {
+        events::event(self.conn, customer, id)
+    }
+    fn entry_events(&mut self, customer: &ObjectId, entry: &ObjectId, after_seq: Option<i64>, limit: usize) -> Result<Vec<ChangeEvent>> {
+        events::entry_events(self.conn, customer, entry, after_seq, limit)
+    }
+    fn customer_events(
+        &mut self,
+        customer: &ObjectId,
+        after: Timestamp,
+        on_or_before: Timestamp,
+        from: Option<(Timestamp, i64)>,
+        limit: usize,
+    ) -> Result<Vec<ChangeEvent>> {
+        events::customer_events(self.conn, customer, after, on_or_before, from, limit)
+    }
+    fn event_retention_days(&mut self, customer: &ObjectId) -> Result<Option<i64>> {
+        events::retention_days(self.conn, customer)
+    }
 }
 
 impl WriteTx for SqliteTx<'_> {
@@ -253,6 +274,18 @@ impl WriteTx for SqliteTx<'_> {
     fn move_webhook_deliveries(&mut self, customer: &ObjectId, subscription: &ObjectId, from: DeliveryState, to: DeliveryState, due: Timestamp) -> Result<u64> {
         webhooks::move_deliveries(self.conn, customer, subscription, from, to, due)
     }
+
+    // ----- events
+    fn append_event(&mut self, event: &ChangeEvent) -> Result<i64> {
+        events::append(self.conn, event)
+    }
+    fn prune_events(&mut self, customer: &ObjectId, before: Timestamp, limit: usize) -> Result<u64> {
+        events::prune(self.conn, customer, before, limit)
+    }
+    fn save_event_retention_days(&mut self, customer: &ObjectId, days: Option<i64>) -> Result<()> {
+        events::save_retention_days(self.conn, customer, days)
+    }
+
     fn savepoint(&mut self) -> Result<()> {
         self.conn.prepare_cached("SAVEPOINT op")?.execute([])?;
         Ok(())

@@ -94,10 +94,7 @@ pub(super) fn delivery(c: &Connection, customer: &ObjectId, subscription: &Objec
 }
 
 pub(super) fn head(c: &Connection, customer: &ObjectId, subscription: &ObjectId) -> Result<Option<ObjectId>> {
-    Ok(c
-        .prepare_cached(
-            "SELECT id FROM webhook_deliveries WHERE customer_id = ?1 AND subscription_id = ?2 AND state = 'pending' ORDER BY seq LIMIT 1",
-        )?
+    Ok(c.prepare_cached("SELECT id FROM webhook_deliveries WHERE customer_id = ?1 AND subscription_id = ?2 AND state = 'pending' ORDER BY seq LIMIT 1")?
         .query_row(params![customer, subscription], |r| r.get(0))
         .optional()?)
 }
@@ -140,15 +137,14 @@ pub(super) fn insert_subscription(c: &Connection, s: &Subscription) -> Result<()
 }
 
 pub(super) fn update_subscription(c: &Connection, s: &Subscription) -> Result<()> {
-    c.prepare_cached("UPDATE webhook_subscriptions SET disabled_at = ?3, disabled_reason = ?4, dead_in_a_row = ?5 WHERE customer_id = ?1 AND id = ?2")?.execute(
-        params![
+    c.prepare_cached("UPDATE webhook_subscriptions SET disabled_at = ?3, disabled_reason = ?4, dead_in_a_row = ?5 WHERE customer_id = ?1 AND id = ?2")?
+        .execute(params![
             s.customer,
             s.id,
             s.disabled.as_ref().map(|(at, _)| at.millis()),
             s.disabled.as_ref().map(|(_, why)| why.as_str()),
             s.dead_in_a_row
-        ],
-    )?;
+        ])?;
     Ok(())
 }
 
@@ -203,7 +199,14 @@ pub(super) fn update_delivery(c: &Connection, customer: &ObjectId, d: &Delivery)
     Ok(())
 }
 
-pub(super) fn move_deliveries(c: &Connection, customer: &ObjectId, subscription: &ObjectId, from: DeliveryState, to: DeliveryState, due: Timestamp) -> Result<u64> {
+pub(super) fn move_deliveries(
+    c: &Connection,
+    customer: &ObjectId,
+    subscription: &ObjectId,
+    from: DeliveryState,
+    to: DeliveryState,
+    due: Timestamp,
+) -> Result<u64> {
     let n = c
         .prepare_cached(
             "UPDATE webhook_deliveries SET state = ?4, next_attempt_at = ?5, lease_owner = NULL, lease_until = NULL

@@ -240,6 +240,27 @@ pub trait ReadTx {
 
     /// The device-only sync state, when this store keeps it.
     fn device(&mut self) -> Result<&mut dyn DeviceState>;
+
+    // ----- events ----------------------------------------------------------------------------
+
+    /// An event of the customer by id.
+    fn event(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<ChangeEvent>>;
+    /// The events of one entry, oldest first (by position): at most `limit` after position
+    /// `after_seq` (exclusive; `None`: from the first).
+    fn entry_events(&mut self, customer: &ObjectId, entry: &ObjectId, after_seq: Option<i64>, limit: usize) -> Result<Vec<ChangeEvent>>;
+    /// The customer's events with a time in `after..=on_or_before`, by time then position: at
+    /// most `limit` after the position `from` (a time and a position, exclusive; `None`: from
+    /// the window's start).
+    fn customer_events(
+        &mut self,
+        customer: &ObjectId,
+        after: Timestamp,
+        on_or_before: Timestamp,
+        from: Option<(Timestamp, i64)>,
+        limit: usize,
+    ) -> Result<Vec<ChangeEvent>>;
+    /// The customer's event retention in days (`None`: events are kept forever).
+    fn event_retention_days(&mut self, customer: &ObjectId) -> Result<Option<i64>>;
 }
 
 /// How an entry's row is written back.
@@ -331,6 +352,16 @@ pub trait WriteTx: ReadTx {
     /// Moves every delivery of a subscription in state `from` to state `to`, due at `due` (holding
     /// them when the subscription is disabled, queueing them again when it is re-enabled).
     fn move_webhook_deliveries(&mut self, customer: &ObjectId, subscription: &ObjectId, from: DeliveryState, to: DeliveryState, due: Timestamp) -> Result<u64>;
+
+    // ----- events ----------------------------------------------------------------------------
+
+    /// Appends an event (its `seq` is ignored); answers the position it was given.
+    fn append_event(&mut self, event: &ChangeEvent) -> Result<i64>;
+    /// Removes at most `limit` of the customer's events older than `before`, oldest first;
+    /// answers how many (the retention setting's pruning, never an API).
+    fn prune_events(&mut self, customer: &ObjectId, before: Timestamp, limit: usize) -> Result<u64>;
+    /// Stores the customer's event retention in days (`None`: forever).
+    fn save_event_retention_days(&mut self, customer: &ObjectId, days: Option<i64>) -> Result<()>;
 
     /// Opens a savepoint inside the transaction.
     fn savepoint(&mut self) -> Result<()>;
