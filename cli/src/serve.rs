@@ -184,7 +184,8 @@ async fn handle(app: Arc<App>, conn: Arc<Conn>, body_timeout: Duration, req: axu
         (Ok(Err(_)), _) => too_large(),
         (Ok(Ok(_)), Some(answer)) => answer,
         (Ok(Ok(body)), None) => {
-            let request = Request { method: method.clone(), path: path.clone(), headers, body: body.to_vec(), principal: None };
+            let request =
+                Request { method: method.clone(), path: path.clone(), headers, body: body.to_vec(), principal: None, request_id: Some(request_id.clone()) };
             let app = app.clone();
             match tokio::task::spawn_blocking(move || app.router.handle(&app.engine, &request)).await {
                 Ok(r) => r,

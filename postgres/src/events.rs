@@ -1,6 +1,6 @@
 //! The statements of the change-event log on PostgreSQL: `entry_events` (migration 0003),
 //! appended to, read by entry and by customer window, pruned by age within the customer (never
-//! across shards); and the customer's retention setting.
+//! across shards).
 
 use tenths::model::events::{ActorRole, ChangeEvent, EventKind, FieldChange};
 use tenths::*;
@@ -82,17 +82,4 @@ pub(crate) fn append(t: &mut PgTx<'_>, e: &ChangeEvent) -> Result<i64> {
 /// Removes at most `limit` of the customer's events older than `before`, oldest first.
 pub(crate) fn prune(t: &mut PgTx<'_>, customer: &ObjectId, before: Timestamp, limit: usize) -> Result<u64> {
     t.exec(sql::PRUNE_EVENTS, &[&customer.as_str(), &at(before)?, &big(limit)])
-}
-
-/// The customer's retention in days.
-pub(crate) fn retention_days(t: &mut PgTx<'_>, customer: &ObjectId) -> Result<Option<i64>> {
-    let Some(row) = t.opt(sql::EVENT_RETENTION_DAYS, &[&customer.as_str()])? else { return Ok(None) };
-    Ok(get::<Option<i32>>(&row, 0)?.map(i64::from))
-}
-
-/// Stores the customer's retention in days.
-pub(crate) fn save_retention_days(t: &mut PgTx<'_>, customer: &ObjectId, days: Option<i64>) -> Result<()> {
-    let days = days.map(|d| i32::try_from(d).unwrap_or(i32::MAX));
-    t.exec(sql::SAVE_EVENT_RETENTION_DAYS, &[&customer.as_str(), &days])?;
-    Ok(())
 }

@@ -62,9 +62,9 @@ pub const BUMP_REFERENCE_VERSION: &str = "INSERT INTO reference_versions (custom
 pub const ENSURE_CUSTOMER: &str = "INSERT INTO customers (customer_id, created_at) VALUES ($1, $2) ON CONFLICT (customer_id) DO NOTHING";
 pub const ENSURE_USER: &str = "INSERT INTO users (customer_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (customer_id, user_id) DO NOTHING";
 pub const CUSTOMER_SETTINGS: &str =
-    "SELECT default_unit_increments, rounding, minimum_one_unit, timezone, allow_post_release_edit FROM customers WHERE customer_id = $1";
+    "SELECT default_unit_increments, rounding, minimum_one_unit, timezone, allow_post_release_edit, event_retention_days FROM customers WHERE customer_id = $1";
 pub const SAVE_CUSTOMER_SETTINGS: &str = "UPDATE customers SET default_unit_increments = $2, rounding = $3, minimum_one_unit = $4, timezone = $5, \
-     allow_post_release_edit = $6 WHERE customer_id = $1";
+     allow_post_release_edit = $6, event_retention_days = $7 WHERE customer_id = $1";
 pub const USER_TIMEZONE: &str = "SELECT timezone FROM users WHERE customer_id = $1 AND user_id = $2";
 pub const SAVE_USER_TIMEZONE: &str = "UPDATE users SET timezone = $3 WHERE customer_id = $1 AND user_id = $2";
 pub const UPSERT_CLIENT: &str =
@@ -316,8 +316,6 @@ pub const APPEND_EVENT: &str =
 /// Removes at most `$3` of the customer's events older than `$2`, oldest first.
 pub const PRUNE_EVENTS: &str = "DELETE FROM entry_events WHERE customer_id = $1 AND seq IN \
      (SELECT seq FROM entry_events WHERE customer_id = $1 AND at < $2 ORDER BY customer_id, at, seq LIMIT $3)";
-pub const EVENT_RETENTION_DAYS: &str = "SELECT event_retention_days FROM customers WHERE customer_id = $1";
-pub const SAVE_EVENT_RETENTION_DAYS: &str = "UPDATE customers SET event_retention_days = $2 WHERE customer_id = $1";
 
 /// Every statement above (the test below reads each one).
 pub const ALL: &[&str] = &[
@@ -423,8 +421,6 @@ pub const ALL: &[&str] = &[
     CUSTOMER_EVENTS,
     APPEND_EVENT,
     PRUNE_EVENTS,
-    EVENT_RETENTION_DAYS,
-    SAVE_EVENT_RETENTION_DAYS,
 ];
 
 #[cfg(test)]

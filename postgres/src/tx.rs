@@ -338,9 +338,6 @@ impl ReadTx for PgTx<'_> {
     ) -> Result<Vec<ChangeEvent>> {
         events::customer_events(self, customer, after, on_or_before, from, limit)
     }
-    fn event_retention_days(&mut self, customer: &ObjectId) -> Result<Option<i64>> {
-        events::retention_days(self, customer)
-    }
 }
 
 impl WriteTx for PgTx<'_> {
@@ -445,9 +442,6 @@ impl WriteTx for PgTx<'_> {
     }
     fn prune_events(&mut self, customer: &ObjectId, before: Timestamp, limit: usize) -> Result<u64> {
         events::prune(self, customer, before, limit)
-    }
-    fn save_event_retention_days(&mut self, customer: &ObjectId, days: Option<i64>) -> Result<()> {
-        events::save_retention_days(self, customer, days)
     }
 
     fn savepoint(&mut self) -> Result<()> {

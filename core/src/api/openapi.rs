@@ -396,7 +396,9 @@ fn schemas() -> Value {
         input(
             &[],
             json!({"defaultUnitIncrements": {"type": "integer", "minimum": 1, "maximum": 86_400}, "rounding": {"type": "string", "enum": ["up", "nearest", "down"]},
-                   "minimumOneUnit": {"type": "boolean"}, "timezone": s("TimeZone"), "allowPostReleaseEdit": {"type": "boolean"}}),
+                   "minimumOneUnit": {"type": "boolean"}, "timezone": s("TimeZone"), "allowPostReleaseEdit": {"type": "boolean"},
+                   "eventRetentionDays": {"type": "integer", "minimum": 0, "maximum": crate::rules::text::MAX_EVENT_RETENTION_DAYS,
+                       "description": "Days change events are kept (0: forever, the default)."}}),
         ),
     );
     put(
@@ -404,7 +406,7 @@ fn schemas() -> Value {
         object(
             &["defaultUnitIncrements", "rounding", "minimumOneUnit", "timezone", "allowPostReleaseEdit"],
             json!({"defaultUnitIncrements": {"type": "integer"}, "rounding": {"type": "string", "enum": ["up", "nearest", "down"]}, "minimumOneUnit": {"type": "boolean"},
-                   "timezone": {"type": "string"}, "allowPostReleaseEdit": {"type": "boolean"}}),
+                   "timezone": {"type": "string"}, "allowPostReleaseEdit": {"type": "boolean"}, "eventRetentionDays": {"type": "integer"}}),
         ),
     );
     put("UserSettings", input(&[], json!({"timezone": s("TimeZone")})));
@@ -424,6 +426,24 @@ fn schemas() -> Value {
     put("Health", object(&["status"], json!({"status": {"type": "string"}})));
     put("OpenApiDocument", json!({"type": "object"}));
     webhook_schemas(&mut put);
+    // ----- events (issue 16)
+    let kinds: Vec<&str> = crate::model::EventKind::ALL.iter().map(|k| k.as_str()).collect();
+    let roles: Vec<&str> = crate::model::ActorRole::ALL.iter().map(|r| r.as_str()).collect();
+    put(
+        "FieldChange",
+        object(&["field", "before", "after"], json!({"field": {"type": "string"}, "before": {"description": "The JSON value before (null: absent)."}, "after": {"description": "The JSON value after (null: absent)."}})),
+    );
+    put(
+        "ChangeEvent",
+        object(
+            &["eventId", "seq", "customerId", "userId", "entryId", "kind", "operation", "role", "at", "changes"],
+            json!({"eventId": s("ObjectId"), "seq": {"type": "integer"}, "customerId": s("ObjectId"), "userId": s("ObjectId"), "entryId": s("ObjectId"),
+                   "kind": {"type": "string", "enum": kinds}, "operation": {"type": "string"}, "actorId": s("ObjectId"),
+                   "role": {"type": "string", "enum": roles}, "at": s("DateTime"), "deviceAt": s("DateTime"), "requestId": {"type": "string"},
+                   "changes": array(s("FieldChange"))}),
+        ),
+    );
+    put("EventPage", object(&["events"], json!({"events": array(s("ChangeEvent")), "nextCursor": s("ObjectId")})));
     Value::Object(m)
 }
 

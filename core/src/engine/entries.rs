@@ -49,12 +49,14 @@ impl Engine {
     /// Changes an editable entry (the extension PATCH); answers the full entry.
     pub fn edit_entry(&self, scope: &Scope, id: &ObjectId, patch: &EntryPatch) -> Result<Entry> {
         entries::check_patch(patch)?;
-        self.write_as(Some(scope), |cx| entries::edit(cx, scope, id, patch))
+        self.write_as(Some(scope), |cx| entries::edit(cx, scope, id, patch, false))
     }
 
     /// The seed's override: the same as an edit, limited to the override's fields.
     pub fn override_entry(&self, scope: &Scope, id: &ObjectId, input: &OverrideInput) -> Result<Entry> {
-        self.edit_entry(scope, id, &EntryPatch::from(input.clone()))
+        let patch = EntryPatch::from(input.clone());
+        entries::check_patch(&patch)?;
+        self.write_as(Some(scope), |cx| entries::edit(cx, scope, id, &patch, true))
     }
 
     /// Soft-deletes an editable entry; its sources return to the unassigned pool.

@@ -6,6 +6,7 @@
 
 mod acting;
 mod entries;
+mod events;
 mod idempotency;
 mod listing;
 mod reference;

@@ -30,7 +30,7 @@ impl Engine {
         re_release_failed_messages: Option<&[String]>,
     ) -> Result<Entry> {
         release::check_release_succeeded(external_id, re_release_failed_messages)?;
-        self.write(|cx| release::release_succeeded(cx, customer, user, id, external_id, re_release_failed_messages))
+        self.write(|cx| release::release_succeeded(cx, "release-succeeded", customer, user, id, external_id, re_release_failed_messages))
     }
 
     /// Batch release-succeeded: one result per item, in input order; one bad item never fails

@@ -300,7 +300,6 @@ tracked! {
     "unitIncrements" => |e| e.unit_increments,
     "unitIncrementCountFromSources" => |e| e.unit_increment_count_from_sources,
     "unitIncrementCountAdjustments" => |e| e.unit_increment_count_adjustments,
-    "overlapTimeInSeconds" => |e| e.overlap_time_in_seconds,
     "createdAsTimer" => |e| e.created_as_timer,
     "sources" => |e| sources(e),
 }

@@ -6,10 +6,10 @@
 //! and request id (through the engine's thread slot), a facade call with a [`Scope`] from the
 //! scope. A kind made by sync or by a reference change has its own role whoever asked.
 
-use super::{Cx, Scope};
-use crate::error::Result;
+use super::{Cx, Rx, Scope, Window};
+use crate::error::{Result, TenthsError};
 use crate::model::events::{diff, ActorRole, ChangeEvent, EventKind};
-use crate::model::Entry;
+use crate::model::{Entry, Page};
 use crate::rules::ids::ObjectId;
 use crate::rules::time::Timestamp;
 
@@ -39,7 +39,8 @@ impl Act {
 
 /// The role an event records: sync and reference changes have their own; otherwise the role
 /// the caller's token gave; otherwise the owner (`user`) or someone acting for them
-/// (`delegate`); a change without a known actor is a connector's (its callbacks name no user).
+/// (`delegate`); without a known actor, a release report is a connector's (its callbacks name
+/// no user) and anything else the engine's own (`system`).
 pub(crate) fn role_of(kind: EventKind, act: &Act, owner: &ObjectId) -> ActorRole {
     match kind {
         EventKind::Synced | EventKind::Merged => ActorRole::Device,
@@ -48,8 +49,18 @@ pub(crate) fn role_of(kind: EventKind, act: &Act, owner: &ObjectId) -> ActorRole
             (Some(role), _) => role,
             (None, Some(actor)) if actor == *owner => ActorRole::User,
             (None, Some(_)) => ActorRole::Delegate,
-            (None, None) => ActorRole::Connector,
+            (None, None) if matches!(kind, EventKind::ReleaseSucceeded | EventKind::ReleaseFailed) => ActorRole::Connector,
+            (None, None) => ActorRole::System,
         },
+    }
+}
+
+/// The kind and operation an event records: a change made while the server applies a device's
+/// push (`act.device_at` set) is `entry.synced`, its operation prefixed with `sync-`.
+fn kind_of(kind: EventKind, operation: &str, act: &Act) -> (EventKind, String) {
+    match (act.device_at, kind) {
+        (Some(_), EventKind::Revalidated | EventKind::Merged) | (None, _) => (kind, operation.to_string()),
+        (Some(_), _) => (EventKind::Synced, format!("sync-{operation}")),
     }
 }
 
@@ -59,6 +70,7 @@ pub(crate) fn record(cx: &mut Cx<'_>, kind: EventKind, operation: &str, before: 
     if cx.act.off {
         return Ok(());
     }
+    let (kind, operation) = kind_of(kind, operation, &cx.act);
     let role = role_of(kind, &cx.act, &after.user_id);
     let mut event = ChangeEvent {
         id: ObjectId::generate(cx.now.millis() / 1000),
@@ -67,7 +79,7 @@ pub(crate) fn record(cx: &mut Cx<'_>, kind: EventKind, operation: &str, before: 
         user: after.user_id,
         entry_id: after.id,
         kind,
-        operation: operation.to_string(),
+        operation,
         actor: if role == ActorRole::System { None } else { cx.act.actor },
         role,
         at: cx.now,
@@ -76,6 +88,72 @@ pub(crate) fn record(cx: &mut Cx<'_>, kind: EventKind, operation: &str, before: 
         changes: diff(before, after),
     };
     event.seq = cx.tx.append_event(&event)?;
+    prune(cx, &after.customer_id)?;
     crate::ops::webhooks::enqueue(cx, &event, after)?;
     Ok(())
+}
+
+/// Events pruned per write at most: a write never pays for a long backlog at once.
+pub const PRUNE_PER_WRITE: usize = 100;
+
+/// Removes a bounded number of the customer's events older than its retention, if it set one.
+fn prune(cx: &mut Cx<'_>, customer: &ObjectId) -> Result<()> {
+    let Some(days) = cx.settings(customer)?.event_retention_days else { return Ok(()) };
+    let keep_ms = days.saturating_mul(86_400_000);
+    let before = Timestamp::from_millis_clamped(cx.now.millis().saturating_sub(keep_ms));
+    cx.tx.prune_events(customer, before, PRUNE_PER_WRITE)?;
+    Ok(())
+}
+
+/// An event id given as a cursor: the event of this customer it names (and, for a history, of
+/// this entry), or a 400 naming `cursor`.
+fn cursor_event(rx: &mut Rx<'_>, customer: &ObjectId, cursor: &ObjectId, entry: Option<&ObjectId>) -> Result<ChangeEvent> {
+    match rx.tx.event(customer, cursor)? {
+        Some(e) if entry.is_none_or(|id| *id == e.entry_id) => Ok(e),
+        _ => Err(TenthsError::invalid("cursor", "is no event of this listing: use the nextCursor of the previous page")),
+    }
+}
+
+/// A page of `page_size` from `page_size + 1` events read: the cursor (the last event's id) is
+/// set only when more may follow.
+fn page_of(mut items: Vec<ChangeEvent>, page_size: usize) -> Page<ChangeEvent> {
+    let next_cursor = if items.len() > page_size {
+        items.truncate(page_size);
+        items.last().map(|e| e.id)
+    } else {
+        None
+    };
+    Page { items, next_cursor }
+}
+
+/// The history of an entry of `scope`'s user, oldest first: at most `page_size` events after the
+/// event `cursor`. A missing entry, another user's, or (unless `sees_deleted`, an admin) a
+/// deleted one is the same 404.
+pub(crate) fn history(rx: &mut Rx<'_>, scope: &Scope, entry: &ObjectId, sees_deleted: bool, page_size: usize, cursor: Option<&ObjectId>) -> Result<Page<ChangeEvent>> {
+    super::listing::check_page_size(page_size)?;
+    match rx.tx.entry(&scope.customer, entry)? {
+        Some((_, e)) if e.user_id == scope.user && (sees_deleted || !e.is_deleted) => {}
+        _ => return Err(TenthsError::not_found("entry", entry)),
+    }
+    let after = match cursor {
+        Some(c) => Some(cursor_event(rx, &scope.customer, c, Some(entry))?.seq),
+        None => None,
+    };
+    Ok(page_of(rx.tx.entry_events(&scope.customer, entry, after, page_size.saturating_add(1))?, page_size))
+}
+
+/// The customer's events with a time in the window, by time then position: at most `page_size`
+/// after the event `cursor`. A window that ends before it starts is a 400 naming `onOrBefore`.
+pub(crate) fn customer_events(rx: &mut Rx<'_>, customer: &ObjectId, window: Window, page_size: usize, cursor: Option<&ObjectId>) -> Result<Page<ChangeEvent>> {
+    super::listing::check_page_size(page_size)?;
+    let window = Window::new(window.after, window.on_or_before)?;
+    let from = match cursor {
+        Some(c) => {
+            let e = cursor_event(rx, customer, c, None)?;
+            Some((e.at, e.seq))
+        }
+        None => None,
+    };
+    let rows = rx.tx.customer_events(customer, window.after, window.on_or_before, from, page_size.saturating_add(1))?;
+    Ok(page_of(rows, page_size))
 }

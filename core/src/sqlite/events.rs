@@ -1,6 +1,5 @@
 //! The statements of the change-event log: `entry_events` (migration 0006), appended to, read by
-//! entry and by customer window, pruned by age within a customer; and the customer's retention
-//! setting (`customers.event_retention_days`).
+//! entry and by customer window, pruned by age within a customer.
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -123,16 +122,4 @@ pub(super) fn prune(c: &Connection, customer: &ObjectId, before: Timestamp, limi
         )?
         .execute(params![customer, before.millis(), limit_of(limit)])?;
     Ok(u64::try_from(n).unwrap_or(u64::MAX))
-}
-
-/// The customer's retention in days.
-pub(super) fn retention_days(c: &Connection, customer: &ObjectId) -> Result<Option<i64>> {
-    let days = c.prepare_cached("SELECT event_retention_days FROM customers WHERE id = ?1")?.query_row(params![customer], |r| r.get(0)).optional()?;
-    Ok(days.flatten())
-}
-
-/// Stores the customer's retention in days.
-pub(super) fn save_retention_days(c: &Connection, customer: &ObjectId, days: Option<i64>) -> Result<()> {
-    c.prepare_cached("UPDATE customers SET event_retention_days = ?2 WHERE id = ?1")?.execute(params![customer, days])?;
-    Ok(())
 }

@@ -174,9 +174,6 @@ impl ReadTx for SqliteTx<'_> {
     ) -> Result<Vec<ChangeEvent>> {
         events::customer_events(self.conn, customer, after, on_or_before, from, limit)
     }
-    fn event_retention_days(&mut self, customer: &ObjectId) -> Result<Option<i64>> {
-        events::retention_days(self.conn, customer)
-    }
 }
 
 impl WriteTx for SqliteTx<'_> {
@@ -281,9 +278,6 @@ impl WriteTx for SqliteTx<'_> {
     }
     fn prune_events(&mut self, customer: &ObjectId, before: Timestamp, limit: usize) -> Result<u64> {
         events::prune(self.conn, customer, before, limit)
-    }
-    fn save_event_retention_days(&mut self, customer: &ObjectId, days: Option<i64>) -> Result<()> {
-        events::save_retention_days(self.conn, customer, days)
     }
 
     fn savepoint(&mut self) -> Result<()> {

@@ -259,8 +259,6 @@ pub trait ReadTx {
         from: Option<(Timestamp, i64)>,
         limit: usize,
     ) -> Result<Vec<ChangeEvent>>;
-    /// The customer's event retention in days (`None`: events are kept forever).
-    fn event_retention_days(&mut self, customer: &ObjectId) -> Result<Option<i64>>;
 }
 
 /// How an entry's row is written back.
@@ -360,8 +358,6 @@ pub trait WriteTx: ReadTx {
     /// Removes at most `limit` of the customer's events older than `before`, oldest first;
     /// answers how many (the retention setting's pruning, never an API).
     fn prune_events(&mut self, customer: &ObjectId, before: Timestamp, limit: usize) -> Result<u64>;
-    /// Stores the customer's event retention in days (`None`: forever).
-    fn save_event_retention_days(&mut self, customer: &ObjectId, days: Option<i64>) -> Result<()>;
 
     /// Opens a savepoint inside the transaction.
     fn savepoint(&mut self) -> Result<()>;
