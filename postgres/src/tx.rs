@@ -18,9 +18,7 @@ use tenths::validation::Rules;
 use tenths::*;
 
 use crate::entries::FeedPositions;
-use crate::{entries, from_pg, idempotency, reference, storage, webhooks, Result};
-
-use crate::{entries, events, from_pg, idempotency, reference, storage, Result};
+use crate::{entries, events, from_pg, idempotency, reference, storage, webhooks, Result};
 
 /// Parameters of a statement.
 pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
