@@ -279,7 +279,7 @@ impl Api {
             ("GET", _) => self.agent.get(&url).header("Authorization", &auth).call(),
             ("DELETE", _) => self.agent.delete(&url).header("Authorization", &auth).call(),
             (_, body) => {
-                self.agent.post(&url).header("Authorization", &auth).header("Content-Type", "application/json").send(body.unwrap_or(Value::Null).to_string())
+                self.agent.post(&url).header("Authorization", &auth).header("Content-Type", "application/json").send(body.map(|b| b.to_string()).unwrap_or_default())
             }
         };
         let mut r = result.expect("HTTP exchange");
