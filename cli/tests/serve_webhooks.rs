@@ -537,7 +537,8 @@ fn two_servers_on_one_store_never_post_one_delivery_at_once() {
     assert_eq!(distinct_entries(&got), created, "in order");
     assert_eq!(got.len(), created.len(), "each delivered once");
     assert_eq!(receiver.most_in_flight.load(Ordering::SeqCst), 1, "one in flight for the subscription across both servers");
-    assert!(api.deliveries(&server.base, &hook).iter().all(|d| d["attempts"] == 1));
+    let recorded = wait_for("every delivery recorded", || Some(api.deliveries(&server.base, &hook)).filter(|d| d.iter().all(|d| d["state"] == "delivered")));
+    assert!(recorded.iter().all(|d| d["attempts"] == 1), "{recorded:?}");
     let _ = second.kill();
     let _ = second.wait();
 }
