@@ -8,22 +8,23 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any, Callable
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def snippet() -> dict:
+def snippet() -> dict[str, Any]:
     """Runs the README's verification snippet; answers its namespace."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     found = re.search(r"<!-- webhook-verify -->\s*```python\n(.*?)```", readme, re.S)
     assert found, "README.md has no ```python block after <!-- webhook-verify -->"
-    namespace: dict = {}
+    namespace: dict[str, Any] = {}
     exec(compile(found.group(1), "README.md (webhook-verify)", "exec"), namespace)
     return namespace
 
 
 def test_the_readme_snippet_verifies_a_signed_delivery() -> None:
-    verify = snippet()["verify_tenths_signature"]
+    verify: Callable[..., bool] = snippet()["verify_tenths_signature"]
     v = json.loads((REPO / "tests" / "fixtures" / "webhook-signature.json").read_text(encoding="utf-8"))
     body, secret, header, t = v["body"].encode(), v["secret"], v["header"], v["t"]
     assert verify(body, header, secret, now=t + 10)

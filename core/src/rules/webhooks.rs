@@ -403,9 +403,7 @@ mod tests {
 
     #[test]
     fn signatures_follow_the_documented_algorithm() {
-        // RFC 4231 test case 2: HMAC-SHA256 of "what do ya want for nothing?" under "Jefe";
-        // here the message is "t.body", so split it as t = "what do ya want for nothing?" is
-        // not an integer: check the scheme against an independent computation instead.
+        // The signed text is "t.body": the same MAC computed over that text by hand.
         let sig = signature("Jefe", 1_700_000_000, b"{\"id\":1}");
         assert_eq!(sig.len(), 64);
         let mut mac = Hmac::<Sha256>::new_from_slice(b"Jefe").unwrap();
