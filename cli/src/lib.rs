@@ -1,7 +1,8 @@
 //! The `tenths` command line, as a library: the deterministic data [`generate`]or (shared with
 //! the benchmarks), the end-to-end [`demo`], the HTTP server ([`serve`], its connections in
 //! [`conns`], its metrics and request ids in [`observe`], its identity-provider keys in
-//! [`jwks`]), and the HTTP sync transport of a device ([`sync`]).
+//! [`jwks`], its webhook delivery worker in [`webhooks`]), and the HTTP sync transport of a
+//! device ([`sync`]).
 
 pub mod conns;
 pub mod demo;
@@ -10,3 +11,4 @@ pub mod jwks;
 pub mod observe;
 pub mod serve;
 pub mod sync;
+pub mod webhooks;

@@ -120,6 +120,31 @@ enum Command {
         /// Serve GET /metrics only to an admin's bearer token (default: to anyone).
         #[arg(long)]
         metrics_auth: bool,
+        /// A host webhooks may target although its addresses are loopback or private
+        /// (repeatable; e.g. 127.0.0.1, or an internal service's name). Compared exactly with a
+        /// target URL's host. By default no such target is accepted, and link-local (the
+        /// metadata address 169.254.169.254), multicast, broadcast and unspecified addresses
+        /// are refused unless named here.
+        #[arg(long = "webhook-allow-host", value_name = "HOST", env = "TENTHS_WEBHOOK_ALLOW_HOSTS", value_delimiter = ',')]
+        webhook_allow_hosts: Vec<String>,
+        /// Do not run the webhook delivery worker (deliveries stay queued for another process).
+        #[arg(long)]
+        no_webhooks: bool,
+        /// Longest one webhook attempt may take (connect, send, answer).
+        #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = tenths_cli::serve::parse_timeout)]
+        webhook_timeout: std::time::Duration,
+        /// Attempts after which a webhook delivery is dead.
+        #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(i64).range(1..=100))]
+        webhook_max_attempts: i64,
+        /// Dead deliveries in a row after which a webhook subscription is disabled.
+        #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(i64).range(1..=1000))]
+        webhook_disable_after: i64,
+        /// Test hook: the first retry's wait in ms (doubled after each failure).
+        #[arg(long, hide = true, default_value_t = 30_000, value_parser = clap::value_parser!(i64).range(1..=86_400_000))]
+        webhook_retry_base_ms: i64,
+        /// Test hook: how long an idle delivery thread waits before it looks again, ms.
+        #[arg(long, hide = true, default_value_t = 250, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+        webhook_poll_ms: u64,
     },
     /// Print a signed token (HS256 JWT) for `tenths serve`.
     Token {
@@ -229,6 +254,13 @@ fn main() -> ExitCode {
             audience,
             no_metrics,
             metrics_auth,
+            webhook_allow_hosts,
+            no_webhooks,
+            webhook_timeout,
+            webhook_max_attempts,
+            webhook_disable_after,
+            webhook_retry_base_ms,
+            webhook_poll_ms,
         } => {
             let jwt_secret = jwt_secret.filter(|s| !s.is_empty());
             if jwt_secret.is_none() && jwks.is_none() {
@@ -257,6 +289,19 @@ fn main() -> ExitCode {
                 idle_timeout,
                 max_connections,
                 check_integrity: !skip_integrity_check,
+                webhook_hosts: tenths::rules::webhooks::AllowedHosts::new(&webhook_allow_hosts),
+                webhooks: (!no_webhooks).then(|| tenths_cli::webhooks::WebhookConfig {
+                    allowed: tenths::rules::webhooks::AllowedHosts::new(&webhook_allow_hosts),
+                    policy: tenths::rules::webhooks::RetryPolicy {
+                        base_millis: webhook_retry_base_ms,
+                        max_attempts: webhook_max_attempts,
+                        disable_after_dead: webhook_disable_after,
+                        ..Default::default()
+                    },
+                    timeout: webhook_timeout,
+                    poll: std::time::Duration::from_millis(webhook_poll_ms),
+                    ..Default::default()
+                }),
             }) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

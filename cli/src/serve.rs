@@ -73,6 +73,10 @@ pub struct ServeConfig {
     pub max_connections: Option<usize>,
     /// Run `PRAGMA quick_check` at open and refuse a damaged file (decision 51).
     pub check_integrity: bool,
+    /// The hosts a webhook subscription may target although their addresses are forbidden.
+    pub webhook_hosts: tenths::rules::webhooks::AllowedHosts,
+    /// The webhook delivery worker (`None`: not run by this process).
+    pub webhooks: Option<crate::webhooks::WebhookConfig>,
 }
 
 fn too_large() -> Response {
@@ -106,6 +110,16 @@ struct App {
     verifier: Arc<dyn Verifier>,
     metrics: Option<Arc<Metrics>>,
     metrics_access: MetricsAccess,
+}
+
+/// The engine of the app, for the webhook worker's threads.
+struct EngineOf(Arc<App>);
+
+impl std::ops::Deref for EngineOf {
+    type Target = Engine;
+    fn deref(&self) -> &Engine {
+        &self.0.engine
+    }
 }
 
 /// The method as a metrics label: the standard ones as they are, any other as `OTHER` (a client
@@ -170,7 +184,8 @@ async fn handle(app: Arc<App>, conn: Arc<Conn>, body_timeout: Duration, req: axu
         (Ok(Err(_)), _) => too_large(),
         (Ok(Ok(_)), Some(answer)) => answer,
         (Ok(Ok(body)), None) => {
-            let request = Request { method: method.clone(), path: path.clone(), headers, body: body.to_vec(), principal: None };
+            let request =
+                Request { method: method.clone(), path: path.clone(), headers, body: body.to_vec(), principal: None, request_id: Some(request_id.clone()) };
             let app = app.clone();
             match tokio::task::spawn_blocking(move || app.router.handle(&app.engine, &request)).await {
                 Ok(r) => r,
@@ -391,7 +406,13 @@ pub fn run(config: ServeConfig) -> Result<(), String> {
     if let Some(metrics) = &metrics {
         router.set_observer(Some(Arc::new(observe::OperationTimings(metrics.clone()))));
     }
+    engine.set_webhook_allowed_hosts(config.webhook_hosts.clone());
     let app = Arc::new(App { engine, router, verifier, metrics, metrics_access: config.metrics });
+    let stop_webhooks = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let webhook_threads = match &config.webhooks {
+        Some(w) => crate::webhooks::spawn(Arc::new(EngineOf(app.clone())), w.clone(), stop_webhooks.clone()),
+        None => Vec::new(),
+    };
     let limits = Limits {
         header_timeout: config.header_timeout,
         body_timeout: config.body_timeout,
@@ -415,6 +436,11 @@ pub fn run(config: ServeConfig) -> Result<(), String> {
         Ok::<(), String>(())
     })?;
     runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+    // The delivery threads finish the attempt they are in (bounded by --webhook-timeout).
+    stop_webhooks.store(true, std::sync::atomic::Ordering::Relaxed);
+    for t in webhook_threads {
+        let _ = t.join();
+    }
     app.engine.close().map_err(|e| format!("closing the database failed: {e}"))?;
     tracing::info!("database closed; bye");
     Ok(())

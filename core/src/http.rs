@@ -66,12 +66,21 @@ pub struct Request {
     /// A principal the host has already authenticated (in-process callers, a signed-in device).
     /// When set, no token is read.
     pub principal: Option<Principal>,
+    /// The request id the host gave the request (`tenths serve`: the client's `X-Request-Id` or
+    /// one it made), recorded in the change events the request makes.
+    pub request_id: Option<String>,
 }
 
 impl Request {
     /// A request without headers or principal.
     pub fn new(method: &str, path: &str, body: impl Into<Vec<u8>>) -> Request {
-        Request { method: method.to_string(), path: path.to_string(), headers: Vec::new(), body: body.into(), principal: None }
+        Request { method: method.to_string(), path: path.to_string(), headers: Vec::new(), body: body.into(), principal: None, request_id: None }
+    }
+
+    /// Sets the request id.
+    pub fn with_request_id(mut self, id: &str) -> Request {
+        self.request_id = Some(id.to_string());
+        self
     }
 
     /// Adds a header.

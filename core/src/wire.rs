@@ -351,6 +351,39 @@ fn push_csv_field(out: &mut String, value: &str) {
     }
 }
 
+/// The columns of the change-event CSV (`changes` is the JSON array of {field, before, after}).
+pub const EVENT_CSV_COLUMNS: &[&str] = &["eventId", "at", "kind", "operation", "entryId", "userId", "actorId", "role", "deviceAt", "requestId", "changes"];
+
+/// Change events as CSV: the header row, then one row per event (CRLF-terminated).
+pub fn events_csv(events: &[crate::model::events::ChangeEvent]) -> String {
+    let mut out = EVENT_CSV_COLUMNS.join(",");
+    out.push_str("\r\n");
+    for e in events {
+        let changes = serde_json::to_string(&e.changes).unwrap_or_else(|_| "[]".into());
+        let fields = [
+            e.id.to_string(),
+            e.at.to_rfc3339(),
+            e.kind.as_str().to_string(),
+            e.operation.clone(),
+            e.entry_id.to_string(),
+            e.user.to_string(),
+            e.actor.map(|a| a.to_string()).unwrap_or_default(),
+            e.role.as_str().to_string(),
+            e.device_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            e.request_id.clone().unwrap_or_default(),
+            changes,
+        ];
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_csv_field(&mut out, f);
+        }
+        out.push_str("\r\n");
+    }
+    out
+}
+
 /// The CSV header row (CRLF-terminated).
 pub fn csv_header() -> String {
     let mut out = CSV_COLUMNS.join(",");

@@ -29,17 +29,24 @@ use tenths::store::{Backend, ReadTx, RefCache, WriteTx};
 use tenths::{Clock, Engine, SystemClock, TenthsError};
 
 mod entries;
+mod events;
 mod idempotency;
 mod reference;
 pub mod sql;
 mod tx;
+mod webhooks;
 
 /// Result of this crate: the engine's error type.
 pub type Result<T> = std::result::Result<T, TenthsError>;
 
 /// Migrations, in order; index + 1 is the schema version they produce. Released entries are
 /// frozen: a change of schema is a new migration.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql"), include_str!("../migrations/0002_idempotency.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_initial.sql"),
+    include_str!("../migrations/0002_idempotency.sql"),
+    include_str!("../migrations/0003_events.sql"),
+    include_str!("../migrations/0004_webhooks.sql"),
+];
 
 /// The schema version this code writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

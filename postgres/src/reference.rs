@@ -43,13 +43,22 @@ pub(crate) fn customer_settings(t: &mut PgTx<'_>, customer: &ObjectId) -> Result
         minimum_one_unit: get(&r, 2)?,
         timezone: get(&r, 3)?,
         allow_post_release_edit: get(&r, 4)?,
+        event_retention_days: get::<Option<i32>>(&r, 5)?.map(i64::from),
     }))
 }
 
 pub(crate) fn save_customer_settings(t: &mut PgTx<'_>, customer: &ObjectId, s: &CustomerSettings) -> Result<()> {
     t.exec(
         sql::SAVE_CUSTOMER_SETTINGS,
-        &[&customer.as_str(), &s.default_unit_increments, &s.rounding.as_str(), &s.minimum_one_unit, &s.timezone, &s.allow_post_release_edit],
+        &[
+            &customer.as_str(),
+            &s.default_unit_increments,
+            &s.rounding.as_str(),
+            &s.minimum_one_unit,
+            &s.timezone,
+            &s.allow_post_release_edit,
+            &s.event_retention_days.map(|d| i32::try_from(d).unwrap_or(i32::MAX)),
+        ],
     )?;
     Ok(())
 }

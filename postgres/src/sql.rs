@@ -49,6 +49,9 @@ pub const TABLES: &[&str] = &[
     "feed_positions",
     "sync_applied_ops",
     "idempotent_answers",
+    "webhook_subscriptions",
+    "webhook_deliveries",
+    "entry_events",
 ];
 
 // ----- reference data --------------------------------------------------------------------------
@@ -59,9 +62,9 @@ pub const BUMP_REFERENCE_VERSION: &str = "INSERT INTO reference_versions (custom
 pub const ENSURE_CUSTOMER: &str = "INSERT INTO customers (customer_id, created_at) VALUES ($1, $2) ON CONFLICT (customer_id) DO NOTHING";
 pub const ENSURE_USER: &str = "INSERT INTO users (customer_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (customer_id, user_id) DO NOTHING";
 pub const CUSTOMER_SETTINGS: &str =
-    "SELECT default_unit_increments, rounding, minimum_one_unit, timezone, allow_post_release_edit FROM customers WHERE customer_id = $1";
+    "SELECT default_unit_increments, rounding, minimum_one_unit, timezone, allow_post_release_edit, event_retention_days FROM customers WHERE customer_id = $1";
 pub const SAVE_CUSTOMER_SETTINGS: &str = "UPDATE customers SET default_unit_increments = $2, rounding = $3, minimum_one_unit = $4, timezone = $5, \
-     allow_post_release_edit = $6 WHERE customer_id = $1";
+     allow_post_release_edit = $6, event_retention_days = $7 WHERE customer_id = $1";
 pub const USER_TIMEZONE: &str = "SELECT timezone FROM users WHERE customer_id = $1 AND user_id = $2";
 pub const SAVE_USER_TIMEZONE: &str = "UPDATE users SET timezone = $3 WHERE customer_id = $1 AND user_id = $2";
 pub const UPSERT_CLIENT: &str =
@@ -238,6 +241,82 @@ pub const UPSERT_SOURCE: &str =
 pub const CLOSE_SESSION: &str = "UPDATE sources SET ended_at = GREATEST($3, started_at) WHERE customer_id = $1 AND pk = $2";
 pub const RELEASE_SOURCES_TO_POOL: &str = "UPDATE sources SET entry_pk = NULL WHERE customer_id = $1 AND entry_pk = $2";
 
+// ----- webhooks --------------------------------------------------------------------------------
+
+macro_rules! subscription_columns {
+    () => {
+        "customer_id, id, url, kinds::text, secret, created_at, disabled_at, disabled_reason, dead_in_a_row"
+    };
+}
+macro_rules! delivery_columns {
+    () => {
+        "subscription_id, id, seq, event_id, kind, state, attempts, payload, created_at, next_attempt_at, last_attempt_at, \
+         last_status, last_error, delivered_at, lease_owner, lease_until"
+    };
+}
+
+pub const WEBHOOK_SUBSCRIPTIONS: &str =
+    concat!("SELECT ", subscription_columns!(), " FROM webhook_subscriptions WHERE customer_id = $1 ORDER BY created_at, id");
+pub const WEBHOOK_SUBSCRIPTION: &str = concat!("SELECT ", subscription_columns!(), " FROM webhook_subscriptions WHERE customer_id = $1 AND id = $2");
+pub const WEBHOOK_DELIVERIES: &str =
+    concat!("SELECT ", delivery_columns!(), " FROM webhook_deliveries WHERE customer_id = $1 AND subscription_id = $2 ORDER BY seq DESC LIMIT $3");
+pub const WEBHOOK_DELIVERY: &str =
+    concat!("SELECT ", delivery_columns!(), " FROM webhook_deliveries WHERE customer_id = $1 AND subscription_id = $2 AND id = $3");
+pub const WEBHOOK_HEAD: &str = "SELECT id FROM webhook_deliveries WHERE customer_id = $1 AND subscription_id = $2 AND state = 'pending' ORDER BY seq LIMIT 1";
+pub const INSERT_WEBHOOK_SUBSCRIPTION: &str =
+    "INSERT INTO webhook_subscriptions (customer_id, id, url, kinds, secret, created_at, disabled_at, disabled_reason, dead_in_a_row) \
+     VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $9)";
+pub const UPDATE_WEBHOOK_SUBSCRIPTION: &str =
+    "UPDATE webhook_subscriptions SET disabled_at = $3, disabled_reason = $4, dead_in_a_row = $5 WHERE customer_id = $1 AND id = $2";
+pub const DELETE_WEBHOOK_DELIVERIES: &str = "DELETE FROM webhook_deliveries WHERE customer_id = $1 AND subscription_id = $2";
+pub const DELETE_WEBHOOK_SUBSCRIPTION: &str = "DELETE FROM webhook_subscriptions WHERE customer_id = $1 AND id = $2";
+pub const NEXT_WEBHOOK_SEQ: &str = "UPDATE webhook_subscriptions SET next_seq = next_seq + 1 WHERE customer_id = $1 AND id = $2 RETURNING next_seq";
+pub const INSERT_WEBHOOK_DELIVERY: &str = "INSERT INTO webhook_deliveries (customer_id, subscription_id, id, seq, event_id, kind, state, attempts, payload, \
+     created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+pub const UPDATE_WEBHOOK_DELIVERY: &str = "UPDATE webhook_deliveries SET state = $3, attempts = $4, next_attempt_at = $5, last_attempt_at = $6, \
+     last_status = $7, last_error = $8, delivered_at = $9, lease_owner = $10, lease_until = $11 WHERE customer_id = $1 AND id = $2";
+pub const MOVE_WEBHOOK_DELIVERIES: &str = "UPDATE webhook_deliveries SET state = $4, next_attempt_at = $5, lease_owner = NULL, lease_until = NULL \
+     WHERE customer_id = $1 AND subscription_id = $2 AND state = $3";
+
+/// The one statement that spans customers (decision 99), kept out of [`ALL`]: the delivery
+/// worker's "what is due" through the partial index `webhook_deliveries_due` (pending rows due by
+/// `$1`, not leased, first of their subscription). On Citus a fan-out to every shard; the worker
+/// then claims each row in its customer's own transaction.
+pub const DUE_WEBHOOK_DELIVERIES: &str = "SELECT d.customer_id, d.subscription_id, d.id FROM webhook_deliveries d \
+     WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until <= $1) \
+     AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.customer_id = d.customer_id AND e.subscription_id = d.subscription_id \
+     AND e.state = 'pending' AND e.seq < d.seq) ORDER BY d.next_attempt_at LIMIT $2";
+
+/// The statements that span customers (only [`DUE_WEBHOOK_DELIVERIES`]).
+pub const CROSS_CUSTOMER: &[&str] = &[DUE_WEBHOOK_DELIVERIES];
+
+// ----- events ----------------------------------------------------------------------------------
+
+/// The columns of an event row, in the order `events::event_from_row` reads them.
+macro_rules! event_columns {
+    () => {
+        "seq, customer_id, id, user_id, entry_id, kind, operation, actor_id, role, at, device_at, request_id, changes::text"
+    };
+}
+
+pub const EVENT: &str = concat!("SELECT ", event_columns!(), " FROM entry_events WHERE customer_id = $1 AND id = $2");
+pub const ENTRY_EVENTS: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM entry_events WHERE customer_id = $1 AND entry_id = $2 AND seq > $3 ORDER BY customer_id, entry_id, seq LIMIT $4"
+);
+pub const CUSTOMER_EVENTS: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM entry_events WHERE customer_id = $1 AND (at, seq) > ($2, $3) AND at <= $4 ORDER BY customer_id, at, seq LIMIT $5"
+);
+pub const APPEND_EVENT: &str =
+    "INSERT INTO entry_events (customer_id, id, user_id, entry_id, kind, operation, actor_id, role, at, device_at, request_id, changes) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::jsonb) RETURNING seq";
+/// Removes at most `$3` of the customer's events older than `$2`, oldest first.
+pub const PRUNE_EVENTS: &str = "DELETE FROM entry_events WHERE customer_id = $1 AND seq IN \
+     (SELECT seq FROM entry_events WHERE customer_id = $1 AND at < $2 ORDER BY customer_id, at, seq LIMIT $3)";
+
 /// Every statement above (the test below reads each one).
 pub const ALL: &[&str] = &[
     REFERENCE_VERSION,
@@ -324,6 +403,24 @@ pub const ALL: &[&str] = &[
     UPSERT_SOURCE,
     CLOSE_SESSION,
     RELEASE_SOURCES_TO_POOL,
+    WEBHOOK_SUBSCRIPTIONS,
+    WEBHOOK_SUBSCRIPTION,
+    WEBHOOK_DELIVERIES,
+    WEBHOOK_DELIVERY,
+    WEBHOOK_HEAD,
+    INSERT_WEBHOOK_SUBSCRIPTION,
+    UPDATE_WEBHOOK_SUBSCRIPTION,
+    DELETE_WEBHOOK_DELIVERIES,
+    DELETE_WEBHOOK_SUBSCRIPTION,
+    NEXT_WEBHOOK_SEQ,
+    INSERT_WEBHOOK_DELIVERY,
+    UPDATE_WEBHOOK_DELIVERY,
+    MOVE_WEBHOOK_DELIVERIES,
+    EVENT,
+    ENTRY_EVENTS,
+    CUSTOMER_EVENTS,
+    APPEND_EVENT,
+    PRUNE_EVENTS,
 ];
 
 #[cfg(test)]
@@ -407,6 +504,18 @@ mod tests {
         for sql in ALL {
             assert!(seen.insert(*sql), "listed twice: {sql}");
         }
-        assert_eq!(declared + REFERENCE_DELETES.len(), ALL.len(), "a declared statement is missing from ALL");
+        assert_eq!(declared + REFERENCE_DELETES.len(), ALL.len() + CROSS_CUSTOMER.len(), "a declared statement is missing from ALL");
+    }
+
+    /// The statements that span customers (decision 99) read only the outbox, only its pending
+    /// rows (the partial index `webhook_deliveries_due`), bounded, and none is in [`ALL`].
+    #[test]
+    fn cross_customer_statements_read_only_the_due_outbox() {
+        for sql in CROSS_CUSTOMER {
+            assert!(!ALL.contains(sql), "{sql}");
+            assert!(tables_of(sql).iter().all(|(t, _)| t == "webhook_deliveries"), "{sql}");
+            assert!(sql.starts_with("SELECT ") && sql.contains("d.state = 'pending' AND d.next_attempt_at <= $1") && sql.contains("LIMIT $2"), "{sql}");
+            assert!(sql.contains("e.customer_id = d.customer_id"), "the head probe stays in the row's customer: {sql}");
+        }
     }
 }

@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use postgres::types::{FromSql, ToSql};
 use postgres::{Row, Statement};
+use tenths::model::webhooks::{Delivery, DeliveryState, DueDelivery, Subscription};
 use tenths::overlap::Interval;
 use tenths::store::{
     no_device_state, Affected, Counter, Detail, DeviceState, EntryKey, KeptAnswer, Listing, PageOf, ReadTx, RunningSession, SourceKey, WriteTx,
@@ -17,7 +18,7 @@ use tenths::validation::Rules;
 use tenths::*;
 
 use crate::entries::FeedPositions;
-use crate::{entries, from_pg, idempotency, reference, storage, Result};
+use crate::{entries, events, from_pg, idempotency, reference, storage, webhooks, Result};
 
 /// Parameters of a statement.
 pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
@@ -295,8 +296,45 @@ impl ReadTx for PgTx<'_> {
     fn local_changes(&mut self, customer: &ObjectId, key: EntryKey) -> Result<i64> {
         entries::local_changes(self, customer, key)
     }
+    // ----- webhooks
+    fn webhook_subscriptions(&mut self, customer: &ObjectId) -> Result<Vec<Subscription>> {
+        webhooks::subscriptions(self, customer)
+    }
+    fn webhook_subscription(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<Subscription>> {
+        webhooks::subscription(self, customer, id)
+    }
+    fn webhook_deliveries(&mut self, customer: &ObjectId, subscription: &ObjectId, limit: usize) -> Result<Vec<Delivery>> {
+        webhooks::deliveries(self, customer, subscription, limit)
+    }
+    fn webhook_delivery(&mut self, customer: &ObjectId, subscription: &ObjectId, id: &ObjectId) -> Result<Option<Delivery>> {
+        webhooks::delivery(self, customer, subscription, id)
+    }
+    fn webhook_head(&mut self, customer: &ObjectId, subscription: &ObjectId) -> Result<Option<ObjectId>> {
+        webhooks::head(self, customer, subscription)
+    }
+    fn due_webhook_deliveries(&mut self, now: Timestamp, limit: usize) -> Result<Vec<DueDelivery>> {
+        webhooks::due(self, now, limit)
+    }
     fn device(&mut self) -> Result<&mut dyn DeviceState> {
         Err(no_device_state())
+    }
+
+    // ----- events
+    fn event(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<ChangeEvent>> {
+        events::event(self, customer, id)
+    }
+    fn entry_events(&mut self, customer: &ObjectId, entry: &ObjectId, after_seq: Option<i64>, limit: usize) -> Result<Vec<ChangeEvent>> {
+        events::entry_events(self, customer, entry, after_seq, limit)
+    }
+    fn customer_events(
+        &mut self,
+        customer: &ObjectId,
+        after: Timestamp,
+        on_or_before: Timestamp,
+        from: Option<(Timestamp, i64)>,
+        limit: usize,
+    ) -> Result<Vec<ChangeEvent>> {
+        events::customer_events(self, customer, after, on_or_before, from, limit)
     }
 }
 
@@ -376,6 +414,34 @@ impl WriteTx for PgTx<'_> {
     fn prune_idempotent_answers(&mut self, customer: &ObjectId, before: Timestamp, limit: usize) -> Result<u64> {
         idempotency::prune(self, customer, before, limit)
     }
+    // ----- webhooks
+    fn insert_webhook_subscription(&mut self, s: &Subscription) -> Result<()> {
+        webhooks::insert_subscription(self, s)
+    }
+    fn update_webhook_subscription(&mut self, s: &Subscription) -> Result<()> {
+        webhooks::update_subscription(self, s)
+    }
+    fn delete_webhook_subscription(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<bool> {
+        webhooks::delete_subscription(self, customer, id)
+    }
+    fn insert_webhook_delivery(&mut self, customer: &ObjectId, d: &Delivery) -> Result<i64> {
+        webhooks::insert_delivery(self, customer, d)
+    }
+    fn update_webhook_delivery(&mut self, customer: &ObjectId, d: &Delivery) -> Result<()> {
+        webhooks::update_delivery(self, customer, d)
+    }
+    fn move_webhook_deliveries(&mut self, customer: &ObjectId, subscription: &ObjectId, from: DeliveryState, to: DeliveryState, due: Timestamp) -> Result<u64> {
+        webhooks::move_deliveries(self, customer, subscription, from, to, due)
+    }
+
+    // ----- events
+    fn append_event(&mut self, event: &ChangeEvent) -> Result<i64> {
+        events::append(self, event)
+    }
+    fn prune_events(&mut self, customer: &ObjectId, before: Timestamp, limit: usize) -> Result<u64> {
+        events::prune(self, customer, before, limit)
+    }
+
     fn savepoint(&mut self) -> Result<()> {
         self.control("SAVEPOINT op")
     }

@@ -370,6 +370,12 @@ macro_rules! conformance_tests {
                 an_import_stores_what_single_creates_store,
                 a_dense_import_refreshes_each_neighbour_once,
             }
+            webhooks {
+                the_outbox_row_is_written_with_the_change_and_only_for_wanted_kinds,
+                one_delivery_per_subscription_is_due_in_order_and_a_claim_excludes_others,
+                failures_back_off_die_disable_and_a_redelivery_revives,
+                bad_targets_and_kinds_store_nothing,
+            }
         }
     };
     (@suites $($suite:ident { $($test:ident),* $(,)? })*) => {

@@ -396,7 +396,9 @@ fn schemas() -> Value {
         input(
             &[],
             json!({"defaultUnitIncrements": {"type": "integer", "minimum": 1, "maximum": 86_400}, "rounding": {"type": "string", "enum": ["up", "nearest", "down"]},
-                   "minimumOneUnit": {"type": "boolean"}, "timezone": s("TimeZone"), "allowPostReleaseEdit": {"type": "boolean"}}),
+                   "minimumOneUnit": {"type": "boolean"}, "timezone": s("TimeZone"), "allowPostReleaseEdit": {"type": "boolean"},
+                   "eventRetentionDays": {"type": "integer", "minimum": 0, "maximum": crate::rules::text::MAX_EVENT_RETENTION_DAYS,
+                       "description": "Days change events are kept (0: forever, the default)."}}),
         ),
     );
     put(
@@ -404,7 +406,7 @@ fn schemas() -> Value {
         object(
             &["defaultUnitIncrements", "rounding", "minimumOneUnit", "timezone", "allowPostReleaseEdit"],
             json!({"defaultUnitIncrements": {"type": "integer"}, "rounding": {"type": "string", "enum": ["up", "nearest", "down"]}, "minimumOneUnit": {"type": "boolean"},
-                   "timezone": {"type": "string"}, "allowPostReleaseEdit": {"type": "boolean"}}),
+                   "timezone": {"type": "string"}, "allowPostReleaseEdit": {"type": "boolean"}, "eventRetentionDays": {"type": "integer"}}),
         ),
     );
     put("UserSettings", input(&[], json!({"timezone": s("TimeZone")})));
@@ -423,6 +425,25 @@ fn schemas() -> Value {
     put("TotalList", array(s("Total")));
     put("Health", object(&["status"], json!({"status": {"type": "string"}})));
     put("OpenApiDocument", json!({"type": "object"}));
+    webhook_schemas(&mut put);
+    // ----- events (issue 16)
+    let kinds: Vec<&str> = crate::model::EventKind::ALL.iter().map(|k| k.as_str()).collect();
+    let roles: Vec<&str> = crate::model::ActorRole::ALL.iter().map(|r| r.as_str()).collect();
+    put(
+        "FieldChange",
+        object(&["field", "before", "after"], json!({"field": {"type": "string"}, "before": {"description": "The JSON value before (null: absent)."}, "after": {"description": "The JSON value after (null: absent)."}})),
+    );
+    put(
+        "ChangeEvent",
+        object(
+            &["eventId", "seq", "customerId", "userId", "entryId", "kind", "operation", "role", "at", "changes"],
+            json!({"eventId": s("ObjectId"), "seq": {"type": "integer"}, "customerId": s("ObjectId"), "userId": s("ObjectId"), "entryId": s("ObjectId"),
+                   "kind": {"type": "string", "enum": kinds}, "operation": {"type": "string"}, "actorId": s("ObjectId"),
+                   "role": {"type": "string", "enum": roles}, "at": s("DateTime"), "deviceAt": s("DateTime"), "requestId": {"type": "string"},
+                   "changes": array(s("FieldChange"))}),
+        ),
+    );
+    put("EventPage", object(&["events"], json!({"events": array(s("ChangeEvent")), "nextCursor": s("ObjectId")})));
     Value::Object(m)
 }
 
@@ -586,6 +607,7 @@ pub fn document() -> Value {
             "description": "Billable time entries: the seed's Entries API served by the tenths engine, plus tenths extensions (x-tenths-extension)."
         },
         "paths": paths,
+        "webhooks": webhooks_section(),
         "components": {
             "schemas": schemas(),
             "responses": error_responses(),
@@ -693,4 +715,75 @@ fn sync_schemas(put: &mut impl FnMut(&str, Value), status_enum: &Value) {
                    "reference": opt(s("ReferenceSnapshot"))}),
         ),
     );
+}
+
+/// Schemas of the webhook routes and of what a delivery posts (decisions 96-100).
+fn webhook_schemas(put: &mut impl FnMut(&str, Value)) {
+    use crate::model::events::EventKind;
+    use crate::rules::webhooks::{MAX_URL_LEN, URL_PATTERN};
+    let kinds: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+    put("EventKind", json!({"type": "string", "enum": kinds}));
+    put(
+        "NewWebhook",
+        object(
+            &["url", "events"],
+            json!({
+                "url": {"type": "string", "maxLength": MAX_URL_LEN, "pattern": URL_PATTERN,
+                        "description": "The target: http or https, no credentials; a host whose addresses are loopback, private, link-local (the metadata address 169.254.169.254 included), multicast, broadcast or unspecified is refused unless the operator allows it (tenths serve --webhook-allow-host)."},
+                "events": {"type": "array", "items": s("EventKind"), "minItems": 1, "maxItems": kinds.len(), "description": "The event kinds delivered."}
+            }),
+        ),
+    );
+    let webhook = |with_secret: bool| {
+        let mut required = vec!["_id", "url", "events", "status", "createdAt"];
+        let mut props = json!({
+            "_id": s("ObjectId"), "url": {"type": "string"}, "events": array(s("EventKind")),
+            "status": {"type": "string", "enum": ["active", "disabled"]},
+            "disabledAt": s("DateTime"), "disabledReason": {"type": "string"}, "createdAt": s("DateTime")
+        });
+        if with_secret {
+            required.push("secret");
+            if let Some(p) = props.as_object_mut() {
+                p.insert("secret".into(), json!({"type": "string", "description": "The signing secret: shown only in this answer."}));
+            }
+        }
+        object(&required, props)
+    };
+    put("Webhook", webhook(false));
+    put("WebhookCreated", webhook(true));
+    put("WebhookList", array(s("Webhook")));
+    put(
+        "WebhookDelivery",
+        object(
+            &["_id", "subscriptionId", "eventId", "kind", "seq", "state", "attempts", "createdAt", "nextAttemptAt"],
+            json!({
+                "_id": s("ObjectId"), "subscriptionId": s("ObjectId"), "eventId": s("ObjectId"), "kind": s("EventKind"), "seq": {"type": "integer"},
+                "state": {"type": "string", "enum": ["pending", "delivered", "dead", "held"]}, "attempts": {"type": "integer"},
+                "createdAt": s("DateTime"), "nextAttemptAt": s("DateTime"), "lastAttemptAt": s("DateTime"), "lastStatus": {"type": "integer"},
+                "lastError": {"type": "string"}, "deliveredAt": s("DateTime")
+            }),
+        ),
+    );
+    put("WebhookDeliveryList", array(s("WebhookDelivery")));
+    put(
+        "WebhookPayload",
+        object(&["id", "kind", "at", "entry"], json!({"id": s("ObjectId"), "kind": s("EventKind"), "at": s("DateTime"), "entry": s("FlatEntry")})),
+    );
+}
+
+/// The OpenAPI 3.1 `webhooks` section: what a delivery posts to a subscription's target.
+fn webhooks_section() -> Value {
+    use crate::rules::webhooks::{DELIVERY_ID_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER};
+    json!({"entryEvent": {"post": {
+        "operationId": "receiveEntryEvent",
+        "summary": "An entry event, posted to the target of each subscription that wants its kind.",
+        "description": "Delivered at least once, in order per subscription (one in flight at a time), retried with exponential backoff and jitter until a 2xx answer or the last attempt. Verify the signature: compute the hex HMAC-SHA256 of `<t>.<raw body>` under the subscription's secret and compare it, in constant time, with a `v1` value of the header; refuse a `t` far from now. Deduplicate on the event id.",
+        "parameters": [
+            {"name": SIGNATURE_HEADER, "in": "header", "required": true, "description": "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"t.body\" under the secret>", "schema": {"type": "string"}},
+            {"name": EVENT_ID_HEADER, "in": "header", "required": true, "description": "The event id (the body's id): the same on every attempt.", "schema": s("ObjectId")},
+            {"name": DELIVERY_ID_HEADER, "in": "header", "required": true, "description": "The delivery id.", "schema": s("ObjectId")}
+        ],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": s("WebhookPayload")}}},
+        "responses": {"2XX": {"description": "Delivered."}, "default": {"description": "Not delivered: retried later."}}
+    }}})
 }

@@ -12,7 +12,7 @@ use super::idempotency;
 use super::json::parse_body;
 use super::table::{Access, RouteSpec, ROUTES};
 use super::{error_response, Request, Response, MAX_BODY_BYTES};
-use crate::engine::{AnswerKey, Engine, Keeping, Scope, TimerStart, Window, MAX_BATCH_ITEMS, MAX_PAGE_SIZE};
+use crate::engine::{Act, AnswerKey, Engine, Keeping, Scope, TimerStart, Window, MAX_BATCH_ITEMS, MAX_PAGE_SIZE};
 use crate::error::{Result, TenthsError};
 use crate::model::*;
 use crate::rules::ids::ObjectId;
@@ -312,7 +312,13 @@ fn serve(
     let query = parse_query(query, spec)?;
     let mut ctx = Ctx { engine, principal, params, query, body: &request.body, key: None };
     if let Some(p) = &ctx.principal {
-        authorize(spec, p, &ctx)?;
+        match authorize(spec, p, &ctx) {
+            // Another user's history is a 404, as a missing entry is (no existence oracle).
+            Err(TenthsError::PermissionDenied { .. }) if is_history(spec.id) && p.role == Role::User && ctx.customer()? == p.customer => {
+                return Err(TenthsError::not_found("entry", ctx.text("entryId")));
+            }
+            other => other?,
+        }
     }
     // Decision 53: a key is looked at once the caller is known (a 401 or 403 is never kept).
     ctx.key = idempotency::key_of(request, spec.method, ctx.principal.as_ref())?;
@@ -321,17 +327,46 @@ fn serve(
             return Ok(idempotency::replay(kept, key));
         }
     }
-    let outcome = (|| {
+    let act = act_of(ctx.principal.as_ref(), request);
+    let outcome = engine.acting(act, || {
         check_content_type(request)?;
         if spec.body.is_none() {
             ctx.no_body()?;
         }
         run(spec.id, &ctx)
-    })();
+    });
     match (outcome, &ctx.key) {
         (Err(e), Some(key)) => idempotency::refused(engine, key, e),
         (outcome, _) => outcome,
     }
+}
+
+/// Who acts in the change events a request makes: the token's user, in the role the token gives
+/// (a user's role, owner or delegate, is decided by the entry's owner), and the request id.
+fn act_of(principal: Option<&Principal>, request: &Request) -> Act {
+    let role = principal.and_then(|p| match p.role {
+        Role::Admin => Some(crate::model::ActorRole::Admin),
+        Role::Connector => Some(crate::model::ActorRole::Connector),
+        Role::User => None,
+    });
+    Act { actor: principal.map(|p| p.user), role, request_id: request.request_id.clone(), ..Act::default() }
+}
+
+fn is_history(id: &str) -> bool {
+    matches!(id, "getEntryHistory" | "getEntryHistoryCsv")
+}
+
+/// A page of events as JSON (`{"events", "nextCursor"?}`) or CSV (the next cursor in
+/// `X-Next-Cursor`).
+fn events_page(page: &Page<ChangeEvent>, csv: bool) -> Response {
+    if csv {
+        let mut headers = vec![("Content-Type".to_string(), "text/csv; charset=utf-8".to_string())];
+        if let Some(next) = page.next_cursor {
+            headers.push(("X-Next-Cursor".into(), next.to_string()));
+        }
+        return Response { status: 200, headers, body: crate::wire::events_csv(&page.items).into_bytes() };
+    }
+    Response::json(200, &serde_json::json!({"events": page.items, "nextCursor": page.next_cursor}).as_object().map(strip_null).unwrap_or_default())
 }
 
 #[derive(Deserialize, Default)]
@@ -631,6 +666,30 @@ fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
         "updateUserSettings" => {
             let settings: UserSettings = c.body()?;
             c.answer(|| engine.update_user_settings(&c.customer()?, &c.id("userId")?, &settings), |v| Response::json(200, v))?
+        }
+        "createWebhook" => {
+            let input: crate::model::webhooks::NewSubscription = c.body()?;
+            c.answer(|| engine.create_webhook(&c.customer()?, &input), |s| Response::json(201, &s.view(true)))?
+        }
+        "listWebhooks" => {
+            let views: Vec<_> = engine.list_webhooks(&c.customer()?)?.iter().map(|s| s.view(false)).collect();
+            Response::json(200, &views)
+        }
+        "getWebhook" => Response::json(200, &engine.get_webhook(&c.customer()?, &c.id("webhookId")?)?.view(false)),
+        "deleteWebhook" => c.answer(|| engine.delete_webhook(&c.customer()?, &c.id("webhookId")?), |_| Response::empty(204))?,
+        "listWebhookDeliveries" => Response::json(200, &engine.webhook_deliveries(&c.customer()?, &c.id("webhookId")?)?),
+        "redeliverWebhookDelivery" => {
+            c.answer(|| engine.redeliver_webhook(&c.customer()?, &c.id("webhookId")?, &c.id("deliveryId")?), |d| Response::json(200, d))?
+        }
+        // ----- events (issue 16)
+        "getEntryHistory" | "getEntryHistoryCsv" => {
+            let sees_deleted = c.principal.as_ref().is_some_and(|p| p.role == Role::Admin);
+            let page = engine.entry_history(&c.scope()?, &c.id("entryId")?, sees_deleted, c.page_size()?, c.cursor()?.as_ref())?;
+            events_page(&page, id == "getEntryHistoryCsv")
+        }
+        "listEvents" | "listEventsCsv" => {
+            let page = engine.events(&c.customer()?, c.window("after", "onOrBefore")?, c.page_size()?, c.cursor()?.as_ref())?;
+            events_page(&page, id == "listEventsCsv")
         }
         other => return Err(TenthsError::Storage { reason: format!("route {other} has no handler") }),
     })

@@ -139,6 +139,28 @@ const SYNC_CURSOR: [QueryParam; 4] = [
 
 const PUBLIC_ENTRY: &str = "/api/v1/public/customers/{customerId}/users/{userId}/entries/{entryId}";
 
+const HISTORY_PAGE: [QueryParam; 2] = [
+    QueryParam { name: "pageSize", required: false, kind: ParamKind::PageSize, description: "Events per page, 1..100 (100)." },
+    QueryParam {
+        name: "cursor",
+        required: false,
+        kind: ParamKind::ObjectId,
+        description: "The eventId after which to continue (nextCursor of the previous page); another id is a 400.",
+    },
+];
+const EVENTS_WINDOW: [QueryParam; 4] = [
+    QueryParam { name: "after", required: true, kind: ParamKind::DateTime, description: "Exclusive lower bound of the event time." },
+    QueryParam {
+        name: "onOrBefore",
+        required: true,
+        kind: ParamKind::DateTime,
+        description: "Inclusive upper bound of the event time (before `after`: a 400 naming onOrBefore).",
+    },
+    HISTORY_PAGE[0],
+    HISTORY_PAGE[1],
+];
+const ENTRY_HISTORY: &str = "/api/v1/customers/{customerId}/users/{userId}/entries/{entryId}/history";
+
 macro_rules! route {
     ($id:expr, $m:expr, $p:expr, $a:expr, $seed:expr, $s:expr, $q:expr, $b:expr, $r:expr) => {
         RouteSpec { id: $id, method: $m, path: $p, access: $a, seed: $seed, summary: $s, query: $q, body: $b, responses: $r, deprecated: false }
@@ -550,5 +572,117 @@ pub static ROUTES: &[RouteSpec] = &[
         &[],
         Some(("UserSettings", true)),
         &[(200, Some("UserSettings"))]
+    ),
+    // Webhooks (issue 16, decisions 96-100).
+    route!(
+        "createWebhook",
+        "POST",
+        "/api/v1/customers/{customerId}/webhooks",
+        Access::Connector,
+        None,
+        "Subscribe a target URL to event kinds. The answer holds the signing secret, shown only here. A target that is not http(s), holds credentials, or points to a forbidden address (loopback, private, link-local, metadata, multicast, broadcast; unless the operator allows the host) is refused 400 before anything is stored.",
+        &[],
+        Some(("NewWebhook", true)),
+        &[(201, Some("WebhookCreated"))]
+    ),
+    route!(
+        "listWebhooks",
+        "GET",
+        "/api/v1/customers/{customerId}/webhooks",
+        Access::Connector,
+        None,
+        "The customer's webhook subscriptions (a disabled one with when and why).",
+        &[],
+        None,
+        &[(200, Some("WebhookList"))]
+    ),
+    route!(
+        "getWebhook",
+        "GET",
+        "/api/v1/customers/{customerId}/webhooks/{webhookId}",
+        Access::Connector,
+        None,
+        "One webhook subscription (a disabled one with when and why).",
+        &[],
+        None,
+        &[(200, Some("Webhook"))]
+    ),
+    route!(
+        "deleteWebhook",
+        "DELETE",
+        "/api/v1/customers/{customerId}/webhooks/{webhookId}",
+        Access::Connector,
+        None,
+        "Remove a webhook subscription and its deliveries (pending ones are not sent).",
+        &[],
+        None,
+        &[(204, None)]
+    ),
+    route!(
+        "listWebhookDeliveries",
+        "GET",
+        "/api/v1/customers/{customerId}/webhooks/{webhookId}/deliveries",
+        Access::Connector,
+        None,
+        "The subscription's newest 100 deliveries, newest first: state (pending, delivered, dead, held), attempts, the last answer.",
+        &[],
+        None,
+        &[(200, Some("WebhookDeliveryList"))]
+    ),
+    route!(
+        "redeliverWebhookDelivery",
+        "POST",
+        "/api/v1/customers/{customerId}/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver",
+        Access::Connector,
+        None,
+        "Queue a dead delivery again (409 when it is not dead); a disabled subscription is enabled again and its held deliveries queued behind it.",
+        &[],
+        None,
+        &[(200, Some("WebhookDelivery"))]
+    ),
+    // ----- events (issue 16)
+    route!(
+        "getEntryHistory",
+        "GET",
+        ENTRY_HISTORY,
+        Access::UserScope,
+        None,
+        "The entry's change events, oldest first, in pages (an admin also reads a deleted entry's; another user's entry is a 404).",
+        &HISTORY_PAGE,
+        None,
+        &[(200, Some("EventPage"))]
+    ),
+    route!(
+        "getEntryHistoryCsv",
+        "GET",
+        "/api/v1/customers/{customerId}/users/{userId}/entries/{entryId}/history.csv",
+        Access::UserScope,
+        None,
+        "The entry's change events as CSV (the next page's cursor in X-Next-Cursor).",
+        &HISTORY_PAGE,
+        None,
+        &[(200, Some("csv"))]
+    ),
+    route!(
+        "listEvents",
+        "GET",
+        "/api/v1/customers/{customerId}/events",
+        Access::Connector,
+        None,
+        "Every change event of the customer with a time in the half-open window, by time, in pages.",
+        &EVENTS_WINDOW,
+        None,
+        &[(200, Some("EventPage"))]
+    ),
+    route!(
+        "listEventsCsv",
+        "GET",
+        "/api/v1/customers/{customerId}/events.csv",
+        Access::Connector,
+        None,
+        "The customer's change events in the window as CSV (the next page's cursor in X-Next-Cursor).",
+        &EVENTS_WINDOW,
+        None,
+        &[(200, Some("csv"))]
     ),
 ];

@@ -12,13 +12,13 @@ impl Engine {
     /// the stored entry (`created = false`), another body is a conflict.
     pub fn create_entry(&self, scope: &Scope, input: &NewEntry) -> Result<(Entry, bool)> {
         entries::check_new_entry(input)?;
-        self.write(|cx| entries::create(cx, scope, input))
+        self.write_as(Some(scope), |cx| entries::create(cx, scope, input))
     }
 
     /// Creates many entries of one user in one transaction (imports, benchmarks); all or none.
     /// Returns their ids in input order.
     pub fn import_entries(&self, scope: &Scope, inputs: &[NewEntry]) -> Result<Vec<ObjectId>> {
-        self.write(|cx| entries::import(cx, scope, inputs))
+        self.write_as(Some(scope), |cx| entries::import(cx, scope, inputs))
     }
 
     /// Creates each entry of a batch (at most [`MAX_BATCH_ITEMS`])
@@ -26,7 +26,7 @@ impl Engine {
     /// [`create_entry`](Self::create_entry) would answer it (a repeat of a stored `_id` with the
     /// same body answers the stored entry, `created = false`); a refused item changes nothing.
     pub fn create_entries(&self, scope: &Scope, inputs: &[NewEntry]) -> Result<Vec<Result<(Entry, bool)>>> {
-        self.write(|cx| entries::create_each(cx, scope, inputs))
+        self.write_as(Some(scope), |cx| entries::create_each(cx, scope, inputs))
     }
 
     /// One entry of the user (404 when missing, deleted, or another user's).
@@ -49,16 +49,18 @@ impl Engine {
     /// Changes an editable entry (the extension PATCH); answers the full entry.
     pub fn edit_entry(&self, scope: &Scope, id: &ObjectId, patch: &EntryPatch) -> Result<Entry> {
         entries::check_patch(patch)?;
-        self.write(|cx| entries::edit(cx, scope, id, patch))
+        self.write_as(Some(scope), |cx| entries::edit(cx, scope, id, patch, false))
     }
 
     /// The seed's override: the same as an edit, limited to the override's fields.
     pub fn override_entry(&self, scope: &Scope, id: &ObjectId, input: &OverrideInput) -> Result<Entry> {
-        self.edit_entry(scope, id, &EntryPatch::from(input.clone()))
+        let patch = EntryPatch::from(input.clone());
+        entries::check_patch(&patch)?;
+        self.write_as(Some(scope), |cx| entries::edit(cx, scope, id, &patch, true))
     }
 
     /// Soft-deletes an editable entry; its sources return to the unassigned pool.
     pub fn delete_entry(&self, scope: &Scope, id: &ObjectId) -> Result<Entry> {
-        self.write(|cx| entries::delete(cx, scope, id))
+        self.write_as(Some(scope), |cx| entries::delete(cx, scope, id))
     }
 }

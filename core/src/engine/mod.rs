@@ -4,16 +4,19 @@
 //! [`crate::sync`]. The methods are split by domain: `entries`, `timers`, `release`,
 //! `reference`, `listing`, `sync`; `idempotency` keeps a route's answer with its work.
 
+mod acting;
 mod entries;
+mod events;
 mod idempotency;
 mod listing;
 mod reference;
 mod release;
 mod sync;
 mod timers;
+mod webhooks;
 
 use std::path::Path;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::error::{Result, TenthsError};
@@ -22,6 +25,7 @@ use crate::rules::time::{Clock, Timestamp};
 use crate::sqlite::{OpenOptions, SqliteBackend};
 use crate::store::Backend;
 
+pub use crate::ops::events::Act;
 pub use crate::ops::idempotency::AnswerKey;
 pub use crate::ops::timers::TimerStart;
 pub use crate::ops::{Scope, Window};
@@ -46,6 +50,11 @@ pub struct Engine {
     backend: Box<dyn Backend>,
     clock: Arc<dyn Clock>,
     stats: Stats,
+    /// The hosts a webhook may target although their addresses are forbidden (decision 97).
+    webhook_hosts: std::sync::RwLock<crate::rules::webhooks::AllowedHosts>,
+
+    /// Whether changes append events (decision 94; on by default).
+    events: AtomicBool,
 }
 
 impl Engine {
@@ -66,13 +75,21 @@ impl Engine {
 
     /// Opens a database file with options and a clock. `":memory:"` opens an in-memory database.
     pub fn open_with(path: impl AsRef<Path>, options: OpenOptions, clock: Arc<dyn Clock>) -> Result<Engine> {
-        Ok(Engine::with_backend(Box::new(SqliteBackend::open(path.as_ref(), &options)?), clock))
+        let engine = Engine::with_backend(Box::new(SqliteBackend::open(path.as_ref(), &options)?), clock);
+        engine.set_events(options.events);
+        Ok(engine)
+    }
+
+    /// Turns the change-event log on or off for later writes (on by default). Off only to
+    /// measure its cost: a change made while it is off leaves no trace in any history.
+    pub fn set_events(&self, on: bool) {
+        self.events.store(on, Ordering::Relaxed);
     }
 
     /// An engine over any store that implements the storage interface (e.g. the PostgreSQL
     /// backend of `tenths-postgres`).
     pub fn with_backend(backend: Box<dyn Backend>, clock: Arc<dyn Clock>) -> Engine {
-        Engine { backend, clock, stats: Stats::default() }
+        Engine { backend, clock, stats: Stats::default(), events: AtomicBool::new(true), webhook_hosts: Default::default() }
     }
 
     /// Closes the store. Every later call answers [`TenthsError::Closed`]; closing twice is fine.
@@ -120,12 +137,23 @@ impl Engine {
     /// failure), so `f` acts only through the transaction; every run sees the same `now`.
     /// Inside [`Engine::keeping`], the transaction also keeps the route's answer (or finds one
     /// kept); a re-run starts that afresh, since the earlier attempt was rolled back.
-    fn write<T: 'static>(&self, mut f: impl FnMut(&mut Cx<'_>) -> Result<T>) -> Result<T> {
+    fn write<T: 'static>(&self, f: impl FnMut(&mut Cx<'_>) -> Result<T>) -> Result<T> {
+        self.write_as(None, f)
+    }
+
+    /// [`Engine::write`] on behalf of `scope`: its events name the scope's actor unless the
+    /// router named one ([`Engine::acting`]).
+    fn write_as<T: 'static>(&self, scope: Option<&Scope>, mut f: impl FnMut(&mut Cx<'_>) -> Result<T>) -> Result<T> {
         let mut out = None;
         let now = self.clock.now();
+        let mut act = acting::current();
+        if let Some(scope) = scope {
+            act = act.with_scope(scope);
+        }
+        act.off = !self.events.load(Ordering::Relaxed);
         self.backend.write(&mut |tx, refs| {
             idempotency::begin_attempt();
-            let mut cx = Cx { tx, refs, now, stats: &self.stats };
+            let mut cx = Cx { tx, refs, now, stats: &self.stats, act: act.clone() };
             idempotency::before_work(&mut cx)?;
             let value = f(&mut cx)?;
             idempotency::after_work(&mut cx, &value)?;

@@ -11,12 +11,12 @@ impl Engine {
     /// Releases an entry whose rules pass; a failing entry answers `ValidationFailed` with its
     /// rules.
     pub fn release_entry(&self, scope: &Scope, id: &ObjectId) -> Result<Entry> {
-        self.write(|cx| release::release(cx, scope, id))
+        self.write_as(Some(scope), |cx| release::release(cx, scope, id))
     }
 
     /// Releases every editable entry of a day: all or nothing, or the ready subset.
     pub fn release_day(&self, scope: &Scope, work_date: Date, mode: ReleaseDayMode) -> Result<ReleaseDayResult> {
-        self.write(|cx| release::release_day(cx, scope, work_date, mode))
+        self.write_as(Some(scope), |cx| release::release_day(cx, scope, work_date, mode))
     }
 
     /// The connector reports a successful release (a repeat with the same PMS id is a no-op).
@@ -30,7 +30,7 @@ impl Engine {
         re_release_failed_messages: Option<&[String]>,
     ) -> Result<Entry> {
         release::check_release_succeeded(external_id, re_release_failed_messages)?;
-        self.write(|cx| release::release_succeeded(cx, customer, user, id, external_id, re_release_failed_messages))
+        self.write(|cx| release::release_succeeded(cx, "release-succeeded", customer, user, id, external_id, re_release_failed_messages))
     }
 
     /// Batch release-succeeded: one result per item, in input order; one bad item never fails
@@ -46,6 +46,6 @@ impl Engine {
 
     /// Takes a release back: unlocks and re-validates; keeps `externalId` and `releaseCount`.
     pub fn unrelease(&self, scope: &Scope, id: &ObjectId) -> Result<Entry> {
-        self.write(|cx| release::unrelease(cx, scope, id))
+        self.write_as(Some(scope), |cx| release::unrelease(cx, scope, id))
     }
 }

@@ -71,7 +71,7 @@ impl Engine {
 
     /// Server: applies a device's push for `scope`'s user (the route `POST …/sync/push`).
     pub fn sync_apply_push(&self, scope: &Scope, batch: &PushBatch) -> Result<PushResponse> {
-        self.write(|cx| server::apply_push(cx, scope, batch))
+        self.write_as(Some(scope), |cx| server::apply_push(cx, scope, batch))
     }
 
     /// Server: one page of the user's changes after `after` (the route `GET …/sync/changes`),

@@ -11,7 +11,11 @@ use crate::rules::status::Status;
 use crate::rules::time::{Date, Timestamp};
 use crate::rules::units::Rounding;
 
+pub mod events;
 pub mod sync;
+pub mod webhooks;
+
+pub use events::{ActorRole, ChangeEvent, EventKind, FieldChange};
 
 pub(crate) use crate::rules::text::{check_name, check_text};
 pub use crate::rules::text::{count_from_json, de_count, de_null_as_default, de_opt_count};
@@ -33,6 +37,9 @@ pub struct CustomerSettings {
     pub timezone: String,
     /// An edit of a released entry first unreleases it (false).
     pub allow_post_release_edit: bool,
+    /// Days an event of the change-event log is kept (none: forever, the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_retention_days: Option<i64>,
 }
 
 impl Default for CustomerSettings {
@@ -43,6 +50,7 @@ impl Default for CustomerSettings {
             minimum_one_unit: true,
             timezone: "UTC".into(),
             allow_post_release_edit: false,
+            event_retention_days: None,
         }
     }
 }
@@ -57,6 +65,10 @@ pub struct CustomerSettingsPatch {
     pub minimum_one_unit: Option<bool>,
     pub timezone: Option<String>,
     pub allow_post_release_edit: Option<bool>,
+    /// Days events are kept, 1 to [`crate::rules::text::MAX_EVENT_RETENTION_DAYS`]; 0 keeps
+    /// them forever again.
+    #[serde(default, deserialize_with = "crate::rules::text::de_opt_count")]
+    pub event_retention_days: Option<i64>,
 }
 
 /// Settings of a user.

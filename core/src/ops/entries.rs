@@ -5,10 +5,12 @@
 
 use std::collections::HashSet;
 
+use super::events::record;
 use super::overlap::{intervals, refresh_overlap, Inserter};
 use super::settle::settle;
 use super::{decide, is_fatal, prefix_field, Cx, Rx, Scope};
 use crate::error::{Result, TenthsError};
+use crate::model::events::EventKind;
 use crate::model::sync::{SyncedEntry, SyncedSource};
 use crate::model::*;
 use crate::rules::ids::{check_external_id, ObjectId};
@@ -185,7 +187,7 @@ pub(crate) fn settle_and_save(cx: &mut Cx<'_>, key: EntryKey, e: &mut Entry) -> 
 /// `fresh` says the caller already knows the device id is not stored (a batch checks its ids
 /// at once). The entry is settled in memory and stored once, with its overlap; the create body
 /// is kept only when it carries a device id (a repeat is recognised by that id alone).
-fn create_one(cx: &mut Cx<'_>, inserter: &mut Inserter, scope: &Scope, input: &NewEntry, fresh: bool) -> Result<Created> {
+fn create_one(cx: &mut Cx<'_>, inserter: &mut Inserter, scope: &Scope, input: &NewEntry, fresh: bool, op: &str) -> Result<Created> {
     let request = match &input.id {
         None => None,
         Some(id) => {
@@ -221,6 +223,7 @@ fn create_one(cx: &mut Cx<'_>, inserter: &mut Inserter, scope: &Scope, input: &N
         .collect();
     settle(cx.tx, cx.refs, cx.now, &mut e)?;
     inserter.insert_new(cx.tx, &mut e, request.as_deref(), cx.stats)?;
+    record(cx, EventKind::Created, op, None, &e)?;
     Ok(Created::New(Box::new(e)))
 }
 
@@ -246,7 +249,7 @@ impl Created {
 pub(crate) fn create(cx: &mut Cx<'_>, scope: &Scope, input: &NewEntry) -> Result<(Entry, bool)> {
     check_new_entry(input)?;
     let mut inserter = Inserter::default();
-    let created = create_one(cx, &mut inserter, scope, input, false)?;
+    let created = create_one(cx, &mut inserter, scope, input, false, "create")?;
     inserter.finish(cx.tx, cx.stats)?;
     match created {
         Created::New(mut e) => {
@@ -283,7 +286,7 @@ pub(crate) fn import(cx: &mut Cx<'_>, scope: &Scope, inputs: &[NewEntry]) -> Res
     let mut ids = Vec::with_capacity(inputs.len());
     for (i, input) in inputs.iter().enumerate() {
         let fresh = input.id.is_some_and(|id| !existing.contains(&id) && seen.insert(id));
-        let created = create_one(cx, &mut inserter, scope, input, fresh).map_err(|e| prefix_field(e, &format!("entries[{i}]")))?;
+        let created = create_one(cx, &mut inserter, scope, input, fresh, "import").map_err(|e| prefix_field(e, &format!("entries[{i}]")))?;
         ids.push(created.id());
     }
     inserter.finish(cx.tx, cx.stats)?;
@@ -359,10 +362,11 @@ pub(crate) fn list_page(rx: &mut Rx<'_>, scope: &Scope, from: Date, to: Date, pa
 }
 
 /// Changes an editable entry (the extension PATCH; the seed's override is the same with fewer
-/// fields).
-pub(crate) fn edit(cx: &mut Cx<'_>, scope: &Scope, id: &ObjectId, patch: &EntryPatch) -> Result<Entry> {
+/// fields: `overriding` records it as one).
+pub(crate) fn edit(cx: &mut Cx<'_>, scope: &Scope, id: &ObjectId, patch: &EntryPatch, overriding: bool) -> Result<Entry> {
     check_patch(patch)?;
     let (key, mut e) = find_scoped(cx.tx, cx.refs, &scope.customer, Some(&scope.user), id)?;
+    let before = e.clone();
     let settings = cx.settings(&scope.customer)?;
     let transition = decide(&e, &Operation::Edit, &settings)?;
     if let Some(s) = &patch.summary {
@@ -389,6 +393,8 @@ pub(crate) fn edit(cx: &mut Cx<'_>, scope: &Scope, id: &ObjectId, patch: &EntryP
     }
     e.apply(&status::effect(&Operation::Edit, &transition), cx.now, scope.actor);
     settle_and_save(cx, key, &mut e)?;
+    let (kind, op) = if overriding { (EventKind::Overridden, "override") } else { (EventKind::Updated, "edit") };
+    record(cx, kind, op, Some(&before), &e)?;
     Ok(e)
 }
 
@@ -397,6 +403,7 @@ pub(crate) fn edit(cx: &mut Cx<'_>, scope: &Scope, id: &ObjectId, patch: &EntryP
 pub(crate) fn delete_found(cx: &mut Cx<'_>, scope: &Scope, key: EntryKey, mut e: Entry) -> Result<Entry> {
     let settings = cx.settings(&scope.customer)?;
     let transition = decide(&e, &Operation::Delete, &settings)?;
+    let before = e.clone();
     if let Some(running) = cx.tx.running_session(&scope.customer, &scope.user)? {
         if running.entry.is_some_and(|(k, _)| k == key) {
             cx.tx.close_session(&scope.customer, running.source, cx.now)?;
@@ -407,6 +414,7 @@ pub(crate) fn delete_found(cx: &mut Cx<'_>, scope: &Scope, key: EntryKey, mut e:
     e.apply(&status::effect(&Operation::Delete, &transition), cx.now, scope.actor);
     cx.tx.update_entry(key, &e, Counter::Bump)?;
     e.overlap_time_in_seconds = refresh_overlap(cx.tx, &scope.customer, &scope.user, key, &touched, cx.stats)?;
+    record(cx, EventKind::Deleted, "delete", Some(&before), &e)?;
     Ok(e)
 }
 
@@ -441,6 +449,7 @@ pub(crate) fn create_synced(cx: &mut Cx<'_>, scope: &Scope, incoming: &SyncedEnt
     e.sources = settle_incoming_sessions(cx, scope, &incoming.id, &incoming.sources)?;
     settle(cx.tx, cx.refs, cx.now, &mut e)?;
     let key = inserter.insert_new(cx.tx, &mut e, None, cx.stats)?;
+    record(cx, EventKind::Created, "create", None, &e)?;
     Ok((key, e))
 }
 

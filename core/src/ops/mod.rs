@@ -11,9 +11,12 @@
 //! - `listing`: the updated and export windows, their pages, the CSV export, totals;
 //! - `settle`: an entry's derived figures and validation verdict;
 //! - [`idempotency`]: the answers kept under idempotency keys;
-//! - `overlap`: keeping `overlapTimeInSeconds` current through the neighbour query.
+//! - [`events`]: the change-event log (one event per change of an entry) and the audit reads;
+//! - `overlap`: keeping `overlapTimeInSeconds` current through the neighbour query;
+//! - [`webhooks`]: subscriptions, the outbox of deliveries, and the delivery worker's steps.
 
 pub(crate) mod entries;
+pub mod events;
 pub mod idempotency;
 pub(crate) mod listing;
 pub(crate) mod overlap;
@@ -21,6 +24,7 @@ pub(crate) mod reference;
 pub(crate) mod release;
 pub(crate) mod settle;
 pub(crate) mod timers;
+pub mod webhooks;
 
 use std::sync::atomic::AtomicU64;
 
@@ -76,12 +80,13 @@ impl Window {
 }
 
 /// What a write operation works with: the transaction, the reference cache of its connection,
-/// the transaction's time and the engine's counters.
+/// the transaction's time, the engine's counters, and who acts (for the event log).
 pub(crate) struct Cx<'a> {
     pub tx: &'a mut dyn WriteTx,
     pub refs: &'a mut RefCache,
     pub now: Timestamp,
     pub stats: &'a Stats,
+    pub act: events::Act,
 }
 
 /// What a read operation works with: the snapshot and the reference cache of its connection.

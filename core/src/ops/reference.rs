@@ -41,11 +41,13 @@ fn resettle(cx: &mut Cx<'_>, customer: &ObjectId, which: Affected<'_>) -> Result
         if e.status == Status::ReleaseFailed {
             continue;
         }
-        let before = (e.status, e.validation_failed_errors.clone(), e.unit_increment_count_from_sources, e.unit_increments, e.raw_seconds);
+        let was = e.clone();
         settle(cx.tx, cx.refs, cx.now, &mut e)?;
-        if before != (e.status, e.validation_failed_errors.clone(), e.unit_increment_count_from_sources, e.unit_increments, e.raw_seconds) {
+        let figures = |e: &Entry| (e.status, e.unit_increment_count_from_sources, e.unit_increments, e.raw_seconds);
+        if figures(&was) != figures(&e) || was.validation_failed_errors != e.validation_failed_errors {
             e.touch(cx.now);
             cx.tx.update_entry(key, &e, Counter::Bump)?;
+            super::events::record(cx, crate::model::events::EventKind::Revalidated, "revalidate", Some(&was), &e)?;
         }
     }
     Ok(())
@@ -64,6 +66,11 @@ pub(crate) fn update_customer_settings(cx: &mut Cx<'_>, customer: &ObjectId, pat
     if let Some(tz) = &patch.timezone {
         parse_zone(tz, "timezone")?;
     }
+    if let Some(d) = patch.event_retention_days {
+        if !(0..=crate::rules::text::MAX_EVENT_RETENTION_DAYS).contains(&d) {
+            return Err(TenthsError::invalid("eventRetentionDays", format!("must be between 0 (forever) and {}", crate::rules::text::MAX_EVENT_RETENTION_DAYS)));
+        }
+    }
     begin_reference_write(cx, customer)?;
     let mut s = cx.tx.customer_settings(customer)?.unwrap_or_default();
     if let Some(v) = patch.default_unit_increments {
@@ -80,6 +87,9 @@ pub(crate) fn update_customer_settings(cx: &mut Cx<'_>, customer: &ObjectId, pat
     }
     if let Some(v) = patch.allow_post_release_edit {
         s.allow_post_release_edit = v;
+    }
+    if let Some(d) = patch.event_retention_days {
+        s.event_retention_days = (d > 0).then_some(d);
     }
     cx.tx.save_customer_settings(customer, &s)?;
     resettle(cx, customer, Affected::Customer)?;

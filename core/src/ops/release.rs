@@ -4,10 +4,12 @@
 //! whether an entry is ready.
 
 use super::entries::{find_scoped, settle_and_save};
+use super::events::record;
 use super::settle::{pending_failure, settled_verdict};
 use super::timers::close_running;
 use super::{decide, is_fatal, Cx, Scope};
 use crate::error::{Result, TenthsError};
+use crate::model::events::EventKind;
 use crate::model::*;
 use crate::rules::ids::{check_external_id, ObjectId};
 use crate::rules::status::{self, MachineSettings, Operation, Refusal};
@@ -19,11 +21,11 @@ use crate::store::{Counter, EntryKey, Listing};
 /// `ValidationFailed` with its rules, a waiting one a conflict.
 pub(crate) fn release_found(cx: &mut Cx<'_>, scope: &Scope, key: EntryKey, e: &mut Entry) -> Result<()> {
     let verdict = settled_verdict(cx.tx, cx.refs, cx.now, e)?;
-    release_settled(cx, scope, key, e, verdict)
+    release_settled(cx, scope, key, e, verdict, "release")
 }
 
 /// Releases an entry already settled by [`settled_verdict`], which answered `verdict`.
-fn release_settled(cx: &mut Cx<'_>, scope: &Scope, key: EntryKey, e: &mut Entry, verdict: Verdict) -> Result<()> {
+fn release_settled(cx: &mut Cx<'_>, scope: &Scope, key: EntryKey, e: &mut Entry, verdict: Verdict, operation: &str) -> Result<()> {
     let settings = cx.settings(&scope.customer)?;
     let state = e.state();
     let op = Operation::Release { rules_pass: verdict == Verdict::Succeeded };
@@ -37,8 +39,10 @@ fn release_settled(cx: &mut Cx<'_>, scope: &Scope, key: EntryKey, e: &mut Entry,
         }
         Err(r) => return Err(status::refusal_error(r, &state, &op, e.id.as_str())),
     };
+    let before = e.clone();
     e.apply(&status::effect(&op, &transition), cx.now, scope.actor);
-    cx.tx.update_entry(key, e, Counter::Bump)
+    cx.tx.update_entry(key, e, Counter::Bump)?;
+    record(cx, EventKind::Released, operation, Some(&before), e)
 }
 
 /// Releases one entry of the user (a timer past its local day is stopped first).
@@ -73,7 +77,7 @@ pub(crate) fn release_day(cx: &mut Cx<'_>, scope: &Scope, work_date: Date, mode:
     }
     let mut released = Vec::with_capacity(ready.len());
     for (key, mut e) in ready {
-        release_settled(cx, scope, key, &mut e, Verdict::Succeeded)?;
+        release_settled(cx, scope, key, &mut e, Verdict::Succeeded, "release-day")?;
         released.push(e.id);
     }
     Ok(ReleaseDayResult { released, not_ready })
@@ -96,9 +100,11 @@ pub(crate) fn check_release_succeeded(external_id: Option<&str>, messages: Optio
 }
 
 /// The connector reports a successful release (a repeat with the same PMS id is a no-op).
-/// `user` narrows the scope when the route names the user.
+/// `user` narrows the scope when the route names the user; `operation` names the report in the
+/// event log (single or batch).
 pub(crate) fn release_succeeded(
     cx: &mut Cx<'_>,
+    operation: &str,
     customer: &ObjectId,
     user: Option<&ObjectId>,
     id: &ObjectId,
@@ -114,11 +120,13 @@ pub(crate) fn release_succeeded(
     if effect == status::Effect::default() {
         return Ok(e);
     }
+    let before = e.clone();
     if let Some(m) = messages {
         e.re_release_failed_messages = m.to_vec();
     }
     e.apply(&effect, cx.now, e.user_id);
     cx.tx.update_entry(key, &e, Counter::Bump)?;
+    record(cx, EventKind::ReleaseSucceeded, operation, Some(&before), &e)?;
     Ok(e)
 }
 
@@ -134,7 +142,7 @@ pub(crate) fn release_succeeded_batch(cx: &mut Cx<'_>, customer: &ObjectId, item
         let outcome = (|| {
             let id = ObjectId::parse_field(&item.entry_id, "entryId")?;
             let user = item.user_id.as_deref().map(|u| ObjectId::parse_field(u, "userId")).transpose()?;
-            release_succeeded(cx, customer, user.as_ref(), &id, item.external_id.as_deref(), item.re_release_failed_messages.as_deref())
+            release_succeeded(cx, "release-succeeded-batch", customer, user.as_ref(), &id, item.external_id.as_deref(), item.re_release_failed_messages.as_deref())
         })();
         match outcome {
             Ok(_) => {
@@ -171,10 +179,12 @@ pub(crate) fn release_failed(cx: &mut Cx<'_>, customer: &ObjectId, user: Option<
     let (key, mut e) = find_scoped(cx.tx, cx.refs, customer, user, id)?;
     let settings = cx.settings(customer)?;
     let transition = decide(&e, &Operation::ReleaseFailed, &settings)?;
+    let before = e.clone();
     e.release_failed_errors =
         errors.iter().map(|m| ReleaseFailure { original_message: m.clone(), title: "Rejected by the PMS".into(), description: m.clone() }).collect();
     e.apply(&status::effect(&Operation::ReleaseFailed, &transition), cx.now, e.user_id);
     cx.tx.update_entry(key, &e, Counter::Bump)?;
+    record(cx, EventKind::ReleaseFailed, "release-failed", Some(&before), &e)?;
     Ok(e)
 }
 
@@ -183,8 +193,10 @@ pub(crate) fn release_failed(cx: &mut Cx<'_>, customer: &ObjectId, user: Option<
 pub(crate) fn unrelease_found(cx: &mut Cx<'_>, scope: &Scope, key: EntryKey, mut e: Entry) -> Result<Entry> {
     let settings = cx.settings(&scope.customer)?;
     let transition = decide(&e, &Operation::Unrelease, &settings)?;
+    let before = e.clone();
     e.apply(&status::effect(&Operation::Unrelease, &transition), cx.now, scope.actor);
     settle_and_save(cx, key, &mut e)?;
+    record(cx, EventKind::Unreleased, "unrelease", Some(&before), &e)?;
     Ok(e)
 }
 

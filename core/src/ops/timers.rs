@@ -2,10 +2,12 @@
 //! session never runs past the end of its local day (it is capped there by the next action).
 
 use super::entries::{blank_entry, find, find_scoped, settle_and_save};
+use super::events::record;
 use super::overlap::{intervals, refresh_overlap};
 use super::settle::settle;
 use super::{decide, Cx, Scope};
 use crate::error::{Result, TenthsError};
+use crate::model::events::EventKind;
 use crate::model::*;
 use crate::rules::ids::ObjectId;
 use crate::rules::status::{self, Operation};
@@ -52,6 +54,7 @@ pub(crate) fn start(cx: &mut Cx<'_>, scope: &Scope, input: &TimerStart) -> Resul
     e.sources = vec![new_session(cx.now)];
     settle(cx.tx, cx.refs, cx.now, &mut e)?;
     cx.tx.insert_entry(&e, None)?;
+    record(cx, EventKind::TimerStarted, "timer-start", None, &e)?;
     Ok(e)
 }
 
@@ -65,7 +68,9 @@ pub(crate) fn stop(cx: &mut Cx<'_>, scope: &Scope, id: &ObjectId) -> Result<Entr
             let zone = cx.zone(&scope.customer, &scope.user)?;
             let cap = running.started_at.local_date(zone).last_millisecond_in(zone);
             cx.tx.close_session(&scope.customer, running.source, cx.now.min(cap))?;
+            let before = e.clone();
             after_sources_changed(cx, scope, key, &mut e)?;
+            record(cx, EventKind::TimerStopped, "timer-stop", Some(&before), &e)?;
             Ok(e)
         }
         _ => Err(TenthsError::conflict("the timer of this entry is not running")),
@@ -90,11 +95,13 @@ pub(crate) fn resume(cx: &mut Cx<'_>, scope: &Scope, id: &ObjectId) -> Result<En
     }
     close_running(cx, &scope.customer, &scope.user, false)?;
     let (_, mut e) = find_scoped(cx.tx, cx.refs, &scope.customer, Some(&scope.user), id)?;
+    let before = e.clone();
     let effect = status::effect(&Operation::Edit, &transition);
     // The write's own touch comes with the new session (below), once.
     e.apply(&status::Effect { touch: false, ..effect }, cx.now, scope.actor);
     cx.tx.insert_source(&scope.customer, &scope.user, key, &new_session(cx.now))?;
     after_sources_changed(cx, scope, key, &mut e)?;
+    record(cx, EventKind::TimerResumed, "timer-resume", Some(&before), &e)?;
     Ok(e)
 }
 
@@ -119,6 +126,11 @@ pub(crate) fn close_running(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectI
     if only_past_midnight && cx.now <= cap {
         return Ok(());
     }
+    // The entry as it was, for the event log (read before the session closes).
+    let before = match running.entry {
+        Some((key, _)) => Some(cx.tx.entry_by_key(customer, key)?),
+        None => None,
+    };
     cx.tx.close_session(customer, running.source, cx.now.min(cap))?;
     if let Some((key, id)) = running.entry {
         if let Some((_, mut e)) = find(cx.tx, cx.refs, customer, &id)? {
@@ -128,6 +140,7 @@ pub(crate) fn close_running(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectI
             e.touch(cx.now);
             settle_and_save(cx, key, &mut e)?;
             refresh_overlap(cx.tx, customer, user, key, &touched, cx.stats)?;
+            record(cx, EventKind::TimerStopped, "timer-auto-stop", before.as_ref(), &e)?;
         }
     }
     Ok(())
@@ -137,6 +150,7 @@ pub(crate) fn close_running(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectI
 /// at the end of its local day, and settles its entry.
 pub(crate) fn close_session_settled(cx: &mut Cx<'_>, scope: &Scope, source: SourceKey, key: EntryKey, started: Timestamp, at: Timestamp) -> Result<()> {
     let zone = cx.zone(&scope.customer, &scope.user)?;
+    let before = cx.tx.entry_by_key(&scope.customer, key)?;
     cx.tx.close_session(&scope.customer, source, at.min(started.local_date(zone).last_millisecond_in(zone)).max(started))?;
     let mut e = cx.tx.entry_by_key(&scope.customer, key)?;
     cx.fill_matter(&mut e)?;
@@ -144,5 +158,6 @@ pub(crate) fn close_session_settled(cx: &mut Cx<'_>, scope: &Scope, source: Sour
     e.touch(cx.now);
     settle_and_save(cx, key, &mut e)?;
     refresh_overlap(cx.tx, &scope.customer, &scope.user, key, &touched, cx.stats)?;
+    record(cx, EventKind::TimerStopped, "timer-auto-stop", Some(&before), &e)?;
     Ok(())
 }

@@ -13,3 +13,4 @@ pub mod text;
 pub mod time;
 pub mod units;
 pub mod validation;
+pub mod webhooks;

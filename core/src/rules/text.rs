@@ -22,6 +22,8 @@ pub const MAX_SOURCE_MILLIS: i64 = 25 * 3_600 * 1_000;
 pub const MAX_BATCH_ITEMS: usize = 1_000;
 /// Largest page of a cursor listing.
 pub const MAX_PAGE_SIZE: usize = 100;
+/// Longest retention of the change-event log a customer may set, in days (100 years).
+pub const MAX_EVENT_RETENTION_DAYS: i64 = 36_500;
 
 /// Whether a text is blank: empty or only whitespace, where whitespace is what ECMAScript's
 /// `\s` (and so the OpenAPI document's patterns) calls whitespace. Unicode's White_Space differs

@@ -18,9 +18,11 @@ use crate::store::{Backend, ReadTx, RefCache, WriteTx};
 
 mod device;
 mod entries;
+mod events;
 mod idempotency;
 mod reference;
 mod tx;
+mod webhooks;
 
 /// A store-side failure: the engine's `Storage` kind, `Unavailable` when waiting may help
 /// (another connection holds the lock past the busy timeout, the disk is full), `Corrupt` when
@@ -78,6 +80,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_feed_positions.sql"),
     include_str!("migrations/0004_quarantine_against.sql"),
     include_str!("migrations/0005_idempotency.sql"),
+    include_str!("migrations/0006_events.sql"),
+    include_str!("migrations/0007_webhooks.sql"),
 ];
 
 /// The schema version this code writes.
@@ -111,11 +115,14 @@ pub struct OpenOptions {
     /// reads the whole file (under a second for the 228 MB of a 100,000-entry firm, decision
     /// 51), so a host that opens a huge file it checks some other way may turn it off.
     pub check_integrity: bool,
+    /// Appends one event to the change-event log for every change of an entry (issue 16). On by
+    /// default; off only to measure what the log costs (decision 94).
+    pub events: bool,
 }
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        OpenOptions { durability: Durability::Full, cache_size_kib: 16 * 1024, readers: 4, busy_timeout_ms: 5_000, check_integrity: true }
+        OpenOptions { durability: Durability::Full, cache_size_kib: 16 * 1024, readers: 4, busy_timeout_ms: 5_000, check_integrity: true, events: true }
     }
 }
 

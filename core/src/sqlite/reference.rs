@@ -47,16 +47,21 @@ pub(super) fn ensure_user(c: &Connection, customer: &ObjectId, user: &ObjectId, 
 /// The customer's stored settings.
 pub(super) fn customer_settings(c: &Connection, customer: &ObjectId) -> Result<Option<CustomerSettings>> {
     let row = c
-        .prepare_cached("SELECT default_unit_increments, rounding, minimum_one_unit, timezone, allow_post_release_edit FROM customers WHERE id = ?1")?
-        .query_row(params![customer], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?, r.get::<_, String>(3)?, r.get::<_, bool>(4)?)))
+        .prepare_cached(
+            "SELECT default_unit_increments, rounding, minimum_one_unit, timezone, allow_post_release_edit, event_retention_days FROM customers WHERE id = ?1",
+        )?
+        .query_row(params![customer], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?, r.get::<_, String>(3)?, r.get::<_, bool>(4)?, r.get::<_, Option<i64>>(5)?))
+        })
         .optional()?;
-    row.map(|(inc, rounding, min1, tz, post)| {
+    row.map(|(inc, rounding, min1, tz, post, retention)| {
         Ok(CustomerSettings {
             default_unit_increments: inc,
             rounding: Rounding::parse_field(&rounding, "rounding")?,
             minimum_one_unit: min1,
             timezone: tz,
             allow_post_release_edit: post,
+            event_retention_days: retention,
         })
     })
     .transpose()
@@ -65,9 +70,10 @@ pub(super) fn customer_settings(c: &Connection, customer: &ObjectId) -> Result<O
 /// Stores the customer's settings (the customer row exists).
 pub(super) fn save_customer_settings(c: &Connection, customer: &ObjectId, s: &CustomerSettings) -> Result<()> {
     c.prepare_cached(
-        "UPDATE customers SET default_unit_increments = ?2, rounding = ?3, minimum_one_unit = ?4, timezone = ?5, allow_post_release_edit = ?6 WHERE id = ?1",
+        "UPDATE customers SET default_unit_increments = ?2, rounding = ?3, minimum_one_unit = ?4, timezone = ?5, allow_post_release_edit = ?6,
+         event_retention_days = ?7 WHERE id = ?1",
     )?
-    .execute(params![customer, s.default_unit_increments, s.rounding.as_str(), s.minimum_one_unit, s.timezone, s.allow_post_release_edit])?;
+    .execute(params![customer, s.default_unit_increments, s.rounding.as_str(), s.minimum_one_unit, s.timezone, s.allow_post_release_edit, s.event_retention_days])?;
     Ok(())
 }
 

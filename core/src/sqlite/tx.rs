@@ -6,9 +6,10 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::Connection;
 
-use super::{device, entries, idempotency, reference};
+use super::{device, entries, events, idempotency, reference, webhooks};
 use crate::error::Result;
 use crate::model::sync::{ConflictRecord, Quarantined, SyncedEntry};
+use crate::model::webhooks::{Delivery, DeliveryState, DueDelivery, Subscription};
 use crate::model::*;
 use crate::rules::ids::ObjectId;
 use crate::rules::overlap::Interval;
@@ -133,8 +134,45 @@ impl ReadTx for SqliteTx<'_> {
     fn local_changes(&mut self, customer: &ObjectId, key: EntryKey) -> Result<i64> {
         entries::local_changes(self.conn, customer, key)
     }
+    // ----- webhooks
+    fn webhook_subscriptions(&mut self, customer: &ObjectId) -> Result<Vec<Subscription>> {
+        webhooks::subscriptions(self.conn, customer)
+    }
+    fn webhook_subscription(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<Subscription>> {
+        webhooks::subscription(self.conn, customer, id)
+    }
+    fn webhook_deliveries(&mut self, customer: &ObjectId, subscription: &ObjectId, limit: usize) -> Result<Vec<Delivery>> {
+        webhooks::deliveries(self.conn, customer, subscription, limit)
+    }
+    fn webhook_delivery(&mut self, customer: &ObjectId, subscription: &ObjectId, id: &ObjectId) -> Result<Option<Delivery>> {
+        webhooks::delivery(self.conn, customer, subscription, id)
+    }
+    fn webhook_head(&mut self, customer: &ObjectId, subscription: &ObjectId) -> Result<Option<ObjectId>> {
+        webhooks::head(self.conn, customer, subscription)
+    }
+    fn due_webhook_deliveries(&mut self, now: Timestamp, limit: usize) -> Result<Vec<DueDelivery>> {
+        webhooks::due(self.conn, now, limit)
+    }
     fn device(&mut self) -> Result<&mut dyn DeviceState> {
         Ok(self)
+    }
+
+    // ----- events
+    fn event(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<ChangeEvent>> {
+        events::event(self.conn, customer, id)
+    }
+    fn entry_events(&mut self, customer: &ObjectId, entry: &ObjectId, after_seq: Option<i64>, limit: usize) -> Result<Vec<ChangeEvent>> {
+        events::entry_events(self.conn, customer, entry, after_seq, limit)
+    }
+    fn customer_events(
+        &mut self,
+        customer: &ObjectId,
+        after: Timestamp,
+        on_or_before: Timestamp,
+        from: Option<(Timestamp, i64)>,
+        limit: usize,
+    ) -> Result<Vec<ChangeEvent>> {
+        events::customer_events(self.conn, customer, after, on_or_before, from, limit)
     }
 }
 
@@ -214,6 +252,34 @@ impl WriteTx for SqliteTx<'_> {
     fn prune_idempotent_answers(&mut self, customer: &ObjectId, before: Timestamp, limit: usize) -> Result<u64> {
         idempotency::prune(self.conn, customer, before, limit)
     }
+    // ----- webhooks
+    fn insert_webhook_subscription(&mut self, s: &Subscription) -> Result<()> {
+        webhooks::insert_subscription(self.conn, s)
+    }
+    fn update_webhook_subscription(&mut self, s: &Subscription) -> Result<()> {
+        webhooks::update_subscription(self.conn, s)
+    }
+    fn delete_webhook_subscription(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<bool> {
+        webhooks::delete_subscription(self.conn, customer, id)
+    }
+    fn insert_webhook_delivery(&mut self, customer: &ObjectId, d: &Delivery) -> Result<i64> {
+        webhooks::insert_delivery(self.conn, customer, d)
+    }
+    fn update_webhook_delivery(&mut self, customer: &ObjectId, d: &Delivery) -> Result<()> {
+        webhooks::update_delivery(self.conn, customer, d)
+    }
+    fn move_webhook_deliveries(&mut self, customer: &ObjectId, subscription: &ObjectId, from: DeliveryState, to: DeliveryState, due: Timestamp) -> Result<u64> {
+        webhooks::move_deliveries(self.conn, customer, subscription, from, to, due)
+    }
+
+    // ----- events
+    fn append_event(&mut self, event: &ChangeEvent) -> Result<i64> {
+        events::append(self.conn, event)
+    }
+    fn prune_events(&mut self, customer: &ObjectId, before: Timestamp, limit: usize) -> Result<u64> {
+        events::prune(self.conn, customer, before, limit)
+    }
+
     fn savepoint(&mut self) -> Result<()> {
         self.conn.prepare_cached("SAVEPOINT op")?.execute([])?;
         Ok(())

@@ -25,6 +25,7 @@ pub use cache::RefCache;
 
 use crate::error::{Result, TenthsError};
 use crate::model::sync::{ConflictRecord, Quarantined, SyncedEntry};
+use crate::model::webhooks::{Delivery, DeliveryState, DueDelivery, Subscription};
 use crate::model::*;
 use crate::rules::ids::ObjectId;
 use crate::rules::overlap::Interval;
@@ -218,8 +219,46 @@ pub trait ReadTx {
     /// The unsent-change counter of an entry (device side; 0 on a server).
     fn local_changes(&mut self, customer: &ObjectId, key: EntryKey) -> Result<i64>;
 
+    // ----- webhooks --------------------------------------------------------------------------
+
+    /// The customer's webhook subscriptions, oldest first.
+    fn webhook_subscriptions(&mut self, customer: &ObjectId) -> Result<Vec<Subscription>>;
+    /// One subscription of the customer.
+    fn webhook_subscription(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<Subscription>>;
+    /// The newest `limit` deliveries of a subscription, newest (highest `seq`) first.
+    fn webhook_deliveries(&mut self, customer: &ObjectId, subscription: &ObjectId, limit: usize) -> Result<Vec<Delivery>>;
+    /// One delivery of a subscription.
+    fn webhook_delivery(&mut self, customer: &ObjectId, subscription: &ObjectId, id: &ObjectId) -> Result<Option<Delivery>>;
+    /// The id of a subscription's pending delivery with the lowest `seq` (the only one that may
+    /// be attempted: one in flight per subscription, in order).
+    fn webhook_head(&mut self, customer: &ObjectId, subscription: &ObjectId) -> Result<Option<ObjectId>>;
+    /// Up to `limit` deliveries of any customer that may be attempted at `now`: pending, due,
+    /// not leased (or the lease expired), and first of their subscription. The one statement
+    /// that spans customers (decision 99); the worker then claims each in the customer's own
+    /// transaction.
+    fn due_webhook_deliveries(&mut self, now: Timestamp, limit: usize) -> Result<Vec<DueDelivery>>;
+
     /// The device-only sync state, when this store keeps it.
     fn device(&mut self) -> Result<&mut dyn DeviceState>;
+
+    // ----- events ----------------------------------------------------------------------------
+
+    /// An event of the customer by id.
+    fn event(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<ChangeEvent>>;
+    /// The events of one entry, oldest first (by position): at most `limit` after position
+    /// `after_seq` (exclusive; `None`: from the first).
+    fn entry_events(&mut self, customer: &ObjectId, entry: &ObjectId, after_seq: Option<i64>, limit: usize) -> Result<Vec<ChangeEvent>>;
+    /// The customer's events with a time in `after..=on_or_before`, by time then position: at
+    /// most `limit` after the position `from` (a time and a position, exclusive; `None`: from
+    /// the window's start).
+    fn customer_events(
+        &mut self,
+        customer: &ObjectId,
+        after: Timestamp,
+        on_or_before: Timestamp,
+        from: Option<(Timestamp, i64)>,
+        limit: usize,
+    ) -> Result<Vec<ChangeEvent>>;
 }
 
 /// How an entry's row is written back.
@@ -294,6 +333,31 @@ pub trait WriteTx: ReadTx {
     /// Removes at most `limit` of the customer's kept answers created before `before`; answers
     /// how many. Per customer, like every other statement, so it never spans tenants or shards.
     fn prune_idempotent_answers(&mut self, customer: &ObjectId, before: Timestamp, limit: usize) -> Result<u64>;
+
+    // ----- webhooks --------------------------------------------------------------------------
+
+    /// Stores a new subscription.
+    fn insert_webhook_subscription(&mut self, s: &Subscription) -> Result<()>;
+    /// Writes a subscription's state back (disabled or not, dead deliveries in a row).
+    fn update_webhook_subscription(&mut self, s: &Subscription) -> Result<()>;
+    /// Removes a subscription with its deliveries; answers whether it existed.
+    fn delete_webhook_subscription(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<bool>;
+    /// Appends a delivery to its subscription's outbox (its `seq` is ignored: the next one of
+    /// the subscription is taken, in this transaction). Answers the `seq` given.
+    fn insert_webhook_delivery(&mut self, customer: &ObjectId, d: &Delivery) -> Result<i64>;
+    /// Writes a delivery's state back (state, attempts, times, last answer, lease).
+    fn update_webhook_delivery(&mut self, customer: &ObjectId, d: &Delivery) -> Result<()>;
+    /// Moves every delivery of a subscription in state `from` to state `to`, due at `due` (holding
+    /// them when the subscription is disabled, queueing them again when it is re-enabled).
+    fn move_webhook_deliveries(&mut self, customer: &ObjectId, subscription: &ObjectId, from: DeliveryState, to: DeliveryState, due: Timestamp) -> Result<u64>;
+
+    // ----- events ----------------------------------------------------------------------------
+
+    /// Appends an event (its `seq` is ignored); answers the position it was given.
+    fn append_event(&mut self, event: &ChangeEvent) -> Result<i64>;
+    /// Removes at most `limit` of the customer's events older than `before`, oldest first;
+    /// answers how many (the retention setting's pruning, never an API).
+    fn prune_events(&mut self, customer: &ObjectId, before: Timestamp, limit: usize) -> Result<u64>;
 
     /// Opens a savepoint inside the transaction.
     fn savepoint(&mut self) -> Result<()>;

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use super::plan::{keep_refusals, Answer, Plan, Pulled, Refused, Write};
 use super::*;
 use crate::error::{Result, TenthsError};
+use crate::model::events::EventKind;
 use crate::ops::entries::{find, write_copy};
+use crate::ops::events::record;
 use crate::ops::overlap::Inserter;
 use crate::ops::reference::resettle_local;
 use crate::ops::timers::close_session_settled;
@@ -157,8 +159,14 @@ fn carry_out(cx: &mut Cx<'_>, customer: &ObjectId, id: &ObjectId, key: Option<En
             write_device_copy(cx, customer, key, &copy, counter)?;
         }
         Write::Pending { copy, counter } => {
+            let before = match key {
+                Some(k) => Some(cx.tx.entry_by_key(customer, k)?),
+                None => None,
+            };
             let key = write_device_copy(cx, customer, key, &copy, counter)?;
             resettle_local(cx, customer, key)?;
+            let after = cx.tx.entry_by_key(customer, key)?;
+            record(cx, EventKind::Merged, "sync-merge", before.as_ref(), &after)?;
         }
         Write::Counter(n) => {
             if let Some(key) = key {

@@ -105,7 +105,11 @@ pub(crate) fn apply_push(cx: &mut Cx<'_>, scope: &Scope, batch: &PushBatch) -> R
             continue;
         }
         cx.tx.savepoint()?;
-        let result = match apply_op(cx, scope, op, &mut inserter) {
+        // Every event of this operation is the device's change, with the device's time.
+        cx.act.device_at = Some(op.entry.updated_at);
+        let applied = apply_op(cx, scope, op, &mut inserter);
+        cx.act.device_at = None;
+        let result = match applied {
             Ok(r) => {
                 cx.tx.release_savepoint()?;
                 r

@@ -150,6 +150,14 @@ fn probe(id: &str) -> (&'static str, String, String, u16) {
         "updateUserSettings" => ("PUT", format!("{cc}/users/{}/settings", owner()), r#"{"timezone": "Europe/Paris"}"#, 200),
         "syncPush" => ("POST", format!("{cu}/sync/push"), r#"{"batchId": "0000000000000000000000b1", "ops": []}"#, 200),
         "syncChanges" => ("GET", format!("{cu}/sync/changes?entrySeq=0&limit=10&protocolVersion=2"), "", 200),
+        // Webhooks: a subscription to a public name is made; the routes naming one answer the
+        // 404 of an unknown subscription once the caller is let through.
+        "createWebhook" => ("POST", format!("{cc}/webhooks"), r#"{"url": "https://hooks.example.com/tenths", "events": ["entry.released"]}"#, 201),
+        "listWebhooks" => ("GET", format!("{cc}/webhooks"), "", 200),
+        "getWebhook" => ("GET", format!("{cc}/webhooks/{}", oid(0x0b1)), "", 404),
+        "deleteWebhook" => ("DELETE", format!("{cc}/webhooks/{}", oid(0x0b1)), "", 404),
+        "listWebhookDeliveries" => ("GET", format!("{cc}/webhooks/{}/deliveries", oid(0x0b1)), "", 404),
+        "redeliverWebhookDelivery" => ("POST", format!("{cc}/webhooks/{}/deliveries/{}/redeliver", oid(0x0b1), oid(0x0d1)), "", 404),
         other => panic!("route {other} has no probe: add one"),
     };
     let method: &'static str = match m {

@@ -12,3 +12,4 @@ pub mod sync_convergence;
 pub mod timers;
 pub mod user_pages;
 pub mod vectors;
+pub mod webhooks;
