@@ -64,7 +64,8 @@ impl Drop for Server {
 
 fn token(user: &str) -> String {
     let exp = i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs()).expect("seconds") + 3600;
-    let principal = tenths::api::Principal::new(tenths::ObjectId::parse(CUSTOMER).expect("id"), tenths::ObjectId::parse(user).expect("id"), tenths::api::Role::User);
+    let principal =
+        tenths::api::Principal::new(tenths::ObjectId::parse(CUSTOMER).expect("id"), tenths::ObjectId::parse(user).expect("id"), tenths::api::Role::User);
     tenths::api::mint_hs256(SECRET.as_bytes(), &principal, exp).expect("token")
 }
 
@@ -105,7 +106,8 @@ fn run(server: &Server, clients: usize, length: Duration) -> Run {
                         n += 1;
                         let body = format!(r#"{{"summary": "Drafted the motion, part {n}", "durationInSeconds": 360}}"#);
                         let t = Instant::now();
-                        let mut resp = agent.post(&url).header("Authorization", &auth).header("Content-Type", "application/json").send(body).expect("HTTP exchange");
+                        let mut resp =
+                            agent.post(&url).header("Authorization", &auth).header("Content-Type", "application/json").send(body).expect("HTTP exchange");
                         let status = resp.status().as_u16();
                         let text = resp.body_mut().read_to_string().unwrap_or_default();
                         assert_eq!(status, 201, "a create was not acknowledged: {text}");

@@ -285,6 +285,12 @@ mod tests {
         Arc::new(SqliteBackend::open(path, &options).unwrap())
     }
 
+    /// The default cap of members, and no cap of time: the first member holds its group open
+    /// while the others line up.
+    fn patient() -> GroupCommit {
+        GroupCommit { max_open_micros: 60_000_000, ..GroupCommit::default() }
+    }
+
     fn customer(i: u32) -> ObjectId {
         ObjectId::parse(&format!("{i:024x}")).unwrap()
     }
@@ -354,7 +360,7 @@ mod tests {
     #[test]
     fn concurrent_writers_share_one_commit_and_a_refusal_undoes_only_its_own() {
         let path = temp_file("refusal");
-        let b = open(&path, GroupCommit::default());
+        let b = open(&path, patient());
         let answers = in_one_group(&b, vec![store(0), store(1), store(2), refuse(3), store(4), store(5), store(6), store(7)]);
         for (i, answer) in (0u32..).zip(&answers) {
             let answer = answer.as_ref().unwrap();
@@ -370,7 +376,7 @@ mod tests {
     #[test]
     fn a_group_holds_at_most_max_members() {
         let path = temp_file("cap");
-        let b = open(&path, GroupCommit { max_members: 3, max_open_micros: 60_000_000 });
+        let b = open(&path, GroupCommit { max_members: 3, ..patient() });
         let answers = in_one_group(&b, (0..8).map(store).collect());
         assert!(answers.iter().all(|a| matches!(a, Ok(Ok(())))), "{answers:?}");
         assert_eq!(b.groups.as_ref().unwrap().counts(), (3, 8), "3 + 3 + 2");
@@ -378,9 +384,19 @@ mod tests {
     }
 
     #[test]
+    fn a_group_past_its_time_commits_after_the_member_running() {
+        let path = temp_file("time");
+        let b = open(&path, GroupCommit { max_open_micros: 0, ..GroupCommit::default() });
+        let answers = in_one_group(&b, (0..4).map(store).collect());
+        assert!(answers.iter().all(|a| matches!(a, Ok(Ok(())))), "{answers:?}");
+        assert_eq!(b.groups.as_ref().unwrap().counts(), (4, 4), "each member past the time commits its own group");
+        assert!((0..4).all(|i| stored(&b, i)));
+    }
+
+    #[test]
     fn a_commit_failure_fails_every_member_and_stores_nothing() {
         let path = temp_file("commit");
-        drop(open(&path, GroupCommit::default()));
+        drop(open(&path, patient()));
         // A deferred foreign key broken by customer 5's row: checked only at COMMIT, which fails.
         let raw = rusqlite::Connection::open(&path).unwrap();
         raw.execute_batch(&format!(
@@ -391,7 +407,7 @@ mod tests {
         ))
         .unwrap();
         drop(raw);
-        let b = open(&path, GroupCommit::default());
+        let b = open(&path, patient());
         let answers = in_one_group(&b, (0..8).map(store).collect());
         for (i, answer) in (0u32..).zip(&answers) {
             let answer = answer.as_ref().unwrap();
@@ -407,7 +423,7 @@ mod tests {
     #[test]
     fn a_panicking_member_undoes_only_its_own_and_panics_on_its_thread() {
         let path = temp_file("panic");
-        let b = open(&path, GroupCommit::default());
+        let b = open(&path, patient());
         let boom: Work = Box::new(|tx, _| {
             tx.ensure_customer(&customer(2), now())?;
             panic!("a member panics")
@@ -426,7 +442,7 @@ mod tests {
     #[test]
     fn a_refused_member_leaves_no_cache_entry_behind() {
         let path = temp_file("cache");
-        let b = open(&path, GroupCommit::default());
+        let b = open(&path, patient());
         let (c, u) = (customer(1), customer(2));
         let (later_inside, later_started) = mpsc::channel::<()>();
         let later: Work = Box::new(move |tx, cache| {
