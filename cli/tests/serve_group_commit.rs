@@ -67,7 +67,7 @@ fn client(base: String, round: usize, k: usize, seen: Arc<Seen>, acks: Arc<Atomi
             201 => {
                 assert!(!refuse, "a refused create was acknowledged: {text}");
                 let entry: Value = serde_json::from_str(&text).unwrap();
-                let entry_id = entry["entryId"].as_str().unwrap().to_string();
+                let entry_id = entry["_id"].as_str().unwrap_or_else(|| panic!("no _id: {text}")).to_string();
                 seen.acknowledged.lock().unwrap().push((entry_id, summary));
                 acks.fetch_add(1, Ordering::SeqCst);
             }
