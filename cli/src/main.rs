@@ -100,6 +100,10 @@ enum Command {
         /// then on.
         #[arg(long)]
         skip_integrity_check: bool,
+        /// SQLite: give every write its own commit (and fsync) instead of letting concurrent
+        /// writes share one durable commit, each in a savepoint of its own (decision 101).
+        #[arg(long)]
+        no_group_commit: bool,
         /// An identity provider's JSON Web Key Set (a file or an http(s):// URL): RS256 and
         /// ES256 tokens are verified by their `kid`. The secret is then optional; with both,
         /// HS256 tokens go to the secret. A JWKS that cannot be read or parsed stops the server.
@@ -244,6 +248,7 @@ fn main() -> ExitCode {
             log_json,
             test_faults,
             skip_integrity_check,
+            no_group_commit,
             header_timeout,
             body_timeout,
             idle_timeout,
@@ -302,6 +307,7 @@ fn main() -> ExitCode {
                     poll: std::time::Duration::from_millis(webhook_poll_ms),
                     ..Default::default()
                 }),
+                group_commit: !no_group_commit,
             }) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

@@ -77,6 +77,9 @@ pub struct ServeConfig {
     pub webhook_hosts: tenths::rules::webhooks::AllowedHosts,
     /// The webhook delivery worker (`None`: not run by this process).
     pub webhooks: Option<crate::webhooks::WebhookConfig>,
+    /// SQLite: concurrent writes share one durable commit (decision 101; `--no-group-commit`
+    /// turns it off).
+    pub group_commit: bool,
 }
 
 fn too_large() -> Response {
@@ -464,7 +467,8 @@ pub fn open_store(config: &ServeConfig) -> Result<Engine, String> {
             tenths_postgres::open(url, options).map_err(|e| format!("cannot open the PostgreSQL database of --db: {e}"))
         }
         None => {
-            let options = tenths::OpenOptions { check_integrity: config.check_integrity, ..tenths::OpenOptions::default() };
+            let group_commit = config.group_commit.then(tenths::GroupCommit::default);
+            let options = tenths::OpenOptions { check_integrity: config.check_integrity, group_commit, ..tenths::OpenOptions::default() };
             Engine::open_with(&config.db, options, Arc::new(tenths::SystemClock)).map_err(|e| match e.kind() {
                 tenths::ErrorKind::Corrupt => {
                     format!("cannot serve {}: {e} (--skip-integrity-check serves it anyway, read-only once a request meets the damage)", config.db.display())

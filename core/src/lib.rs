@@ -139,7 +139,7 @@ pub use rules::status::Status;
 pub use rules::time::{Clock, Date, FixedClock, Timestamp};
 pub use rules::units::Rounding;
 pub use rules::{ids, overlap, status, time, units, validation};
-pub use sqlite::{Durability, OpenOptions};
+pub use sqlite::{Durability, GroupCommit, OpenOptions};
 
 /// The README's examples, compiled and run as doc tests so they stay true.
 #[cfg(doctest)]

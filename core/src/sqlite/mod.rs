@@ -16,9 +16,12 @@ use crate::error::{Result, TenthsError};
 use crate::rules::ids::ObjectId;
 use crate::store::{Backend, ReadTx, RefCache, WriteTx};
 
+pub use group::GroupCommit;
+
 mod device;
 mod entries;
 mod events;
+mod group;
 mod idempotency;
 mod reference;
 mod tx;
@@ -118,11 +121,17 @@ pub struct OpenOptions {
     /// Appends one event to the change-event log for every change of an entry (issue 16). On by
     /// default; off only to measure what the log costs (decision 94).
     pub events: bool,
+    /// Group commit (decision 101): write transactions that arrive while a commit is in flight
+    /// share the next durable commit, each in a savepoint of its own. For a server of many
+    /// concurrent writers (`tenths serve` turns it on); off by default, since a single-threaded
+    /// embedder never has a second writer waiting. Applies to a file database with readers (with
+    /// none, reads run on the writer and would see a group's work before its commit).
+    pub group_commit: Option<GroupCommit>,
 }
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        OpenOptions { durability: Durability::Full, cache_size_kib: 16 * 1024, readers: 4, busy_timeout_ms: 5_000, check_integrity: true, events: true }
+        OpenOptions { durability: Durability::Full, cache_size_kib: 16 * 1024, readers: 4, busy_timeout_ms: 5_000, check_integrity: true, events: true, group_commit: None }
     }
 }
 
@@ -321,6 +330,8 @@ pub struct SqliteBackend {
     /// What the first damaged page met said (decision 52): from then on every write is refused
     /// and the close skips its checkpoint, so the file stays as it was found.
     damage: Mutex<Option<String>>,
+    /// Group commit of the writer, when on (see [`group`]).
+    groups: Option<group::Groups>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -349,6 +360,7 @@ impl SqliteBackend {
             path: Some(path.to_path_buf()),
             closed: AtomicBool::new(false),
             damage: Mutex::new(None),
+            groups: options.group_commit.filter(|_| options.readers > 0).map(group::Groups::new),
         })
     }
 
@@ -363,6 +375,7 @@ impl SqliteBackend {
             path: None,
             closed: AtomicBool::new(false),
             damage: Mutex::new(None),
+            groups: None,
         })
     }
 
@@ -408,6 +421,41 @@ impl SqliteBackend {
         }
     }
 
+    /// A write as a member of a group (see [`group`]): the closure runs on this thread, in its
+    /// own savepoint of the group's transaction; the answer comes once the group's commit is
+    /// durable (or failed).
+    fn write_grouped(&self, groups: &group::Groups, f: &mut dyn FnMut(&mut dyn WriteTx, &mut RefCache) -> Result<()>) -> Result<()> {
+        groups.queue();
+        let mut guard = lock(&self.writer);
+        let open = groups.arrived();
+        let slot = guard.as_mut().ok_or(TenthsError::Closed)?;
+        let id = match open {
+            Some(id) => id,
+            None => {
+                self.refuse_when_damaged()?;
+                group::begin(slot)?;
+                groups.begun()
+            }
+        };
+        let member = group::run(slot, f);
+        let answer = match groups.ran(&member) {
+            group::Next::Finish => {
+                let outcome = group::finish(slot, member.broken);
+                groups.publish(&outcome);
+                drop(guard);
+                member.own.and(outcome)
+            }
+            group::Next::HandOn => {
+                drop(guard);
+                member.own.and_then(|()| groups.outcome(id))
+            }
+        };
+        if let Some(panic) = member.panic {
+            std::panic::resume_unwind(panic);
+        }
+        answer
+    }
+
     /// An idle reader, waiting for one when all are busy.
     fn take_reader(&self) -> Result<Slot> {
         let mut idle = lock(&self.readers);
@@ -446,6 +494,9 @@ impl Backend for SqliteBackend {
     }
 
     fn write(&self, f: &mut dyn FnMut(&mut dyn WriteTx, &mut RefCache) -> Result<()>) -> Result<()> {
+        if let Some(groups) = &self.groups {
+            return self.note_damage(self.write_grouped(groups, f));
+        }
         let mut guard = lock(&self.writer);
         let slot = guard.as_mut().ok_or(TenthsError::Closed)?;
         self.refuse_when_damaged()?;
@@ -466,7 +517,15 @@ impl Backend for SqliteBackend {
 
     fn close(&self) -> Result<()> {
         self.closed.store(true, Ordering::SeqCst);
-        let taken = lock(&self.writer).take();
+        let mut writer = lock(&self.writer);
+        // A group whose members handed the connection on is settled first: they wait for it.
+        if let (Some(groups), Some(slot)) = (&self.groups, writer.as_mut()) {
+            if groups.open_id().is_some() {
+                groups.publish(&group::finish(slot, None));
+            }
+        }
+        let taken = writer.take();
+        drop(writer);
         lock(&self.readers).clear();
         self.reader_ready.notify_all();
         if let Some(slot) = taken {
