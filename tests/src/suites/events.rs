@@ -86,9 +86,9 @@ pub fn every_operation_appends_its_events(backend: &dyn Backend) {
         ("entry.updated", "user", "edit".into(), fields(&["notes"])),
         ("entry.overridden", "delegate", "override".into(), fields(&["summary"])),
         ("entry.released", "user", "release".into(), fields(&["releasedBy", "status", "isLocked", "releaseCount", "lastReleasePendingAt"])),
-        ("entry.release_failed", "connector", "release-failed".into(), fields(&["status", "releaseFailedErrors", "lastReleaseFailedAt"])),
-        ("entry.unreleased", "user", "unrelease".into(), fields(&["status", "releaseFailedErrors", "isLocked"])),
-        ("entry.released", "user", "release".into(), fields(&["status", "isLocked", "releaseCount", "lastReleasePendingAt"])),
+        ("entry.release_failed", "connector", "release-failed".into(), fields(&["status", "releaseFailedErrors", "isLocked", "lastReleaseFailedAt"])),
+        ("entry.unreleased", "user", "unrelease".into(), vec![]),
+        ("entry.released", "user", "release".into(), fields(&["status", "isLocked", "releaseCount"])),
         ("entry.release_succeeded", "connector", "release-succeeded".into(), fields(&["externalId", "status", "releaseSuccessAt", "lastSyncedAt"])),
     ];
     assert_eq!(got.len(), expect.len(), "{got:#?}");
@@ -131,12 +131,12 @@ pub fn every_operation_appends_its_events(backend: &dyn Backend) {
     let item = ReleaseSucceededItem { entry_id: d.id.to_string(), user_id: None, external_id: Some("PMS-2".into()), re_release_failed_messages: None };
     w.engine.release_succeeded_batch(&customer(), &[item]).unwrap();
     assert_eq!(w.history(&d.id).last().map(|e| (e.kind, e.operation.as_str())), Some((EventKind::ReleaseSucceeded, "release-succeeded-batch")));
-    let blank = w.create("");
-    let rules = ValidationRulesInput { is_summary_required: Some(true), ..Default::default() };
-    w.engine.set_validation_rules(&customer(), None, &rules).unwrap();
-    let last = w.history(&blank.id).pop().unwrap();
+    // An entry without a matter bills in the customer's default units: changing them re-settles it.
+    let (plain, _) = w.engine.create_entry(&w.scope(), &NewEntry { duration_in_seconds: Some(1500), ..Default::default() }).unwrap();
+    w.engine.update_customer_settings(&customer(), &CustomerSettingsPatch { default_unit_increments: Some(900), ..Default::default() }).unwrap();
+    let last = w.history(&plain.id).pop().unwrap();
     assert_eq!((last.kind, last.role, last.actor, last.operation.as_str()), (EventKind::Revalidated, ActorRole::System, None, "revalidate"));
-    assert_eq!(last.changes.iter().find(|c| c.field == "status").map(|c| c.after.clone()), Some(Value::from("validation-failed")));
+    assert_eq!(last.changes.iter().find(|c| c.field == "unitIncrements").map(|c| (c.before.clone(), c.after.clone())), Some((Value::from(360), Value::from(900))));
 }
 
 pub fn the_router_records_the_callers_role_and_request_id(backend: &dyn Backend) {
