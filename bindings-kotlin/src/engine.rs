@@ -34,11 +34,11 @@ pub struct Engine {
     observer_failure: Mutex<Option<String>>,
 }
 
-fn window(after: &str, on_or_before: &str, names: (&str, &str)) -> Result<tenths::Window> {
+pub(crate) fn window(after: &str, on_or_before: &str, names: (&str, &str)) -> Result<tenths::Window> {
     Ok(tenths::Window::new(timestamp(after, names.0)?, timestamp(on_or_before, names.1)?)?)
 }
 
-fn page_size(n: Option<i32>) -> Result<usize> {
+pub(crate) fn page_size(n: Option<i32>) -> Result<usize> {
     match n {
         Some(n) => usize::try_from(n).map_err(|_| TenthsError::invalid("pageSize", "must be between 1 and 100")),
         None => Ok(tenths::engine::MAX_PAGE_SIZE),

@@ -354,6 +354,7 @@ impl EngineOptions {
             readers,
             busy_timeout_ms,
             check_integrity: self.check_integrity.unwrap_or(d.check_integrity),
+            events: d.events,
         })
     }
 }

@@ -15,6 +15,7 @@ uniffi::setup_scaffolding!();
 
 pub mod engine;
 pub mod error;
+pub mod events;
 pub mod inputs;
 pub mod observer;
 pub mod records;

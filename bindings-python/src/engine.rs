@@ -957,6 +957,45 @@ impl Engine {
         run(py, || self.inner.totals(&c, u.as_ref(), from, to))?.iter().map(|t| to_record::<_, records::Total>(py, t)).collect()
     }
 
+    /// The change events of an entry, oldest first (issue 16): at most `page_size` after the
+    /// event `cursor`; `sees_deleted` (an admin) also reads a deleted entry's history.
+    #[pyo3(signature = (customer_id, user_id, entry_id, page_size = None, cursor = None, sees_deleted = false))]
+    #[pyo3(text_signature = "($self, customer_id, user_id, entry_id, page_size=100, cursor=None, sees_deleted=False)")]
+    #[allow(clippy::too_many_arguments)]
+    fn entry_history(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        user_id: &Bound<'_, PyAny>,
+        entry_id: &Bound<'_, PyAny>,
+        page_size: Arg<'_, '_>,
+        cursor: Arg<'_, '_>,
+        sees_deleted: bool,
+    ) -> PyResult<Py<PyAny>> {
+        let (s, e) = (scope(customer_id, user_id, None)?, object_id(entry_id, "entryId")?);
+        let (n, cur) = (self::page_size(page_size)?, opt_object_id(cursor, "cursor")?);
+        records::event_page(py, run(py, || self.inner.entry_history(&s, &e, sees_deleted, n, cur.as_ref()))?)
+    }
+
+    /// The customer's change events with a time in the window (`after` exclusive), by time, at
+    /// most `page_size` after the event `cursor`.
+    #[pyo3(signature = (customer_id, after, on_or_before, page_size = None, cursor = None))]
+    #[pyo3(text_signature = "($self, customer_id, after, on_or_before, page_size=100, cursor=None)")]
+    fn events(
+        &self,
+        py: Python<'_>,
+        customer_id: &Bound<'_, PyAny>,
+        after: &Bound<'_, PyAny>,
+        on_or_before: &Bound<'_, PyAny>,
+        page_size: Arg<'_, '_>,
+        cursor: Arg<'_, '_>,
+    ) -> PyResult<Py<PyAny>> {
+        let c = object_id(customer_id, "customerId")?;
+        let w = window(after, on_or_before, ("after", "onOrBefore"))?;
+        let (n, cur) = (self::page_size(page_size)?, opt_object_id(cursor, "cursor")?);
+        records::event_page(py, run(py, || self.inner.events(&c, w, n, cur.as_ref()))?)
+    }
+
     // ----- benchmark hooks (private; benches/python/bench_binding.py) --------------------------
 
     /// Nanoseconds the core takes for `n` `get_entry` calls, timed in Rust (GIL released).

@@ -83,6 +83,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<records::CustomerSettings>()?;
     m.add_class::<records::UserSettings>()?;
     m.add_class::<records::Total>()?;
+    m.add_class::<records::FieldChange>()?;
+    m.add_class::<records::ChangeEvent>()?;
+    m.add_class::<records::EventPage>()?;
     m.add_class::<records::NotReady>()?;
     m.add_class::<records::ReleaseDayResult>()?;
     m.add_class::<records::BatchItemResult>()?;

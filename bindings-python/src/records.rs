@@ -229,6 +229,46 @@ record!(
     }
 );
 record!(
+    /// One changed field of a change event: its wire name and its values before and after
+    /// (`None`: absent).
+    FieldChange { field: "field" => py_frozen, before: "before" => py_frozen, after: "after" => py_frozen }
+);
+record!(
+    /// One event of the change-event log (issue 16).
+    ChangeEvent {
+        event_id: "eventId" => py_frozen,
+        seq: "seq" => py_frozen,
+        customer_id: "customerId" => py_frozen,
+        user_id: "userId" => py_frozen,
+        entry_id: "entryId" => py_frozen,
+        kind: "kind" => py_frozen,
+        operation: "operation" => py_frozen,
+        actor_id: "actorId" => py_frozen,
+        role: "role" => py_frozen,
+        at: "at" => py_datetime_str,
+        device_at: "deviceAt" => py_datetime_str,
+        request_id: "requestId" => py_frozen,
+        changes: "changes" => tuple_of::<FieldChange>,
+    }
+);
+
+/// A page of change events (`events`, `next_cursor`: the cursor of the next page, or `None`).
+#[pyclass(frozen, module = "tenths._native")]
+pub struct EventPage {
+    #[pyo3(get)]
+    events: Py<PyAny>,
+    #[pyo3(get)]
+    next_cursor: Py<PyAny>,
+}
+
+/// A Python `EventPage` of a core page of events.
+pub fn event_page(py: Python<'_>, p: tenths::Page<tenths::ChangeEvent>) -> PyResult<Py<PyAny>> {
+    let events: Vec<Py<PyAny>> = p.items.iter().map(|e| ChangeEvent::py(py, serde_json::to_value(e).unwrap_or(Value::Null))).collect::<PyResult<_>>()?;
+    let next_cursor = opt_s(py, p.next_cursor.as_ref().map(|c| c.as_str()))?;
+    Ok(Py::new(py, EventPage { events: pyo3::types::PyList::new(py, events)?.into_any().unbind(), next_cursor })?.into_any())
+}
+
+record!(
     /// An entry of a day release that was not released, with its failing rules.
     NotReady { entry_id: "entryId" => py_frozen, errors: "errors" => tuple_of::<RuleFailure> }
 );

@@ -376,6 +376,13 @@ macro_rules! conformance_tests {
                 failures_back_off_die_disable_and_a_redelivery_revives,
                 bad_targets_and_kinds_store_nothing,
             }
+            events {
+                every_operation_appends_its_events,
+                the_router_records_the_callers_role_and_request_id,
+                history_and_events_page_export_and_hide_other_users,
+                a_device_change_appears_once_with_the_device_time_and_role,
+                retention_prunes_old_events_and_the_switch_turns_the_log_off,
+            }
         }
     };
     (@suites $($suite:ident { $($test:ident),* $(,)? })*) => {

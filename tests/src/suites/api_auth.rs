@@ -158,6 +158,10 @@ fn probe(id: &str) -> (&'static str, String, String, u16) {
         "deleteWebhook" => ("DELETE", format!("{cc}/webhooks/{}", oid(0x0b1)), "", 404),
         "listWebhookDeliveries" => ("GET", format!("{cc}/webhooks/{}/deliveries", oid(0x0b1)), "", 404),
         "redeliverWebhookDelivery" => ("POST", format!("{cc}/webhooks/{}/deliveries/{}/redeliver", oid(0x0b1), oid(0x0d1)), "", 404),
+        "getEntryHistory" => ("GET", format!("{cc}/users/{}/entries/{}/history?pageSize=10", owner(), oid(EDITABLE)), "", 200),
+        "getEntryHistoryCsv" => ("GET", format!("{cc}/users/{}/entries/{}/history.csv", owner(), oid(EDITABLE)), "", 200),
+        "listEvents" => ("GET", format!("{cc}/events?after=2026-03-01T00:00:00Z&onOrBefore=2030-01-01T00:00:00Z"), "", 200),
+        "listEventsCsv" => ("GET", format!("{cc}/events.csv?after=2026-03-01T00:00:00Z&onOrBefore=2030-01-01T00:00:00Z"), "", 200),
         other => panic!("route {other} has no probe: add one"),
     };
     let method: &'static str = match m {
@@ -179,6 +183,8 @@ fn expected(route: &tenths::api::RouteSpec, who: Who, success: u16) -> u16 {
         Who::Nobody | Who::BadSignature | Who::Expired => 401,
         Who::OtherCustomer => 403,
         Who::Admin => success,
+        // Another user's history is the same 404 as a missing entry's (decision 94).
+        Who::OtherUser if matches!(route.id, "getEntryHistory" | "getEntryHistoryCsv") => 404,
         Who::OtherUser => 403,
         Who::Delegate => match route.access {
             Access::UserScope | Access::ConnectorOrSelf => success,
