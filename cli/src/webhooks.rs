@@ -164,3 +164,39 @@ fn step(engine: &Engine, agent: &ureq::Agent, config: &WebhookConfig, owner: &st
     }
     Ok(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A listener on loopback that answers every request 204.
+    fn receiver() -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                use std::io::{Read, Write};
+                let mut s = stream;
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf);
+                let _ = s.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+            }
+        });
+        port
+    }
+
+    /// The delivery client checks what a name resolves to on every connection: `localhost`
+    /// (loopback through /etc/hosts) reaches nothing unless the operator allows it.
+    #[test]
+    fn the_client_refuses_a_name_that_resolves_to_a_forbidden_address() {
+        let port = receiver();
+        let url = format!("http://localhost:{port}/hook");
+        let refused = agent(&WebhookConfig::default()).post(&url).send("{}").unwrap_err().to_string();
+        assert!(refused.contains("forbidden address") && refused.contains("loopback"), "{refused}");
+        let allowed = WebhookConfig { allowed: AllowedHosts::new(["localhost"]), ..WebhookConfig::default() };
+        assert_eq!(agent(&allowed).post(&url).send("{}").unwrap().status().as_u16(), 204);
+        // An address literal is checked the same way.
+        let literal = format!("http://127.0.0.1:{port}/hook");
+        assert!(agent(&WebhookConfig::default()).post(&literal).send("{}").is_err());
+    }
+}

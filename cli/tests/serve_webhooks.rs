@@ -278,9 +278,12 @@ impl Api {
         let result = match (method, body) {
             ("GET", _) => self.agent.get(&url).header("Authorization", &auth).call(),
             ("DELETE", _) => self.agent.delete(&url).header("Authorization", &auth).call(),
-            (_, body) => {
-                self.agent.post(&url).header("Authorization", &auth).header("Content-Type", "application/json").send(body.map(|b| b.to_string()).unwrap_or_default())
-            }
+            (_, body) => self
+                .agent
+                .post(&url)
+                .header("Authorization", &auth)
+                .header("Content-Type", "application/json")
+                .send(body.map(|b| b.to_string()).unwrap_or_default()),
         };
         let mut r = result.expect("HTTP exchange");
         let text = r.body_mut().read_to_string().unwrap_or_default();
