@@ -46,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_idempotency.sql"),
     include_str!("../migrations/0003_events.sql"),
     include_str!("../migrations/0004_webhooks.sql"),
+    include_str!("../migrations/0005_totals_index.sql"),
 ];
 
 /// The schema version this code writes.

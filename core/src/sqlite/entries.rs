@@ -332,18 +332,20 @@ pub(super) fn export_bounds(c: &Connection, customer: &ObjectId, after: Timestam
 }
 
 /// Totals per user, work date and matter.
+/// The totals of one user: `entries_by_user_day` serves the range. Named, because without
+/// statistics the planner would take the covering `entries_totals` and read every user's week.
+const TOTALS_OF_USER: &str = "SELECT user_id, work_date, initiative_id, count(*), sum(units_from_sources + units_adjustments), sum((units_from_sources + units_adjustments) * unit_increments)
+     FROM entries INDEXED BY entries_by_user_day WHERE customer_id = ?1 AND user_id = ?2 AND work_date >= ?3 AND work_date <= ?4 AND is_deleted = 0
+     GROUP BY user_id, work_date, initiative_id ORDER BY user_id, work_date, initiative_id";
+/// The totals of every user: read from the covering index `entries_totals` alone (schema v8).
+const TOTALS_OF_CUSTOMER: &str = "SELECT user_id, work_date, initiative_id, count(*), sum(units_from_sources + units_adjustments), sum((units_from_sources + units_adjustments) * unit_increments)
+     FROM entries INDEXED BY entries_totals WHERE customer_id = ?1 AND ?2 IS NULL AND work_date >= ?3 AND work_date <= ?4 AND is_deleted = 0
+     GROUP BY user_id, work_date, initiative_id ORDER BY user_id, work_date, initiative_id";
+
 pub(super) fn totals(c: &Connection, customer: &ObjectId, user: Option<&ObjectId>, from: Date, to: Date) -> Result<Vec<Total>> {
     // Two statements: `(?2 IS NULL OR user_id = ?2)` in one would keep the planner from the
     // (customer, user, work date) index, so one user's totals scanned the customer.
-    let mut stmt = c.prepare_cached(if user.is_some() {
-        "SELECT user_id, work_date, initiative_id, count(*), sum(units_from_sources + units_adjustments), sum((units_from_sources + units_adjustments) * unit_increments)
-         FROM entries WHERE customer_id = ?1 AND user_id = ?2 AND work_date >= ?3 AND work_date <= ?4 AND is_deleted = 0
-         GROUP BY user_id, work_date, initiative_id ORDER BY user_id, work_date, initiative_id"
-    } else {
-        "SELECT user_id, work_date, initiative_id, count(*), sum(units_from_sources + units_adjustments), sum((units_from_sources + units_adjustments) * unit_increments)
-         FROM entries WHERE customer_id = ?1 AND ?2 IS NULL AND work_date >= ?3 AND work_date <= ?4 AND is_deleted = 0
-         GROUP BY user_id, work_date, initiative_id ORDER BY user_id, work_date, initiative_id"
-    })?;
+    let mut stmt = c.prepare_cached(if user.is_some() { TOTALS_OF_USER } else { TOTALS_OF_CUSTOMER })?;
     let rows = stmt.query_map(params![customer, user, from.to_string(), to.to_string()], |r| {
         Ok((r.get::<_, ObjectId>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<ObjectId>>(2)?, r.get::<_, i64>(3)?, r.get::<_, i64>(4)?, r.get::<_, i64>(5)?))
     })?;
@@ -723,4 +725,25 @@ pub(super) fn close_session(c: &Connection, customer: &ObjectId, source: SourceK
 pub(super) fn release_sources_to_pool(c: &Connection, customer: &ObjectId, key: EntryKey) -> Result<()> {
     c.prepare_cached("UPDATE sources SET entry_pk = NULL WHERE entry_pk = ?1 AND +customer_id = ?2")?.execute(params![key.raw(), customer])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The index each totals statement is planned on, in a freshly migrated store: a customer's
+    /// week is read from `entries_totals` alone (no row lookups), a user's from
+    /// `entries_by_user_day` (decision 105).
+    #[test]
+    fn totals_are_planned_on_their_indexes() {
+        let c = super::super::open_memory(&super::super::OpenOptions::default()).unwrap();
+        let plan = |sql: &str| -> Vec<String> {
+            let mut st = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let rows = st.query_map(params!["c", Option::<&str>::None, "2026-01-01", "2026-01-07"], |r| r.get::<_, String>(3)).unwrap();
+            rows.map(|r| r.unwrap()).collect()
+        };
+        let (customer, user) = (plan(TOTALS_OF_CUSTOMER), plan(TOTALS_OF_USER));
+        assert!(customer.iter().any(|d| d.contains("USING COVERING INDEX entries_totals")), "{customer:?}");
+        assert!(user.iter().any(|d| d.contains("USING INDEX entries_by_user_day")), "{user:?}");
+    }
 }

@@ -85,6 +85,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_idempotency.sql"),
     include_str!("migrations/0006_events.sql"),
     include_str!("migrations/0007_webhooks.sql"),
+    include_str!("migrations/0008_totals_index.sql"),
 ];
 
 /// The schema version this code writes.
