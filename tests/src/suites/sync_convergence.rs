@@ -9,7 +9,7 @@
 //! superseded by a later write, or recorded in the device's conflict log or quarantine.
 //! The server is the backend under test; the devices are SQLite files, as on phones.
 //!
-//! `TENTHS_SYNC_SCHEDULES=n` runs n schedules (500 by default); `TENTHS_SYNC_SEED=s` replays one.
+//! `TENTHS_SYNC_SCHEDULES=n` runs n schedules (by default the backend's `sync_schedules()`: 500, 100 grouped); `TENTHS_SYNC_SEED=s` replays one.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
@@ -422,7 +422,7 @@ pub fn devices_and_server_converge(backend: &dyn Backend) {
         World::new(backend, seed).run();
         return;
     }
-    let schedules: u64 = std::env::var("TENTHS_SYNC_SCHEDULES").ok().and_then(|s| s.parse().ok()).unwrap_or(500);
+    let schedules: u64 = std::env::var("TENTHS_SYNC_SCHEDULES").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| backend.sync_schedules());
     for seed in 0..schedules {
         // Each schedule opens engines of its own; the backend keeps no state a panic could
         // leave half-changed for the next seed.
