@@ -249,14 +249,18 @@ macro_rules! event_columns {
 }
 
 pub const EVENT: &str = concat!("SELECT ", event_columns!(), " FROM entry_events WHERE customer_id = $1 AND id = $2");
-pub const ENTRY_EVENTS: &str =
-    concat!("SELECT ", event_columns!(), " FROM entry_events WHERE customer_id = $1 AND entry_id = $2 AND seq > $3 ORDER BY customer_id, entry_id, seq LIMIT $4");
+pub const ENTRY_EVENTS: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM entry_events WHERE customer_id = $1 AND entry_id = $2 AND seq > $3 ORDER BY customer_id, entry_id, seq LIMIT $4"
+);
 pub const CUSTOMER_EVENTS: &str = concat!(
     "SELECT ",
     event_columns!(),
     " FROM entry_events WHERE customer_id = $1 AND (at, seq) > ($2, $3) AND at <= $4 ORDER BY customer_id, at, seq LIMIT $5"
 );
-pub const APPEND_EVENT: &str = "INSERT INTO entry_events (customer_id, id, user_id, entry_id, kind, operation, actor_id, role, at, device_at, request_id, changes) \
+pub const APPEND_EVENT: &str =
+    "INSERT INTO entry_events (customer_id, id, user_id, entry_id, kind, operation, actor_id, role, at, device_at, request_id, changes) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::jsonb) RETURNING seq";
 /// Removes at most `$3` of the customer's events older than `$2`, oldest first.
 pub const PRUNE_EVENTS: &str = "DELETE FROM entry_events WHERE customer_id = $1 AND seq IN \

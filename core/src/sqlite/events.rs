@@ -53,7 +53,10 @@ fn collect(rows: impl Iterator<Item = rusqlite::Result<Result<ChangeEvent>>>) ->
 
 /// An event by id.
 pub(super) fn event(c: &Connection, customer: &ObjectId, id: &ObjectId) -> Result<Option<ChangeEvent>> {
-    let row = c.prepare_cached(&format!("SELECT {COLUMNS} FROM entry_events WHERE customer_id = ?1 AND id = ?2"))?.query_row(params![customer, id], event_from_row).optional()?;
+    let row = c
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM entry_events WHERE customer_id = ?1 AND id = ?2"))?
+        .query_row(params![customer, id], event_from_row)
+        .optional()?;
     row.transpose()
 }
 
