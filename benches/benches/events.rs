@@ -75,7 +75,12 @@ fn history(dir: &std::path::Path, entries: u64) {
         let scope = Scope::new(customer, oid(0xa000 + u));
         let n = per_user.min(entries - u * per_user);
         let batch: Vec<NewEntry> = (0..n)
-            .map(|i| NewEntry { work_date: Some(Date::parse("2026-03-02").unwrap().add_days((i % 300) as i64).unwrap()), duration_in_seconds: Some(600), summary: Some(format!("entry {i}")), ..Default::default() })
+            .map(|i| NewEntry {
+                work_date: Some(Date::parse("2026-03-02").unwrap().add_days((i % 300) as i64).unwrap()),
+                duration_in_seconds: Some(600),
+                summary: Some(format!("entry {i}")),
+                ..Default::default()
+            })
             .collect();
         ids.extend(engine.import_entries(&scope, &batch).unwrap().into_iter().map(|id| (scope, id)));
     }

@@ -53,7 +53,11 @@ impl From<tenths::ChangeEvent> for ChangeEvent {
             at: e.at.to_rfc3339(),
             device_at: e.device_at.map(|t| t.to_rfc3339()),
             request_id: e.request_id,
-            changes: e.changes.into_iter().map(|c| FieldChange { field: c.field, before_json: c.before.to_string(), after_json: c.after.to_string() }).collect(),
+            changes: e
+                .changes
+                .into_iter()
+                .map(|c| FieldChange { field: c.field, before_json: c.before.to_string(), after_json: c.after.to_string() })
+                .collect(),
         }
     }
 }

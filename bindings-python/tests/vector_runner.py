@@ -29,7 +29,7 @@ REQUIRED_VECTOR_KEYS = {"name", "description", "now", "customerId", "steps"}
 STEP_KEYS = {"op", "note", "customerId", "userId", "actorId", "entryId", "args", "save", "expect"}
 CONTROL_KEYS = {"error", "field", "rules", "storeUnchanged"}
 REFERENCE = re.compile(r"^\$[A-Za-z0-9_]+$")
-NO_ARG_OPS = {"getEntry", "deleteEntry", "release", "unrelease", "stopTimer", "resumeTimer"}
+NO_ARG_OPS = {"getEntry", "deleteEntry", "release", "unrelease", "stopTimer", "resumeTimer", "entryHistory"}
 WIDE_AFTER = "1970-01-01T00:00:00Z"
 WIDE_ON_OR_BEFORE = "9999-12-31T23:59:59.999Z"
 
@@ -493,6 +493,15 @@ class Runner:
             return ids_and(page.entries, _export, page)
         if op == "totals":
             return {"totals": [t.to_dict() for t in call_with_args(e.totals, [customer], args)]}
+        # --- the change-event log (issue 16): kind, role, operation, actor, changed fields
+        if op == "entryHistory":
+            page = e.entry_history(customer, need_user(), need_entry(), sees_deleted=True)
+            return {
+                "events": [
+                    {"kind": ev.kind, "role": ev.role, "operation": ev.operation, "actorId": ev.actor_id, "fields": [c.field for c in ev.changes]}
+                    for ev in page.events
+                ]
+            }
         raise Malformed(f"unknown op {op!r}")
 
 

@@ -201,8 +201,10 @@ fn the_health_check_is_unavailable_while_the_database_cannot_be_reached() {
     a.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", &[&role]).expect("terminate");
     let e = engine.check_store().expect_err("unreachable");
     assert_eq!(e.kind(), ErrorKind::Unavailable, "{e}");
-    let response = tenths::api::Router::new()
-        .handle(&engine, &tenths::api::Request { method: "GET".into(), path: "/healthz".into(), headers: Vec::new(), body: Vec::new(), principal: None, request_id: None });
+    let response = tenths::api::Router::new().handle(
+        &engine,
+        &tenths::api::Request { method: "GET".into(), path: "/healthz".into(), headers: Vec::new(), body: Vec::new(), principal: None, request_id: None },
+    );
     assert_eq!(response.status, 503);
     a.batch_execute(&format!("ALTER ROLE {role} CONNECTION LIMIT -1")).expect("unlimit");
     engine.check_store().expect("reachable again");

@@ -907,6 +907,20 @@ impl Runner {
                 let a: TotalsArgs = body(args)?;
                 json!({ "totals": to_json(&e.totals(&self.customer(r)?, a.user_id.as_ref(), a.work_date_from, a.work_date_to)?) })
             }
+            // --- the change-event log (issue 16): kind, role, operation, actor, changed fields
+            "entryHistory" => {
+                self.no_args(r)?;
+                let page = e.entry_history(&self.scope(r)?, &self.entry_id(r)?, true, tenths::engine::MAX_PAGE_SIZE, None)?;
+                let events: Vec<Value> = page
+                    .items
+                    .iter()
+                    .map(|ev| {
+                        let fields: Vec<&str> = ev.changes.iter().map(|c| c.field.as_str()).collect();
+                        json!({"kind": ev.kind.as_str(), "role": ev.role.as_str(), "operation": ev.operation, "actorId": ev.actor, "fields": fields})
+                    })
+                    .collect();
+                json!({ "events": events })
+            }
             other => return Err(malformed(format!("unknown op {other:?}"))),
         })
     }

@@ -431,7 +431,10 @@ fn schemas() -> Value {
     let roles: Vec<&str> = crate::model::ActorRole::ALL.iter().map(|r| r.as_str()).collect();
     put(
         "FieldChange",
-        object(&["field", "before", "after"], json!({"field": {"type": "string"}, "before": {"description": "The JSON value before (null: absent)."}, "after": {"description": "The JSON value after (null: absent)."}})),
+        object(
+            &["field", "before", "after"],
+            json!({"field": {"type": "string"}, "before": {"description": "The JSON value before (null: absent)."}, "after": {"description": "The JSON value after (null: absent)."}}),
+        ),
     );
     put(
         "ChangeEvent",

@@ -129,7 +129,14 @@ fn page_of(mut items: Vec<ChangeEvent>, page_size: usize) -> Page<ChangeEvent> {
 /// The history of an entry of `scope`'s user, oldest first: at most `page_size` events after the
 /// event `cursor`. A missing entry, another user's, or (unless `sees_deleted`, an admin) a
 /// deleted one is the same 404.
-pub(crate) fn history(rx: &mut Rx<'_>, scope: &Scope, entry: &ObjectId, sees_deleted: bool, page_size: usize, cursor: Option<&ObjectId>) -> Result<Page<ChangeEvent>> {
+pub(crate) fn history(
+    rx: &mut Rx<'_>,
+    scope: &Scope,
+    entry: &ObjectId,
+    sees_deleted: bool,
+    page_size: usize,
+    cursor: Option<&ObjectId>,
+) -> Result<Page<ChangeEvent>> {
     super::listing::check_page_size(page_size)?;
     match rx.tx.entry(&scope.customer, entry)? {
         Some((_, e)) if e.user_id == scope.user && (sees_deleted || !e.is_deleted) => {}

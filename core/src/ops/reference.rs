@@ -68,7 +68,10 @@ pub(crate) fn update_customer_settings(cx: &mut Cx<'_>, customer: &ObjectId, pat
     }
     if let Some(d) = patch.event_retention_days {
         if !(0..=crate::rules::text::MAX_EVENT_RETENTION_DAYS).contains(&d) {
-            return Err(TenthsError::invalid("eventRetentionDays", format!("must be between 0 (forever) and {}", crate::rules::text::MAX_EVENT_RETENTION_DAYS)));
+            return Err(TenthsError::invalid(
+                "eventRetentionDays",
+                format!("must be between 0 (forever) and {}", crate::rules::text::MAX_EVENT_RETENTION_DAYS),
+            ));
         }
     }
     begin_reference_write(cx, customer)?;

@@ -142,7 +142,15 @@ pub(crate) fn release_succeeded_batch(cx: &mut Cx<'_>, customer: &ObjectId, item
         let outcome = (|| {
             let id = ObjectId::parse_field(&item.entry_id, "entryId")?;
             let user = item.user_id.as_deref().map(|u| ObjectId::parse_field(u, "userId")).transpose()?;
-            release_succeeded(cx, "release-succeeded-batch", customer, user.as_ref(), &id, item.external_id.as_deref(), item.re_release_failed_messages.as_deref())
+            release_succeeded(
+                cx,
+                "release-succeeded-batch",
+                customer,
+                user.as_ref(),
+                &id,
+                item.external_id.as_deref(),
+                item.re_release_failed_messages.as_deref(),
+            )
         })();
         match outcome {
             Ok(_) => {

@@ -73,7 +73,15 @@ pub(super) fn save_customer_settings(c: &Connection, customer: &ObjectId, s: &Cu
         "UPDATE customers SET default_unit_increments = ?2, rounding = ?3, minimum_one_unit = ?4, timezone = ?5, allow_post_release_edit = ?6,
          event_retention_days = ?7 WHERE id = ?1",
     )?
-    .execute(params![customer, s.default_unit_increments, s.rounding.as_str(), s.minimum_one_unit, s.timezone, s.allow_post_release_edit, s.event_retention_days])?;
+    .execute(params![
+        customer,
+        s.default_unit_increments,
+        s.rounding.as_str(),
+        s.minimum_one_unit,
+        s.timezone,
+        s.allow_post_release_edit,
+        s.event_retention_days
+    ])?;
     Ok(())
 }
 

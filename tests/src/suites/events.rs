@@ -73,7 +73,9 @@ pub fn every_operation_appends_its_events(backend: &dyn Backend) {
     let w = world(backend);
     let e = w.create("Drafted");
     w.engine.edit_entry(&w.scope(), &e.id, &EntryPatch { notes: Some("call the client".into()), ..Default::default() }).unwrap();
-    w.engine.override_entry(&w.scope().acting_as(delegate()), &e.id, &OverrideInput { summary: Some("Drafted the brief".into()), ..Default::default() }).unwrap();
+    w.engine
+        .override_entry(&w.scope().acting_as(delegate()), &e.id, &OverrideInput { summary: Some("Drafted the brief".into()), ..Default::default() })
+        .unwrap();
     w.engine.release_entry(&w.scope(), &e.id).unwrap();
     w.engine.release_failed(&customer(), None, &e.id, &["no such matter in the PMS".into()]).unwrap();
     w.engine.unrelease(&w.scope(), &e.id).unwrap();
@@ -117,7 +119,12 @@ pub fn every_operation_appends_its_events(backend: &dyn Backend) {
     let kinds: Vec<(&str, &str)> = got.iter().map(|g| (g.0, g.2.as_str())).collect();
     assert_eq!(
         kinds,
-        [("entry.timer_started", "timer-start"), ("entry.timer_stopped", "timer-stop"), ("entry.timer_resumed", "timer-resume"), ("entry.timer_stopped", "timer-auto-stop")]
+        [
+            ("entry.timer_started", "timer-start"),
+            ("entry.timer_stopped", "timer-stop"),
+            ("entry.timer_resumed", "timer-resume"),
+            ("entry.timer_stopped", "timer-auto-stop")
+        ]
     );
     assert!(got[1].3.contains(&"sources".to_string()), "{:?}", got[1].3);
     assert_eq!(summary(&w.history(&t2.id)).len(), 1);
@@ -136,7 +143,10 @@ pub fn every_operation_appends_its_events(backend: &dyn Backend) {
     w.engine.update_customer_settings(&customer(), &CustomerSettingsPatch { default_unit_increments: Some(900), ..Default::default() }).unwrap();
     let last = w.history(&plain.id).pop().unwrap();
     assert_eq!((last.kind, last.role, last.actor, last.operation.as_str()), (EventKind::Revalidated, ActorRole::System, None, "revalidate"));
-    assert_eq!(last.changes.iter().find(|c| c.field == "unitIncrements").map(|c| (c.before.clone(), c.after.clone())), Some((Value::from(360), Value::from(900))));
+    assert_eq!(
+        last.changes.iter().find(|c| c.field == "unitIncrements").map(|c| (c.before.clone(), c.after.clone())),
+        Some((Value::from(360), Value::from(900)))
+    );
 }
 
 pub fn the_router_records_the_callers_role_and_request_id(backend: &dyn Backend) {

@@ -132,7 +132,7 @@ private val REQUIRED_VECTOR_KEYS = listOf("name", "description", "now", "custome
 private val STEP_KEYS = setOf("op", "note", "customerId", "userId", "actorId", "entryId", "args", "save", "expect")
 private val CONTROL_KEYS = setOf("error", "field", "rules", "storeUnchanged")
 private val REFERENCE = Regex("^\\$[A-Za-z0-9_]+$")
-private val NO_ARG_OPS = setOf("getEntry", "deleteEntry", "release", "unrelease", "stopTimer", "resumeTimer")
+private val NO_ARG_OPS = setOf("getEntry", "deleteEntry", "release", "unrelease", "stopTimer", "resumeTimer", "entryHistory")
 private const val WIDE_AFTER = "1970-01-01T00:00:00Z"
 private const val WIDE_ON_OR_BEFORE = "9999-12-31T23:59:59.999Z"
 
@@ -525,6 +525,13 @@ class VectorRunner(private val engine: Engine, vector: Map<String, Any?>) {
                 val userId = a.str("userId")
                 a.done()
                 mapOf("totals" to e.totals(c, from, to, userId).map(Wire::total))
+            }
+            // The change-event log (issue 16): kind, role, operation, actor, changed fields.
+            "entryHistory" -> {
+                val page = e.entryHistory(scope(), needEntry(), seesDeleted = true)
+                mapOf("events" to page.events.map { ev ->
+                    mapOf("kind" to ev.kind, "role" to ev.role, "operation" to ev.operation, "actorId" to ev.actorId, "fields" to ev.changes.map { it.field })
+                })
             }
             else -> throw Malformed("unknown op '$op'")
         }
