@@ -90,7 +90,7 @@ fn every_mutating_operation_documents_the_header_as_the_router_enforces_it() {
             }
         }
     }
-    assert_eq!(keyed, 25, "every POST, PATCH, PUT and DELETE route");
+    assert_eq!(keyed, 28, "every POST, PATCH, PUT and DELETE route (25 + the three webhook writes)");
 }
 
 /// Two engines on one file (two connections, as two server processes would have) receive the

@@ -40,5 +40,5 @@ fn a_schema_5_server_migrates_to_the_event_log() {
     drop(engine);
     let conn = rusqlite::Connection::open(&path).unwrap();
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 6);
+    assert_eq!(version, tenths::sqlite::SCHEMA_VERSION, "migrated to the current schema");
 }
