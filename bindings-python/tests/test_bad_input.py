@@ -116,6 +116,8 @@ CALLS: Dict[str, Dict[str, Any]] = {
     "entries_frame": {"customer_id": CUSTOMER, "after": WIDE[0], "on_or_before": WIDE[1], "format": "pandas"},
     "export_frame": {"customer_id": CUSTOMER, "after": WIDE[0], "on_or_before": WIDE[1], "format": "arrow"},
     "totals": {"customer_id": CUSTOMER, "work_date_from": "2026-03-01", "work_date_to": "2026-03-31", "user_id": ALICE},
+    "entry_history": {"customer_id": CUSTOMER, "user_id": ALICE, "entry_id": E1, "page_size": 10, "cursor": None, "sees_deleted": True},
+    "events": {"customer_id": CUSTOMER, "after": WIDE[0], "on_or_before": WIDE[1], "page_size": 10, "cursor": None},
     "set_clock": {"now": NOW},
     "advance_clock": {"seconds": 1, "millis": 1},
     "set_jwt_secret": {"secret": "s"},

@@ -153,7 +153,7 @@ impl Engine {
         act.off = !self.events.load(Ordering::Relaxed);
         self.backend.write(&mut |tx, refs| {
             idempotency::begin_attempt();
-            let mut cx = Cx { tx, refs, now, stats: &self.stats, act: act.clone() };
+            let mut cx = Cx { tx, refs, now, stats: &self.stats, act: act.clone(), subscriptions: None };
             idempotency::before_work(&mut cx)?;
             let value = f(&mut cx)?;
             idempotency::after_work(&mut cx, &value)?;

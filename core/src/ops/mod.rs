@@ -87,6 +87,10 @@ pub(crate) struct Cx<'a> {
     pub now: Timestamp,
     pub stats: &'a Stats,
     pub act: events::Act,
+    /// The webhook subscriptions of a customer, read once per transaction by the first event
+    /// that needs them (a batch of 1,000 creates queried them 1,000 times). Nothing an entry
+    /// write does changes them, and a re-run transaction starts with a new `Cx`.
+    pub subscriptions: Option<(ObjectId, Vec<crate::model::webhooks::Subscription>)>,
 }
 
 /// What a read operation works with: the snapshot and the reference cache of its connection.

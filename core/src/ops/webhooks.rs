@@ -107,7 +107,10 @@ pub(crate) fn redeliver(cx: &mut Cx<'_>, customer: &ObjectId, subscription: &Obj
 /// kind, in the change's transaction (so a committed change has its deliveries, and a rolled
 /// back one has none). The payload is built now, from the entry after the change.
 pub(crate) fn enqueue(cx: &mut Cx<'_>, event: &ChangeEvent, after: &Entry) -> Result<()> {
-    let subscriptions = cx.tx.webhook_subscriptions(&event.customer)?;
+    if cx.subscriptions.as_ref().is_none_or(|(customer, _)| *customer != event.customer) {
+        cx.subscriptions = Some((event.customer, cx.tx.webhook_subscriptions(&event.customer)?));
+    }
+    let Some((_, subscriptions)) = &cx.subscriptions else { return Ok(()) };
     let mut payload = None;
     for s in subscriptions.iter().filter(|s| s.wants(event.kind)) {
         let body = match &payload {
