@@ -6,6 +6,7 @@
 mod auth;
 pub mod idempotency;
 mod json;
+mod matching;
 pub mod openapi;
 mod routes;
 mod table;
@@ -194,7 +195,7 @@ impl Router {
     /// route serves it (the request is answered 404 or 405). For metrics by route without
     /// re-parsing paths in the host.
     pub fn route_template(&self, method: &str, path: &str) -> Option<&'static str> {
-        routes::route_of(method, path).map(|spec| spec.path)
+        matching::route_of(method, path).map(|spec| spec.path)
     }
 
     /// Serves one request of the HTTP API against `engine` (see [`handle`]).
@@ -204,7 +205,7 @@ impl Router {
         let started = std::time::Instant::now();
         let response = serve(engine, verifier.as_deref(), request, self.fault_injection.load(std::sync::atomic::Ordering::Relaxed));
         if let Some(observer) = observer {
-            if let Some(spec) = routes::route_of(&request.method, &request.path) {
+            if let Some(spec) = matching::route_of(&request.method, &request.path) {
                 observer.on_operation(spec.id, started.elapsed(), Outcome::of_status(response.status));
             }
         }

@@ -10,84 +10,14 @@ use serde::Deserialize;
 use super::auth::{Principal, Role, Verifier};
 use super::idempotency;
 use super::json::parse_body;
-use super::table::{Access, RouteSpec, ROUTES};
+use super::matching::{candidates, segments};
+use super::table::{Access, RouteSpec};
 use super::{error_response, Request, Response, MAX_BODY_BYTES};
 use crate::engine::{Act, AnswerKey, Engine, Keeping, Scope, TimerStart, Window, MAX_BATCH_ITEMS, MAX_PAGE_SIZE};
 use crate::error::{Result, TenthsError};
 use crate::model::*;
 use crate::rules::ids::ObjectId;
 use crate::rules::time::{Date, Timestamp};
-
-/// Splits a path (or a template) into its segments.
-fn segments(path: &str) -> impl Iterator<Item = &str> {
-    path.split('/').filter(|s| !s.is_empty())
-}
-
-/// One segment of a route template.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Seg {
-    Literal(&'static str),
-    /// `{name}`: captures the request's segment.
-    Param(&'static str),
-}
-
-/// A template split once into segments.
-#[derive(Debug)]
-struct Template {
-    segs: Vec<Seg>,
-    /// Literal segments: among templates matching a path, the most literal one wins.
-    literals: usize,
-}
-
-impl Template {
-    fn new(template: &'static str) -> Template {
-        let segs: Vec<Seg> = segments(template)
-            .map(|t| match t.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(name) => Seg::Param(name),
-                None => Seg::Literal(t),
-            })
-            .collect();
-        let literals = segs.iter().filter(|s| matches!(s, Seg::Literal(_))).count();
-        Template { segs, literals }
-    }
-
-    /// Whether a request's segments fit the template (no allocation).
-    fn fits(&self, path: &[&str]) -> bool {
-        self.segs.len() == path.len()
-            && self.segs.iter().zip(path).all(|(t, p)| match t {
-                Seg::Param(_) => true,
-                Seg::Literal(l) => l == p,
-            })
-    }
-
-    /// The path parameters of a request the template fits.
-    fn params<'a>(&self, path: &[&'a str]) -> Vec<(&'static str, &'a str)> {
-        self.segs
-            .iter()
-            .zip(path)
-            .filter_map(|(t, p)| match t {
-                Seg::Param(name) => Some((*name, *p)),
-                Seg::Literal(_) => None,
-            })
-            .collect()
-    }
-}
-
-/// The route table with each template split once, built on first use: a request compares
-/// segments instead of re-splitting every template of the table two or three times (that was a
-/// fifth of `tenths serve`'s CPU on a small GET, decision 106).
-fn compiled() -> &'static [(&'static RouteSpec, Template)] {
-    static TABLE: std::sync::OnceLock<Vec<(&'static RouteSpec, Template)>> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| ROUTES.iter().map(|s| (s, Template::new(s.path))).collect())
-}
-
-/// Matches a request path against a template; returns the path parameters.
-#[cfg(test)]
-fn match_path<'a>(template: &'static str, path: &'a str) -> Option<Vec<(&'static str, &'a str)>> {
-    let t = Template::new(template);
-    let path: Vec<&str> = segments(path).collect();
-    t.fits(&path).then(|| t.params(&path))
-}
 
 fn hex_val(b: u8) -> Option<u8> {
     match b {
@@ -301,20 +231,6 @@ fn parse_query(raw: &str, spec: &RouteSpec) -> Result<HashMap<String, String>> {
 /// The route a request for `method` and `path` (query allowed) is served by: among the
 /// templates that match the path, the most specific (most literal segments) wins, then the one of
 /// that method. `None` when no template matches the path or none of the best takes `method`.
-pub(crate) fn route_of(method: &str, path: &str) -> Option<&'static RouteSpec> {
-    let path = path.split_once('?').map_or(path, |(p, _)| p);
-    let segs: Vec<&str> = segments(path).collect();
-    candidates(&segs).into_iter().map(|(spec, _)| spec).find(|s| s.method.eq_ignore_ascii_case(method))
-}
-
-/// The routes whose templates fit the path's segments with the most literal segments (one per
-/// method at most).
-fn candidates(path: &[&str]) -> Vec<(&'static RouteSpec, &'static Template)> {
-    let fitting = || compiled().iter().filter(|(_, t)| t.fits(path));
-    let Some(best) = fitting().map(|(_, t)| t.literals).max() else { return Vec::new() };
-    fitting().filter(|(_, t)| t.literals == best).map(|(s, t)| (*s, t)).collect()
-}
-
 /// Finds the route, authenticates, authorizes, and runs the handler; every failure becomes the
 /// single error body.
 pub(crate) fn dispatch(engine: &Engine, verifier: Option<&dyn Verifier>, request: &Request) -> Response {
@@ -749,14 +665,8 @@ fn strip_null(map: &serde_json::Map<String, serde_json::Value>) -> serde_json::M
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn templates_match_and_capture() {
-        let p = match_path("/a/{x}/b/{y}", "/a/1/b/2").unwrap();
-        assert_eq!(p, vec![("x", "1"), ("y", "2")]);
-        assert!(match_path("/a/{x}/b", "/a/1/c").is_none());
-        assert!(match_path("/a/{x}", "/a/1/extra").is_none());
-    }
+    use crate::api::matching::route_of;
+    use crate::api::table::ROUTES;
 
     #[test]
     fn percent_decoding_keeps_plus() {
@@ -789,7 +699,7 @@ mod tests {
     #[test]
     fn route_of_names_the_template_that_serves() {
         let user = "/api/v1/public/customers/64b7f0c2a1b2c3d4e5f60001/users/64b7f0c2a1b2c3d4e5f60002";
-        let template = |m: &str, p: &str| super::route_of(m, p).map(|s| s.path);
+        let template = |m: &str, p: &str| route_of(m, p).map(|s| s.path);
         assert_eq!(template("GET", &format!("{user}/entries?workDateFrom=2026-01-01")), Some("/api/v1/public/customers/{customerId}/users/{userId}/entries"));
         assert_eq!(template("post", &format!("{user}/entries/release-day")), Some("/api/v1/public/customers/{customerId}/users/{userId}/entries/release-day"));
         assert_eq!(
@@ -798,6 +708,6 @@ mod tests {
         );
         assert_eq!(template("GET", "/no/such/route"), None);
         assert_eq!(template("PUT", "/healthz"), None, "a path whose routes take other methods (405)");
-        assert_eq!(super::route_of("GET", "/healthz").map(|s| s.id), Some("getHealth"));
+        assert_eq!(route_of("GET", "/healthz").map(|s| s.id), Some("getHealth"));
     }
 }
