@@ -1,4 +1,4 @@
-//! The change-event log (issue 16): the one place an event is appended ([`record`]), in the
+//! The change-event log (issue 16): the one place an event is appended (`record`), in the
 //! transaction of the change it describes, and the reads of the audit API (an entry's history,
 //! a customer's events in a window), and pruning by the customer's retention setting.
 //!
@@ -14,7 +14,7 @@ use crate::rules::ids::ObjectId;
 use crate::rules::time::Timestamp;
 
 /// Who acts in a write transaction, and for which request: filled by the engine before the
-/// operation runs, read by [`record`].
+/// operation runs, read by `record`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Act {
     /// Who acts (`None`: not known, e.g. a connector call without a user).
@@ -114,16 +114,9 @@ fn cursor_event(rx: &mut Rx<'_>, customer: &ObjectId, cursor: &ObjectId, entry: 
     }
 }
 
-/// A page of `page_size` from `page_size + 1` events read: the cursor (the last event's id) is
-/// set only when more may follow.
-fn page_of(mut items: Vec<ChangeEvent>, page_size: usize) -> Page<ChangeEvent> {
-    let next_cursor = if items.len() > page_size {
-        items.truncate(page_size);
-        items.last().map(|e| e.id)
-    } else {
-        None
-    };
-    Page { items, next_cursor }
+/// A page of `page_size` from `page_size + 1` events read (the cursor: the last event's id).
+fn page_of(items: Vec<ChangeEvent>, page_size: usize) -> Page<ChangeEvent> {
+    super::page_by_id(items, page_size, |e| e.id)
 }
 
 /// The history of an entry of `scope`'s user, oldest first: at most `page_size` events after the

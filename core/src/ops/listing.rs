@@ -17,16 +17,9 @@ pub(super) fn check_page_size(n: usize) -> Result<()> {
     Ok(())
 }
 
-/// A page of `page_size` from `page_size + 1` entries read: the cursor is set only when more
-/// may follow.
-pub(super) fn page_of(mut items: Vec<Entry>, page_size: usize) -> Page<Entry> {
-    let next_cursor = if items.len() > page_size {
-        items.truncate(page_size);
-        items.last().map(|e| e.id)
-    } else {
-        None
-    };
-    Page { items, next_cursor }
+/// A page of `page_size` from `page_size + 1` entries read (the cursor: the last entry's id).
+pub(super) fn page_of(items: Vec<Entry>, page_size: usize) -> Page<Entry> {
+    super::page_by_id(items, page_size, |e| e.id)
 }
 
 /// Every entry of the customer updated in the window (v1; deleted ones included), by update

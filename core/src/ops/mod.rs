@@ -116,6 +116,18 @@ impl Cx<'_> {
     }
 }
 
+/// A page of `page_size` from `page_size + 1` items read: the cursor (the last item's id) is set
+/// only when more may follow.
+pub(crate) fn page_by_id<T>(mut items: Vec<T>, page_size: usize, id: fn(&T) -> ObjectId) -> crate::model::Page<T> {
+    let next_cursor = if items.len() > page_size {
+        items.truncate(page_size);
+        items.last().map(id)
+    } else {
+        None
+    };
+    crate::model::Page { items, next_cursor }
+}
+
 /// Asks the status machine whether `op` may happen to `e` and how.
 pub(crate) fn decide(e: &Entry, op: &Operation, settings: &CustomerSettings) -> Result<Transition> {
     let state = e.state();
