@@ -211,8 +211,25 @@ fn every_answer_has_one_media_type_and_csv_export_is_its_own_operation() {
 
 #[test]
 fn operation_ids_read_as_method_names() {
-    let verbs =
-        ["get", "list", "create", "delete", "edit", "override", "release", "unrelease", "export", "import", "set", "update", "start", "stop", "resume", "sync", "redeliver"];
+    let verbs = [
+        "get",
+        "list",
+        "create",
+        "delete",
+        "edit",
+        "override",
+        "release",
+        "unrelease",
+        "export",
+        "import",
+        "set",
+        "update",
+        "start",
+        "stop",
+        "resume",
+        "sync",
+        "redeliver",
+    ];
     for r in ROUTES {
         let verb: String = r.id.chars().take_while(char::is_ascii_lowercase).collect();
         assert!(verbs.contains(&verb.as_str()), "{}: starts with {verb:?}, not a verb", r.id);

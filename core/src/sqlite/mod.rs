@@ -132,7 +132,15 @@ pub struct OpenOptions {
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        OpenOptions { durability: Durability::Full, cache_size_kib: 16 * 1024, readers: 4, busy_timeout_ms: 5_000, check_integrity: true, events: true, group_commit: None }
+        OpenOptions {
+            durability: Durability::Full,
+            cache_size_kib: 16 * 1024,
+            readers: 4,
+            busy_timeout_ms: 5_000,
+            check_integrity: true,
+            events: true,
+            group_commit: None,
+        }
     }
 }
 
