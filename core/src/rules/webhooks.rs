@@ -300,8 +300,9 @@ impl RetryPolicy {
         let full = self.base_millis.max(1).saturating_mul(1_i64 << shift).min(self.max_millis.max(1));
         let half = full / 2;
         let jitter = if jitter.is_finite() { jitter.clamp(0.0, 1.0) } else { 0.0 };
-        // `half` is at most an hour of ms, far inside f64's exact integers.
-        half + (half as f64 * jitter) as i64
+        // The jitter adds at most `half` (rounded by f64), so the sum stays within `max_millis`;
+        // saturating keeps that true whatever maximum an operator configures.
+        half.saturating_add((half as f64 * jitter) as i64)
     }
 
     /// Whether a delivery that has failed `attempts` times is dead.
@@ -452,6 +453,9 @@ mod tests {
         assert_eq!(p.backoff_millis(10, 0.0), 30_000, "capped at max");
         assert_eq!(p.backoff_millis(i64::MAX, 1.0), 60_000);
         assert_eq!(p.backoff_millis(0, f64::NAN), 500);
+        // The largest maximum an operator can give: the wait tops out at it.
+        let wide = RetryPolicy { base_millis: i64::MAX, max_millis: i64::MAX, ..p };
+        assert_eq!(wide.backoff_millis(5, 1.0), i64::MAX);
         for n in 1..20 {
             let w = p.backoff_millis(n, 0.3);
             assert!(w <= p.backoff_millis(n + 1, 0.3), "monotone in attempts: {n}");
