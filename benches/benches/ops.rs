@@ -384,19 +384,42 @@ fn main() {
     let mut table = Table(Vec::new());
     let n_small = if bench { 400 } else { 6 };
 
-    // Criterion: the per-call reads.
-    let mut c = Criterion::default().sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2)).configure_from_args();
-    criterion_reads(&mut c, &ctx);
-    c.final_summary();
+    // `TENTHS_BENCH_ONLY=export,writes` runs only the named parts of the table (criterion's
+    // per-call reads are the part `reads`); unset, everything runs.
+    let only = std::env::var("TENTHS_BENCH_ONLY").ok();
+    let runs = |part: &str| only.as_deref().is_none_or(|o| o.split(',').any(|p| p.trim() == part));
 
-    import_and_size(&mut table, &ctx);
-    get(&mut table, &ctx, if bench { 5_000 } else { 20 });
-    pages(&mut table, &ctx, if bench { 300 } else { 3 }, rounds);
-    totals(&mut table, &ctx, if bench { 50 } else { 2 });
-    export(&mut table, &ctx, bench);
-    writes(&mut table, &mut ctx, n_small);
-    release(&mut table, &mut ctx, bench);
-    overlap(&mut table, &mut ctx, if bench { 20 } else { 2 });
+    // Criterion: the per-call reads.
+    if runs("reads") {
+        let mut c = Criterion::default().sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2)).configure_from_args();
+        criterion_reads(&mut c, &ctx);
+        c.final_summary();
+    }
+
+    if runs("import") {
+        import_and_size(&mut table, &ctx);
+    }
+    if runs("get") {
+        get(&mut table, &ctx, if bench { 5_000 } else { 20 });
+    }
+    if runs("pages") {
+        pages(&mut table, &ctx, if bench { 300 } else { 3 }, rounds);
+    }
+    if runs("totals") {
+        totals(&mut table, &ctx, if bench { 50 } else { 2 });
+    }
+    if runs("export") {
+        export(&mut table, &ctx, bench);
+    }
+    if runs("writes") {
+        writes(&mut table, &mut ctx, n_small);
+    }
+    if runs("release") {
+        release(&mut table, &mut ctx, bench);
+    }
+    if runs("overlap") {
+        overlap(&mut table, &mut ctx, if bench { 20 } else { 2 });
+    }
 
     let md = table.markdown();
     println!("\n{md}");
