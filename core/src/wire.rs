@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::error::RuleFailure;
-use crate::model::{Entry, ReleaseFailure, Source, WorkCode};
+use crate::model::{Entry, ExportRow, InitiativeRef, ReleaseFailure, Source, WorkCode};
 use crate::rules::ids::ObjectId;
 use crate::rules::status::Status;
 use crate::rules::time::{Date, Timestamp};
@@ -70,9 +70,10 @@ pub struct InitiativeProps<'a> {
     pub initiative: InitiativeInner<'a>,
 }
 
-fn initiative_props(e: &Entry) -> Option<InitiativeProps<'_>> {
-    let id = e.initiative_id.as_ref()?;
-    Some(match &e.initiative {
+/// `initiativeProps` of an entry's matter: `id` its id, `known` its display form when filled.
+fn initiative_props<'a>(id: Option<&'a ObjectId>, known: Option<&'a InitiativeRef>) -> Option<InitiativeProps<'a>> {
+    let id = id?;
+    Some(match known {
         Some(i) => InitiativeProps {
             kind: Some(i.kind.as_str()),
             tags: [],
@@ -243,7 +244,7 @@ impl Entry {
             unit_increment_count_from_sources: self.unit_increment_count_from_sources,
             unit_increment_count_adjustments: self.unit_increment_count_adjustments,
             increment_duration_in_seconds: self.increment_duration_in_seconds(),
-            initiative_props: initiative_props(self),
+            initiative_props: initiative_props(self.initiative_id.as_ref(), self.initiative.as_ref()),
             work_codes: &self.codes,
             external_id: self.external_id.as_deref(),
             created_at: self.created_at,
@@ -298,7 +299,7 @@ impl Entry {
             summary: &self.summary,
             unit_increment_count: self.unit_increment_count(),
             increment_duration_in_seconds: self.increment_duration_in_seconds(),
-            initiative_props: initiative_props(self),
+            initiative_props: initiative_props(self.initiative_id.as_ref(), self.initiative.as_ref()),
             external_id: self.external_id.as_deref(),
             notes: self.notes.as_deref(),
             release_count: self.release_count,
@@ -317,6 +318,26 @@ impl Entry {
     /// The export shape as a JSON value.
     pub fn to_export_json(&self) -> serde_json::Value {
         serde_json::to_value(self.export_item()).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl ExportRow {
+    /// The export wire view: the same item [`Entry::export_item`] answers for its entry.
+    pub fn export_item(&self) -> ExportItem<'_> {
+        ExportItem {
+            id: &self.id,
+            customer_id: &self.customer_id,
+            user_id: &self.user_id,
+            work_date: self.work_date,
+            summary: &self.summary,
+            unit_increment_count: self.unit_increment_count(),
+            increment_duration_in_seconds: self.increment_duration_in_seconds(),
+            initiative_props: initiative_props(self.initiative_id.as_ref(), self.initiative.as_deref()),
+            external_id: self.external_id.as_deref(),
+            notes: self.notes.as_deref(),
+            release_count: self.release_count,
+            last_synced_at: self.last_synced_at,
+        }
     }
 }
 
@@ -394,8 +415,13 @@ pub fn csv_header() -> String {
 /// The entry's codes as one text, `codeType:code` pairs joined by `;` (empty without codes):
 /// the `codes` column of the CSV export and of [`EntryColumns`].
 fn codes_text(e: &Entry) -> String {
+    codes_of(&e.codes)
+}
+
+/// `codeType:code` pairs joined by `;`.
+fn codes_of(list: &[WorkCode]) -> String {
     let mut codes = String::new();
-    for (i, c) in e.codes.iter().enumerate() {
+    for (i, c) in list.iter().enumerate() {
         if i > 0 {
             codes.push(';');
         }
@@ -409,10 +435,15 @@ fn codes_text(e: &Entry) -> String {
 /// Appends one entry as a CSV row (CRLF-terminated). Fields go straight into `out` (numbers and
 /// dates need no quoting), one small string for the codes: an export writes one row per entry.
 pub fn push_csv_row(out: &mut String, e: &Entry) {
+    push_export_csv_row(out, &ExportRow::of_entry(e));
+}
+
+/// Appends one export row as a CSV row (CRLF-terminated), as [`push_csv_row`] does for an entry.
+pub fn push_export_csv_row(out: &mut String, e: &ExportRow) {
     use std::fmt::Write as _;
-    let initiative = e.initiative.as_ref();
+    let initiative = e.initiative.as_deref();
     let client = initiative.and_then(|i| i.client.as_ref()).map(|c| c.external_id.as_str()).unwrap_or("");
-    let codes = codes_text(e);
+    let codes = codes_of(&e.codes);
     let text: [&str; 9] = [
         e.id.as_str(),
         e.customer_id.as_str(),

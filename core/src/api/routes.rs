@@ -452,11 +452,12 @@ fn run(id: &str, c: &Ctx<'_>) -> Result<Response> {
             if format != "json" && format != "csv" {
                 return Err(TenthsError::invalid("format", "expected json or csv"));
             }
-            let page = engine.export_released_page(&c.customer()?, c.window("releasedAfter", "releasedOnOrBefore")?, c.page_size()?, c.cursor()?.as_ref())?;
+            let (customer, window, page_size, cursor) = (c.customer()?, c.window("releasedAfter", "releasedOnOrBefore")?, c.page_size()?, c.cursor()?);
             if format == "csv" {
-                csv_page(&page)
+                csv_page(&engine.export_released_page(&customer, window, page_size, cursor.as_ref())?)
             } else {
-                let entries: Vec<_> = page.items.iter().map(Entry::export_item).collect();
+                let page = engine.export_page(&customer, window, page_size, cursor.as_ref())?;
+                let entries: Vec<_> = page.items.iter().map(ExportRow::export_item).collect();
                 Response::json(200, &serde_json::json!({"entries": entries, "nextCursor": page.next_cursor}).as_object().map(strip_null).unwrap_or_default())
             }
         }

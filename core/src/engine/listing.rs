@@ -29,6 +29,13 @@ impl Engine {
         self.read(|rx| listing::export_released_page(rx, customer, window, page_size, cursor))
     }
 
+    /// The page [`Engine::export_released_page`] answers (the same entries, the same cursor),
+    /// as export rows: what the export item shows ([`ExportRow::export_item`]) and nothing more,
+    /// read without the entries' other columns, codes and sources. Codes are left empty.
+    pub fn export_page(&self, customer: &ObjectId, window: Window, page_size: usize, cursor: Option<&ObjectId>) -> Result<Page<ExportRow>> {
+        self.read(|rx| listing::export_page(rx, customer, window, page_size, cursor))
+    }
+
     /// The export window as CSV (header row, one row per entry, RFC 4180), written page by
     /// page so memory stays flat however large the window; read in one snapshot.
     pub fn export_csv(&self, customer: &ObjectId, window: Window, out: &mut dyn std::io::Write) -> Result<u64> {

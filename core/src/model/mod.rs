@@ -12,10 +12,22 @@ use crate::rules::time::{Date, Timestamp};
 use crate::rules::units::Rounding;
 
 pub mod events;
+pub mod export;
 pub mod sync;
 pub mod webhooks;
 
 pub use events::{ActorRole, ChangeEvent, EventKind, FieldChange};
+pub use export::ExportRow;
+
+/// `unitIncrementCount` of units from sources and adjustments (saturating).
+fn unit_count(from_sources: i64, adjustments: i64) -> i64 {
+    from_sources.saturating_add(adjustments)
+}
+
+/// `incrementDurationInSeconds`: `count` units of `increments` seconds (saturating).
+fn billed_seconds(count: i64, increments: i64) -> i64 {
+    count.saturating_mul(increments)
+}
 
 pub(crate) use crate::rules::text::{check_name, check_text};
 pub use crate::rules::text::{count_from_json, de_count, de_null_as_default, de_opt_count};
@@ -570,11 +582,11 @@ impl Entry {
 
     /// `unitIncrementCount`.
     pub fn unit_increment_count(&self) -> i64 {
-        self.unit_increment_count_from_sources.saturating_add(self.unit_increment_count_adjustments)
+        unit_count(self.unit_increment_count_from_sources, self.unit_increment_count_adjustments)
     }
     /// `incrementDurationInSeconds`: the billed duration.
     pub fn increment_duration_in_seconds(&self) -> i64 {
-        self.unit_increment_count().saturating_mul(self.unit_increments)
+        billed_seconds(self.unit_increment_count(), self.unit_increments)
     }
     /// `hasOverlap`.
     pub fn has_overlap(&self) -> bool {

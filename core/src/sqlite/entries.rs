@@ -21,7 +21,7 @@ const ENTRY_COLUMNS: &str = "pk, customer_id, id, user_id, created_by, released_
      units_from_sources, units_adjustments, overlap_seconds, status, status_errors, re_release_failed_messages, is_locked, is_deleted, release_count, \
      last_release_pending_at, last_release_failed_at, release_success_at, last_synced_at, created_at, updated_at, version";
 
-fn ts(v: Option<i64>) -> rusqlite::Result<Option<Timestamp>> {
+pub(super) fn ts(v: Option<i64>) -> rusqlite::Result<Option<Timestamp>> {
     v.map(ts1).transpose()
 }
 
@@ -29,7 +29,7 @@ fn ts1(ms: i64) -> rusqlite::Result<Timestamp> {
     Timestamp::from_millis(ms).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Integer, Box::new(e)))
 }
 
-fn bad(col: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+pub(super) fn bad(col: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
 }
 
@@ -97,45 +97,59 @@ fn entry_from_row(r: &Row<'_>) -> rusqlite::Result<(EntryKey, Entry)> {
 }
 
 /// Entries filled per statement by [`fill`] (bounds the bound JSON list).
-const FILL_CHUNK: usize = 500;
+pub(super) const FILL_CHUNK: usize = 500;
+
+/// The keys (`pk`s) of a chunk of rows as one JSON array, and each key's place in the chunk.
+pub(super) fn keyed(keys: impl ExactSizeIterator<Item = i64>) -> (String, HashMap<i64, usize>) {
+    let mut at: HashMap<i64, usize> = HashMap::with_capacity(keys.len());
+    let mut list = String::with_capacity(keys.len() * 8 + 2);
+    list.push('[');
+    for (i, key) in keys.enumerate() {
+        if i > 0 {
+            list.push(',');
+        }
+        list.push_str(&key.to_string());
+        at.insert(key, i);
+    }
+    list.push(']');
+    (list, at)
+}
+
+/// Calls `put(entry pk, code)` for every code of the entries whose keys `keys` holds (a JSON
+/// array, see [`keyed`]), by entry then position: one statement.
+pub(super) fn each_code(c: &Connection, customer: &ObjectId, keys: &str, mut put: impl FnMut(i64, WorkCode)) -> Result<()> {
+    // CROSS JOIN keeps entry_codes as the outer loop (without it, and without statistics,
+    // the planner may walk every code of the customer and probe entry_codes for each).
+    let mut codes = c.prepare_cached(
+        "SELECT ec.entry_pk, c.id, c.external_id, c.code_type_external_id, c.name, ec.assigned_by FROM entry_codes ec
+         CROSS JOIN codes c ON c.customer_id = ?1 AND c.id = ec.code_id WHERE ec.entry_pk IN (SELECT value FROM json_each(?2))
+         ORDER BY ec.entry_pk, ec.position",
+    )?;
+    let mut q = codes.query(params![customer, keys])?;
+    while let Some(r) = q.next()? {
+        let code = WorkCode {
+            id: r.get(1)?,
+            external_id: r.get(2)?,
+            code_type_external_id: r.get(3)?,
+            name: r.get(4)?,
+            assigned_by: AssignedBy::from_stored(r.get_ref(5)?.as_str().map_err(storage)?),
+        };
+        put(r.get(0)?, code);
+    }
+    Ok(())
+}
 
 /// Fills the codes and (with [`Detail::Full`]) the sources of entries of one customer: one
 /// statement each per [`FILL_CHUNK`] entries (the keys bound as one JSON array), assembled in
 /// memory. A page of 100 runs 2 statements instead of 200.
 fn fill(c: &Connection, customer: &ObjectId, rows: &mut [(EntryKey, Entry)], detail: Detail) -> Result<()> {
     for chunk in rows.chunks_mut(FILL_CHUNK) {
-        let mut at: HashMap<i64, usize> = HashMap::with_capacity(chunk.len());
-        let mut keys = String::with_capacity(chunk.len() * 8 + 2);
-        keys.push('[');
-        for (i, (key, _)) in chunk.iter().enumerate() {
-            if i > 0 {
-                keys.push(',');
-            }
-            keys.push_str(&key.raw().to_string());
-            at.insert(key.raw(), i);
-        }
-        keys.push(']');
-        // CROSS JOIN keeps entry_codes as the outer loop (without it, and without statistics,
-        // the planner may walk every code of the customer and probe entry_codes for each).
-        let mut codes = c.prepare_cached(
-            "SELECT ec.entry_pk, c.id, c.external_id, c.code_type_external_id, c.name, ec.assigned_by FROM entry_codes ec
-             CROSS JOIN codes c ON c.customer_id = ?1 AND c.id = ec.code_id WHERE ec.entry_pk IN (SELECT value FROM json_each(?2))
-             ORDER BY ec.entry_pk, ec.position",
-        )?;
-        let mut q = codes.query(params![customer, keys])?;
-        while let Some(r) = q.next()? {
-            let pk: i64 = r.get(0)?;
-            let code = WorkCode {
-                id: r.get(1)?,
-                external_id: r.get(2)?,
-                code_type_external_id: r.get(3)?,
-                name: r.get(4)?,
-                assigned_by: AssignedBy::from_stored(r.get_ref(5)?.as_str().map_err(storage)?),
-            };
+        let (keys, at) = keyed(chunk.iter().map(|(key, _)| key.raw()));
+        each_code(c, customer, &keys, |pk, code| {
             if let Some((_, e)) = at.get(&pk).and_then(|i| chunk.get_mut(*i)) {
                 e.codes.push(code);
             }
-        }
+        })?;
         if detail == Detail::WithoutSources {
             continue;
         }
@@ -306,29 +320,11 @@ pub(super) fn page(c: &Connection, customer: &ObjectId, of: PageOf, after_id: Op
             query(c, customer, &sql, params![customer, from.millis(), on_or_before.millis(), after, limit], detail)?
         }
         PageOf::Released { after: from, on_or_before, low, high } => {
-            let sql = format!(
-                "SELECT {ENTRY_COLUMNS} FROM entries WHERE customer_id = ?1 AND last_release_pending_at > ?2 AND last_release_pending_at <= ?3 AND id > ?4 AND id >= ?6 AND id <= ?7
-                   AND is_deleted = 0 AND status IN ('release-pending', 'release-succeeded') ORDER BY id LIMIT ?5"
-            );
+            let sql = format!("SELECT {ENTRY_COLUMNS} {}", super::export::RELEASED_PAGE);
             query(c, customer, &sql, params![customer, from.millis(), on_or_before.millis(), after, limit, low, high], detail)?
         }
     };
     Ok(rows.into_iter().map(|(_, e)| e).collect())
-}
-
-/// The smallest and largest id of the export window, read through the release-time index: the
-/// pages by id then walk only the window's id range, not the customer's.
-pub(super) fn export_bounds(c: &Connection, customer: &ObjectId, after: Timestamp, on_or_before: Timestamp) -> Result<Option<(ObjectId, ObjectId)>> {
-    let row: (Option<ObjectId>, Option<ObjectId>) = c
-        .prepare_cached(
-            "SELECT min(id), max(id) FROM entries INDEXED BY entries_by_release WHERE customer_id = ?1 AND last_release_pending_at > ?2
-               AND last_release_pending_at <= ?3 AND is_deleted = 0 AND status IN ('release-pending', 'release-succeeded')",
-        )?
-        .query_row(params![customer, after.millis(), on_or_before.millis()], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(match row {
-        (Some(low), Some(high)) => Some((low, high)),
-        _ => None,
-    })
 }
 
 /// Totals per user, work date and matter.

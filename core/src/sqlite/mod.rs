@@ -21,6 +21,7 @@ pub use group::GroupCommit;
 mod device;
 mod entries;
 mod events;
+mod export;
 mod group;
 mod idempotency;
 mod reference;
@@ -86,6 +87,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_events.sql"),
     include_str!("migrations/0007_webhooks.sql"),
     include_str!("migrations/0008_totals_index.sql"),
+    include_str!("migrations/0009_export_index.sql"),
 ];
 
 /// The schema version this code writes.

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::Connection;
 
-use super::{device, entries, events, idempotency, reference, webhooks};
+use super::{device, entries, events, export, idempotency, reference, webhooks};
 use crate::error::Result;
 use crate::model::sync::{ConflictRecord, Quarantined, SyncedEntry};
 use crate::model::webhooks::{Delivery, DeliveryState, DueDelivery, Subscription};
@@ -108,7 +108,13 @@ impl ReadTx for SqliteTx<'_> {
         entries::page(self.conn, customer, of, after_id, limit, detail)
     }
     fn export_bounds(&mut self, customer: &ObjectId, after: Timestamp, on_or_before: Timestamp) -> Result<Option<(ObjectId, ObjectId)>> {
-        entries::export_bounds(self.conn, customer, after, on_or_before)
+        export::export_bounds(self.conn, customer, after, on_or_before)
+    }
+    fn export_rows(&mut self, customer: &ObjectId, of: PageOf, after_id: Option<&ObjectId>, limit: usize, codes: bool) -> Result<Vec<ExportRow>> {
+        match of {
+            PageOf::Released { after, on_or_before, low, high } => export::rows(self.conn, customer, (after, on_or_before), (&low, &high), after_id, limit, codes),
+            PageOf::Updated { .. } => Ok(crate::store::export_rows_of(&entries::page(self.conn, customer, of, after_id, limit, Detail::WithoutSources)?, codes)),
+        }
     }
     fn totals(&mut self, customer: &ObjectId, user: Option<&ObjectId>, from: Date, to: Date) -> Result<Vec<Total>> {
         entries::totals(self.conn, customer, user, from, to)

@@ -135,6 +135,21 @@ pub enum Detail {
     WithoutSources,
 }
 
+/// The export rows of complete entries (codes kept only when `codes`): what
+/// [`ReadTx::export_rows`] answers by default.
+pub fn export_rows_of(entries: &[Entry], codes: bool) -> Vec<ExportRow> {
+    entries
+        .iter()
+        .map(|e| {
+            let mut row = ExportRow::of_entry(e);
+            if !codes {
+                row.codes.clear();
+            }
+            row
+        })
+        .collect()
+}
+
 /// Reads inside one snapshot. Every query is scoped by customer (tenancy).
 pub trait ReadTx {
     // ----- reference data --------------------------------------------------------------------
@@ -193,6 +208,12 @@ pub trait ReadTx {
     fn list(&mut self, customer: &ObjectId, listing: Listing<'_>) -> Result<Vec<(EntryKey, Entry)>>;
     /// A page by id: at most `limit` entries after `after_id`.
     fn page(&mut self, customer: &ObjectId, of: PageOf, after_id: Option<&ObjectId>, limit: usize, detail: Detail) -> Result<Vec<Entry>>;
+    /// A page of the export window ([`PageOf::Released`]) as export rows, codes filled only
+    /// when `codes`, matters left empty: the entries [`ReadTx::page`] answers, without what the
+    /// export does not show. The default reads complete entries; a backend may read less.
+    fn export_rows(&mut self, customer: &ObjectId, of: PageOf, after_id: Option<&ObjectId>, limit: usize, codes: bool) -> Result<Vec<ExportRow>> {
+        Ok(export_rows_of(&self.page(customer, of, after_id, limit, Detail::WithoutSources)?, codes))
+    }
     /// The smallest and largest id of the export window (`None` when it is empty).
     fn export_bounds(&mut self, customer: &ObjectId, after: Timestamp, on_or_before: Timestamp) -> Result<Option<(ObjectId, ObjectId)>>;
     /// Totals per user, work date and matter of live entries with a work date in `from..=to`.
