@@ -390,6 +390,11 @@ macro_rules! conformance_tests {
                 a_running_timer_past_midnight_is_settled_before_a_release,
                 duration_adjustment_adds_and_never_goes_below_zero,
             }
+            export_pages {
+                pages_follow_bare_id_cursors_in_every_window,
+                export_rows_and_the_csv_show_what_the_entries_show,
+                the_http_export_pages_by_bare_id,
+            }
             user_pages {
                 paging_through_250_entries_returns_each_once_in_order,
                 the_cursor_is_a_position_not_an_offset,

@@ -5,6 +5,7 @@ pub mod api_auth;
 pub mod bad_input;
 pub mod bulk_create;
 pub mod events;
+pub mod export_pages;
 pub mod golden;
 pub mod idempotency;
 pub mod overlap;
