@@ -117,8 +117,27 @@ mod tests {
             assert_eq!(p.len(), 1, "{p:?}");
             assert!(p[0].contains("USING INDEX entries_export (customer_id=? AND id>? AND id<?)"), "{p:?}");
         }
-        // The walk alone (what a last page does past the window's largest id) needs no row.
-        let p = plan(&format!("SELECT id {RELEASED_PAGE}"));
-        assert!(p[0].contains("USING COVERING INDEX entries_export"), "{p:?}");
+    }
+
+    /// The walk itself (what the last page of a window does past the window's largest id, up to
+    /// the customer's last exportable id) reads the index alone: in each page statement the
+    /// release time and the id bounds are tested on the index's columns, and the table's row is
+    /// read (a deferred seek) only after every test passed, for an entry of the page.
+    #[test]
+    fn the_walk_past_the_window_reads_no_row() {
+        let c = super::super::open_memory(&super::super::OpenOptions::default()).unwrap();
+        let root: i64 = c.query_row("SELECT rootpage FROM sqlite_schema WHERE name = 'entries'", [], |r| r.get(0)).unwrap();
+        for sql in [format!("SELECT {EXPORT_COLUMNS} {RELEASED_PAGE}"), format!("SELECT id, summary {RELEASED_PAGE}"), format!("SELECT id {RELEASED_PAGE}")] {
+            let mut st = c.prepare(&format!("EXPLAIN {sql}")).unwrap();
+            let program: Vec<(String, i64, i64)> =
+                st.query_map(params!["c", 0, 1, "", 100, "", "z"], |r| Ok((r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(|r| r.unwrap()).collect();
+            let table = program.iter().find(|(op, _, p2)| op == "OpenRead" && *p2 == root).map(|(_, p1, _)| *p1);
+            assert!(table.is_some(), "{program:?}");
+            let reads = |(op, p1, _): &(String, i64, i64)| Some(*p1) == table && ["Column", "Rowid", "SeekRowid", "NotExists"].contains(&op.as_str());
+            let tests = |(op, _, _): &(String, i64, i64)| ["Le", "Lt", "Ge", "Gt"].contains(&op.as_str());
+            let first_read = program.iter().position(reads).unwrap_or(program.len());
+            let last_test = program.iter().rposition(tests).unwrap_or(0);
+            assert!(last_test > 0 && first_read > last_test, "{sql}: {program:?}");
+        }
     }
 }
