@@ -391,7 +391,8 @@ fn main() {
 
     // Criterion: the per-call reads.
     if runs("reads") {
-        let mut c = Criterion::default().sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2)).configure_from_args();
+        let mut c =
+            Criterion::default().sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2)).configure_from_args();
         criterion_reads(&mut c, &ctx);
         c.final_summary();
     }

@@ -10,7 +10,7 @@
 
 use std::hint::black_box;
 
-use tenths::{Durability, Engine, ObjectId, OpenOptions, Timestamp, Window};
+use tenths::{Durability, Engine, Entry, ExportRow, ObjectId, OpenOptions, Page, Timestamp, Window};
 use tenths_benches::firm;
 
 /// Pages through the window with `page` (an engine call answering the export items of one
@@ -34,22 +34,29 @@ fn pages(mut page: impl FnMut(Option<&ObjectId>, &mut Vec<u8>) -> (u64, Option<O
     n
 }
 
-#[inline(never)]
-fn run_json(engine: &Engine, customer: &ObjectId, w: Window) -> u64 {
+/// Every page of the window through `page` (one engine call), each item serialised by `item`.
+fn export_pages<T>(page: impl Fn(Option<&ObjectId>) -> Page<T>, item: impl Fn(&T, &mut Vec<u8>)) -> u64 {
     pages(|cursor, out| {
-        let p = engine.export_page(customer, w, 100, cursor).expect("page");
-        p.items.iter().for_each(|e| serde_json::to_writer(&mut *out, &e.export_item()).expect("json"));
+        let p = page(cursor);
+        p.items.iter().for_each(|e| item(e, &mut *out));
         (p.items.len() as u64, p.next_cursor)
     })
 }
 
 #[inline(never)]
+fn run_json(engine: &Engine, customer: &ObjectId, w: Window) -> u64 {
+    export_pages(
+        |cursor| engine.export_page(customer, w, 100, cursor).expect("page"),
+        |e: &ExportRow, out| serde_json::to_writer(out, &e.export_item()).expect("json"),
+    )
+}
+
+#[inline(never)]
 fn run_entries(engine: &Engine, customer: &ObjectId, w: Window) -> u64 {
-    pages(|cursor, out| {
-        let p = engine.export_released_page(customer, w, 100, cursor).expect("page");
-        p.items.iter().for_each(|e| serde_json::to_writer(&mut *out, &e.export_item()).expect("json"));
-        (p.items.len() as u64, p.next_cursor)
-    })
+    export_pages(
+        |cursor| engine.export_released_page(customer, w, 100, cursor).expect("page"),
+        |e: &Entry, out| serde_json::to_writer(out, &e.export_item()).expect("json"),
+    )
 }
 
 #[inline(never)]
@@ -64,8 +71,7 @@ fn main() {
     let entries: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(50_000);
     let n: usize = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(1);
     let bf = firm::prepare(entries, false);
-    let engine =
-        Engine::open_with(&bf.engine_path, OpenOptions { durability: Durability::Normal, ..OpenOptions::default() }, bf.clock.clone()).expect("open");
+    let engine = Engine::open_with(&bf.engine_path, OpenOptions { durability: Durability::Normal, ..OpenOptions::default() }, bf.clock.clone()).expect("open");
     let customer = bf.firm.customer;
     // The window of `ops.rs`'s export case: the month in the middle, alone.
     let months = &bf.months;

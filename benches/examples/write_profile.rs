@@ -1,13 +1,19 @@
-//! Single durable writes for `valgrind --tool=callgrind`: `N` creates (one source each) then
-//! `N` overrides on a file database (`synchronous = NORMAL`), so the instruction counts of
-//! `Engine::create_entry` and `Engine::override_entry` (inclusive) can be compared before and
-//! after a change on a noisy machine. Usage: `cargo build --release -p tenths-benches --example
-//! write_profile` then `valgrind --tool=callgrind target/release/examples/write_profile [N]`.
+//! Single durable writes for `valgrind --tool=callgrind`: `N` creates (one source each), `N`
+//! overrides, `N` releases (`release_entry`) then `release_succeeded_batch` of the `N` in batches
+//! of 100, on a file database (`synchronous = NORMAL`), so the instruction counts of
+//! `Engine::create_entry`, `Engine::override_entry`, `Engine::release_entry` and
+//! `Engine::release_succeeded_batch` (inclusive) can be compared before and after a change on a
+//! noisy machine. A second argument `no-export-index` drops the export index (`entries_export`,
+//! schema v9) before the writes: the same code with and without the index, to read what the
+//! index costs each write. Usage: `cargo build --release -p tenths-benches --example
+//! write_profile` then `valgrind --tool=callgrind target/release/examples/write_profile [N]
+//! [no-export-index]`.
 
 use std::sync::Arc;
 
 use tenths::{
-    BillingType, Durability, Engine, FixedClock, InitiativeInput, NewEntry, ObjectId, OpenOptions, OverrideInput, Scope, SourceInput, SourceKind, Timestamp,
+    BillingType, Durability, Engine, FixedClock, InitiativeInput, NewEntry, ObjectId, OpenOptions, OverrideInput, ReleaseSucceededItem, Scope, SourceInput,
+    SourceKind, Timestamp,
 };
 use tenths_benches::TempDir;
 
@@ -17,7 +23,12 @@ fn main() {
     let start = Timestamp::parse("2026-03-02T08:00:00Z").expect("time");
     let clock = Arc::new(FixedClock::new(start));
     let opts = OpenOptions { durability: Durability::Normal, ..OpenOptions::default() };
-    let engine = Engine::open_with(dir.db("engine"), opts, clock.clone()).expect("open");
+    let path = dir.db("engine");
+    if std::env::args().nth(2).as_deref() == Some("no-export-index") {
+        Engine::open_with(&path, opts.clone(), clock.clone()).expect("open").close().expect("close");
+        rusqlite::Connection::open(&path).expect("open raw").execute_batch("DROP INDEX entries_export").expect("drop the export index");
+    }
+    let engine = Engine::open_with(&path, opts, clock.clone()).expect("open");
     let customer = ObjectId::parse("64b7f0c2a1b2c3d4e5f60001").expect("id");
     let scope = Scope::new(customer, ObjectId::parse("64b7f0c2a1b2c3d4e5f60002").expect("id"));
     let matter = engine
@@ -52,6 +63,21 @@ fn main() {
     for (i, id) in ids.iter().enumerate() {
         let input = OverrideInput { summary: Some(format!("Revised {i}")), unit_increment_count_adjustments: Some(1), ..Default::default() };
         std::hint::black_box(engine.override_entry(&scope, id, &input).expect("override"));
+    }
+    for id in &ids {
+        std::hint::black_box(engine.release_entry(&scope, id).expect("release"));
+    }
+    for chunk in ids.chunks(100) {
+        let items: Vec<ReleaseSucceededItem> = chunk
+            .iter()
+            .map(|id| ReleaseSucceededItem {
+                entry_id: id.to_string(),
+                user_id: None,
+                external_id: Some(format!("PMS-{id}")),
+                re_release_failed_messages: None,
+            })
+            .collect();
+        std::hint::black_box(engine.release_succeeded_batch(&customer, &items).expect("batch"));
     }
     engine.close().expect("close");
 }

@@ -223,6 +223,27 @@ pub struct ExportItem<'a> {
     pub last_synced_at: Option<Timestamp>,
 }
 
+/// The export item of `$e` (an [`Entry`] or an [`ExportRow`]: the fields the item shows have
+/// the same names in both), `$matter` its matter's display form: one body for both.
+macro_rules! export_item {
+    ($e:expr, $matter:expr) => {
+        ExportItem {
+            id: &$e.id,
+            customer_id: &$e.customer_id,
+            user_id: &$e.user_id,
+            work_date: $e.work_date,
+            summary: &$e.summary,
+            unit_increment_count: $e.unit_increment_count(),
+            increment_duration_in_seconds: $e.increment_duration_in_seconds(),
+            initiative_props: initiative_props($e.initiative_id.as_ref(), $matter),
+            external_id: $e.external_id.as_deref(),
+            notes: $e.notes.as_deref(),
+            release_count: $e.release_count,
+            last_synced_at: $e.last_synced_at,
+        }
+    };
+}
+
 impl Entry {
     /// The full wire view.
     pub fn full(&self) -> FullEntry<'_> {
@@ -291,20 +312,7 @@ impl Entry {
 
     /// The export wire view.
     pub fn export_item(&self) -> ExportItem<'_> {
-        ExportItem {
-            id: &self.id,
-            customer_id: &self.customer_id,
-            user_id: &self.user_id,
-            work_date: self.work_date,
-            summary: &self.summary,
-            unit_increment_count: self.unit_increment_count(),
-            increment_duration_in_seconds: self.increment_duration_in_seconds(),
-            initiative_props: initiative_props(self.initiative_id.as_ref(), self.initiative.as_ref()),
-            external_id: self.external_id.as_deref(),
-            notes: self.notes.as_deref(),
-            release_count: self.release_count,
-            last_synced_at: self.last_synced_at,
-        }
+        export_item!(self, self.initiative.as_ref())
     }
 
     /// The full shape as a JSON value.
@@ -324,20 +332,7 @@ impl Entry {
 impl ExportRow {
     /// The export wire view: the same item [`Entry::export_item`] answers for its entry.
     pub fn export_item(&self) -> ExportItem<'_> {
-        ExportItem {
-            id: &self.id,
-            customer_id: &self.customer_id,
-            user_id: &self.user_id,
-            work_date: self.work_date,
-            summary: &self.summary,
-            unit_increment_count: self.unit_increment_count(),
-            increment_duration_in_seconds: self.increment_duration_in_seconds(),
-            initiative_props: initiative_props(self.initiative_id.as_ref(), self.initiative.as_deref()),
-            external_id: self.external_id.as_deref(),
-            notes: self.notes.as_deref(),
-            release_count: self.release_count,
-            last_synced_at: self.last_synced_at,
-        }
+        export_item!(self, self.initiative.as_deref())
     }
 }
 

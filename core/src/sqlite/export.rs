@@ -93,7 +93,6 @@ pub(super) fn export_bounds(c: &Connection, customer: &ObjectId, after: Timestam
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     use rusqlite::params;

@@ -112,8 +112,12 @@ impl ReadTx for SqliteTx<'_> {
     }
     fn export_rows(&mut self, customer: &ObjectId, of: PageOf, after_id: Option<&ObjectId>, limit: usize, codes: bool) -> Result<Vec<ExportRow>> {
         match of {
-            PageOf::Released { after, on_or_before, low, high } => export::rows(self.conn, customer, (after, on_or_before), (&low, &high), after_id, limit, codes),
-            PageOf::Updated { .. } => Ok(crate::store::export_rows_of(&entries::page(self.conn, customer, of, after_id, limit, Detail::WithoutSources)?, codes)),
+            PageOf::Released { after, on_or_before, low, high } => {
+                export::rows(self.conn, customer, (after, on_or_before), (&low, &high), after_id, limit, codes)
+            }
+            PageOf::Updated { .. } => {
+                Ok(crate::store::export_rows_of(&entries::page(self.conn, customer, of, after_id, limit, Detail::WithoutSources)?, codes))
+            }
         }
     }
     fn totals(&mut self, customer: &ObjectId, user: Option<&ObjectId>, from: Date, to: Date) -> Result<Vec<Total>> {

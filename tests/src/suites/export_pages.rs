@@ -196,12 +196,7 @@ pub fn the_http_export_pages_by_bare_id(backend: &dyn Backend) {
     let api = Api::new(&engine, None);
     let window = windows()[0];
     let get = |query: &str| {
-        let path = format!(
-            "/api/v2/customers/{}/entries/export?releasedAfter={}&releasedOnOrBefore={}&{query}",
-            customer(),
-            window.after,
-            window.on_or_before
-        );
+        let path = format!("/api/v2/customers/{}/entries/export?releasedAfter={}&releasedOnOrBefore={}&{query}", customer(), window.after, window.on_or_before);
         let r = api.serve(&Request::new("GET", &path, Vec::new()).with_principal(Principal::new(customer(), oid(0xb1), Role::Connector)));
         assert_eq!(r.status, 200, "{query}: {}", String::from_utf8_lossy(&r.body));
         r.body_json()
