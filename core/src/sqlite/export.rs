@@ -49,7 +49,6 @@ fn export_row(customer: &ObjectId, r: &Row<'_>) -> rusqlite::Result<(i64, Export
 }
 
 /// A page of the export window as export rows (codes filled when `codes`; matters left empty).
-#[allow(clippy::too_many_arguments)]
 pub(super) fn rows(
     c: &Connection,
     customer: &ObjectId,
