@@ -18,9 +18,7 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, TransactionBehavior};
-use tenths::{
-    Clock, Date, Durability, Engine, NewEntry, ObjectId, OpenOptions, OverrideInput, ReleaseSucceededItem, Scope, SourceInput, SourceKind, Timestamp, Window,
-};
+use tenths::{Clock, Date, Durability, Engine, NewEntry, ObjectId, OpenOptions, OverrideInput, Scope, SourceInput, SourceKind, Timestamp, Window};
 use tenths_benches::firm::{self, BenchFirm};
 use tenths_benches::report::{benchmarking, interleave, krate, ms, p50, rate, total, us, Table};
 use tenths_benches::{open_raw, remove_db};
@@ -977,15 +975,7 @@ fn release(t: &mut Table, ctx: &mut Ctx, bench: bool) {
     let (te, tr) = interleave(
         3,
         |i| {
-            let items: Vec<ReleaseSucceededItem> = chunks[2 * i]
-                .iter()
-                .map(|id| ReleaseSucceededItem {
-                    entry_id: id.to_string(),
-                    user_id: None,
-                    external_id: Some(format!("PMS-{id}")),
-                    re_release_failed_messages: None,
-                })
-                .collect();
+            let items = tenths_benches::succeeded_items(chunks[2 * i]);
             std::hint::black_box(engine.release_succeeded_batch(&customer, &items).expect("batch"));
         },
         |i| raw_release_succeeded_batch(raw, &customer, chunks[2 * i + 1], now),

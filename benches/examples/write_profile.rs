@@ -12,8 +12,7 @@
 use std::sync::Arc;
 
 use tenths::{
-    BillingType, Durability, Engine, FixedClock, InitiativeInput, NewEntry, ObjectId, OpenOptions, OverrideInput, ReleaseSucceededItem, Scope, SourceInput,
-    SourceKind, Timestamp,
+    BillingType, Durability, Engine, FixedClock, InitiativeInput, NewEntry, ObjectId, OpenOptions, OverrideInput, Scope, SourceInput, SourceKind, Timestamp,
 };
 use tenths_benches::TempDir;
 
@@ -68,15 +67,7 @@ fn main() {
         std::hint::black_box(engine.release_entry(&scope, id).expect("release"));
     }
     for chunk in ids.chunks(100) {
-        let items: Vec<ReleaseSucceededItem> = chunk
-            .iter()
-            .map(|id| ReleaseSucceededItem {
-                entry_id: id.to_string(),
-                user_id: None,
-                external_id: Some(format!("PMS-{id}")),
-                re_release_failed_messages: None,
-            })
-            .collect();
+        let items = tenths_benches::succeeded_items(chunk);
         std::hint::black_box(engine.release_succeeded_batch(&customer, &items).expect("batch"));
     }
     engine.close().expect("close");

@@ -14,8 +14,8 @@ use rusqlite::{params, Connection, TransactionBehavior};
 use tenths::time::parse_zone;
 use tenths::units::{self, UnitPolicy};
 use tenths::{
-    BillingType, ClientInput, Clock, Engine, FixedClock, InitiativeInput, NewEntry, ObjectId, OpenOptions, Rounding, Scope, SourceInput, SourceKind, Timestamp,
-    UserSettings,
+    BillingType, ClientInput, Clock, Engine, FixedClock, InitiativeInput, NewEntry, ObjectId, OpenOptions, ReleaseSucceededItem, Rounding, Scope, SourceInput,
+    SourceKind, Timestamp, UserSettings,
 };
 
 /// The pragmas of an engine connection (see `core/src/store/mod.rs`), for the raw baselines.
@@ -295,4 +295,11 @@ mod tests {
         assert!(time_raw_create(&dir, 50) > Duration::ZERO);
         assert!(time_engine_create(&dir, 50) > Duration::ZERO);
     }
+}
+
+/// The release-succeeded items of `ids`, each with a PMS id of its own (`PMS-<id>`).
+pub fn succeeded_items(ids: &[ObjectId]) -> Vec<ReleaseSucceededItem> {
+    ids.iter()
+        .map(|id| ReleaseSucceededItem { entry_id: id.to_string(), user_id: None, external_id: Some(format!("PMS-{id}")), re_release_failed_messages: None })
+        .collect()
 }
