@@ -15,7 +15,7 @@ pub mod events;
 pub mod sync;
 pub mod webhooks;
 
-pub use events::{ActorRole, ChangeEvent, EventKind, FieldChange};
+pub use events::{ActorRole, ChangeEvent, EncodedChanges, EventKind, FieldChange};
 
 pub(crate) use crate::rules::text::{check_name, check_text};
 pub use crate::rules::text::{count_from_json, de_count, de_null_as_default, de_opt_count};
