@@ -169,18 +169,23 @@ pub fn request_id(given: Option<&str>) -> String {
     }
 }
 
-/// A new request id: 16 random bytes in hex (32 characters).
+/// A new request id, 32 hex characters: 8 bytes drawn at random once per process, then a
+/// counter. Unique within the process and, by the random half, across processes and restarts.
+/// A request id correlates an answer with its log line and guards nothing, so it need not be
+/// unpredictable; fresh randomness per request cost a system call and sixteen allocations.
 pub fn new_request_id() -> String {
-    let mut bytes = [0u8; 16];
-    if getrandom::fill(&mut bytes).is_err() {
-        // No entropy source (never seen on the supported systems): a process-unique id still
-        // correlates the answer with its log line.
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        return format!("{:016x}{n:016x}", nanos as u64);
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    static PREFIX: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let prefix = *PREFIX.get_or_init(|| {
+        let mut bytes = [0u8; 8];
+        match getrandom::fill(&mut bytes) {
+            Ok(()) => u64::from_le_bytes(bytes),
+            // No entropy source (never seen on the supported systems): the start time.
+            Err(_) => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() ^ u64::from(d.subsec_nanos()) << 32),
+        }
+    });
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{prefix:016x}{n:016x}")
 }
 
 #[cfg(test)]

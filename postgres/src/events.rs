@@ -2,7 +2,7 @@
 //! appended to, read by entry and by customer window, pruned by age within the customer (never
 //! across shards).
 
-use tenths::model::events::{ActorRole, ChangeEvent, EventKind, FieldChange};
+use tenths::model::events::{ActorRole, ChangeEvent, EncodedChanges, EventKind, FieldChange};
 use tenths::*;
 
 use crate::tx::{at, big, get, oid, oid_opt, ts, ts_opt, PgTx};
@@ -55,8 +55,8 @@ pub(crate) fn customer_events(
 }
 
 /// Appends an event; answers its position.
-pub(crate) fn append(t: &mut PgTx<'_>, e: &ChangeEvent) -> Result<i64> {
-    let changes = serde_json::to_string(&e.changes).map_err(storage)?;
+pub(crate) fn append(t: &mut PgTx<'_>, e: &ChangeEvent, changes: &EncodedChanges) -> Result<i64> {
+    let changes = changes.as_str();
     let actor = e.actor.as_ref().map(ObjectId::as_str);
     let device_at = e.device_at.map(at).transpose()?;
     let row = t.one(

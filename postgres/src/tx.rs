@@ -435,8 +435,8 @@ impl WriteTx for PgTx<'_> {
     }
 
     // ----- events
-    fn append_event(&mut self, event: &ChangeEvent) -> Result<i64> {
-        events::append(self, event)
+    fn append_event(&mut self, event: &ChangeEvent, changes: &EncodedChanges) -> Result<i64> {
+        events::append(self, event, changes)
     }
     fn prune_events(&mut self, customer: &ObjectId, before: Timestamp, limit: usize) -> Result<u64> {
         events::prune(self, customer, before, limit)

@@ -24,9 +24,16 @@ pub trait Verifier: Send + Sync {
 pub const CLOCK_SKEW_LEEWAY_SECONDS: i64 = 60;
 
 /// Verifies HS256 JWTs signed with a shared secret; `exp` is required.
+///
+/// A token that verified is remembered with what it says (decision 113): a client sends the
+/// same token with every request, and checking its signature and parsing its claims again cost
+/// more than the rest of a small read. The time claims are checked again on every use, so a
+/// remembered token still expires; only tokens whose signature verified are remembered (no
+/// one without the secret can fill the memory), at most [`Hs256Verifier::REMEMBERED`] of them.
 pub struct Hs256Verifier {
     key: jsonwebtoken::DecodingKey,
     validation: jsonwebtoken::Validation,
+    verified: std::sync::Mutex<std::collections::HashMap<String, (Principal, TimeClaims)>>,
 }
 
 /// The checks a [`JwksVerifier`] makes beyond the signature and the claims of `api.md`.
@@ -199,8 +206,11 @@ impl Hs256Verifier {
         validation.validate_exp = false;
         validation.validate_nbf = false;
         validation.required_spec_claims.clear();
-        Ok(Hs256Verifier { key, validation })
+        Ok(Hs256Verifier { key, validation, verified: std::sync::Mutex::new(std::collections::HashMap::new()) })
     }
+
+    /// Verified tokens remembered at most; past it the memory starts again empty.
+    pub const REMEMBERED: usize = 4096;
 }
 
 fn unauthenticated(reason: impl Into<String>) -> TenthsError {
@@ -255,20 +265,47 @@ fn id_claim(claims: &Map<String, Value>, name: &str) -> Result<ObjectId> {
     ObjectId::parse(text_claim(claims, name)?).map_err(|_| unauthenticated(format!("the token's {name} claim is not an id")))
 }
 
+/// A token's time claims, in seconds since the epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TimeClaims {
+    exp: i64,
+    nbf: Option<i64>,
+    iat: Option<i64>,
+}
+
+impl TimeClaims {
+    /// The time claims of a token (`exp` required).
+    fn of(claims: &Map<String, Value>) -> Result<TimeClaims> {
+        let exp = time_claim(claims, "exp")?.ok_or_else(|| unauthenticated(format!("the token has no {}", claim_name("exp"))))?;
+        Ok(TimeClaims { exp, nbf: time_claim(claims, "nbf")?, iat: time_claim(claims, "iat")? })
+    }
+
+    /// Whether the token may be used at `now`: before `exp` (no leeway), and neither valid
+    /// from nor issued later than the leeway ahead.
+    fn check(&self, now: i64) -> Result<()> {
+        if now >= self.exp {
+            return Err(unauthenticated("the token is expired"));
+        }
+        let latest = now.saturating_add(CLOCK_SKEW_LEEWAY_SECONDS);
+        if self.nbf.is_some_and(|nbf| nbf > latest) {
+            return Err(unauthenticated("the token is not valid yet (nbf)"));
+        }
+        if self.iat.is_some_and(|iat| iat > latest) {
+            return Err(unauthenticated("the token was issued in the future (iat)"));
+        }
+        Ok(())
+    }
+}
+
 /// The principal of verified claims at `now`: the time claims first (a token out of its time
 /// is refused whatever else it says), then who it names.
 fn claims_of(claims: &Map<String, Value>, now: i64) -> Result<Principal> {
-    let exp = time_claim(claims, "exp")?.ok_or_else(|| unauthenticated(format!("the token has no {}", claim_name("exp"))))?;
-    if now >= exp {
-        return Err(unauthenticated("the token is expired"));
-    }
-    let latest = now.saturating_add(CLOCK_SKEW_LEEWAY_SECONDS);
-    if time_claim(claims, "nbf")?.is_some_and(|nbf| nbf > latest) {
-        return Err(unauthenticated("the token is not valid yet (nbf)"));
-    }
-    if time_claim(claims, "iat")?.is_some_and(|iat| iat > latest) {
-        return Err(unauthenticated("the token was issued in the future (iat)"));
-    }
+    TimeClaims::of(claims)?.check(now)?;
+    principal_of(claims)
+}
+
+/// Who verified claims name.
+fn principal_of(claims: &Map<String, Value>) -> Result<Principal> {
     let user = id_claim(claims, "sub")?;
     let customer = id_claim(claims, "customerId")?;
     let role = Role::parse(text_claim(claims, "role")?).map_err(|_| unauthenticated("the token's role claim is not user, admin or connector"))?;
@@ -289,8 +326,28 @@ fn claims_of(claims: &Map<String, Value>, now: i64) -> Result<Principal> {
 
 impl Verifier for Hs256Verifier {
     fn verify(&self, token: &str) -> Result<Principal> {
+        self.verify_at(token, now_unix_seconds())
+    }
+}
+
+impl Hs256Verifier {
+    /// [`Verifier::verify`] at `now` (seconds since the epoch).
+    fn verify_at(&self, token: &str, now: i64) -> Result<Principal> {
+        let remembered = self.verified.lock().unwrap_or_else(|p| p.into_inner()).get(token).cloned();
+        if let Some((principal, times)) = remembered {
+            times.check(now)?;
+            return Ok(principal);
+        }
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &self.key, &self.validation).map_err(|e| decode_failure(&e))?;
-        claims_of(&data.claims, now_unix_seconds())
+        let times = TimeClaims::of(&data.claims)?;
+        times.check(now)?;
+        let principal = principal_of(&data.claims)?;
+        let mut verified = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        if verified.len() >= Self::REMEMBERED {
+            verified.clear();
+        }
+        verified.insert(token.to_string(), (principal.clone(), times));
+        Ok(principal)
     }
 }
 
@@ -334,6 +391,36 @@ mod tests {
         let expired = mint_hs256(b"secret", &p, 1_000_000_000).unwrap();
         assert_eq!(Hs256Verifier::new(b"secret").unwrap().verify(&expired).unwrap_err().kind(), crate::ErrorKind::Unauthenticated);
         assert!(Hs256Verifier::new(b"secret").unwrap().verify("not.a.token").is_err());
+    }
+
+    /// A remembered token answers without a second verification, still expires at its `exp`
+    /// and still waits for its `nbf`; a refused one is not remembered; past the limit the
+    /// memory starts again.
+    #[test]
+    fn remembered_tokens_keep_their_time_rules() {
+        let v = Hs256Verifier::new(b"secret").unwrap();
+        let remembered = |v: &Hs256Verifier| v.verified.lock().unwrap().len();
+        let p = Principal { customer: id(1), user: id(2), role: Role::Admin, delegator_ids: vec![] };
+        let now = 1_800_000_000;
+        let token = mint_hs256(b"secret", &p, now + 10).unwrap();
+        assert_eq!(v.verify_at(&token, now).unwrap(), p);
+        assert_eq!(remembered(&v), 1);
+        assert_eq!(v.verify_at(&token, now + 9).unwrap(), p, "from memory");
+        let expired = v.verify_at(&token, now + 10).unwrap_err();
+        assert!(expired.to_string().contains("expired"), "{expired}");
+        let claims = serde_json::json!({"sub": id(2).to_string(), "customerId": id(1).to_string(), "role": "user", "exp": now + 7200, "nbf": now + 3600});
+        let key = jsonwebtoken::EncodingKey::from_secret(b"secret").unwrap();
+        let later = jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &key).unwrap();
+        assert!(v.verify_at(&later, now + 3600).is_ok());
+        assert!(v.verify_at(&later, now).unwrap_err().to_string().contains("not valid yet"), "nbf checked again from memory");
+        let forged = mint_hs256(b"not the secret", &p, now + 10).unwrap();
+        assert!(v.verify_at(&forged, now).is_err());
+        assert_eq!(remembered(&v), 2, "a refused token is not remembered");
+        for n in 0..Hs256Verifier::REMEMBERED {
+            let other = Principal { customer: id(1), user: id(1000 + n as u64), role: Role::User, delegator_ids: vec![] };
+            v.verify_at(&mint_hs256(b"secret", &other, now + 10).unwrap(), now).unwrap();
+        }
+        assert!(remembered(&v) <= Hs256Verifier::REMEMBERED, "bounded: {}", remembered(&v));
     }
 
     #[test]

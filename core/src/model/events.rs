@@ -226,6 +226,37 @@ fn json(v: impl Serialize) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }
 
+/// An event's changes as the JSON array the log stores (see `encode_diff`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedChanges(String);
+
+impl EncodedChanges {
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Starts one change object in `out` (after a comma unless it is the array's first), up to the
+/// value of `before`. Field names are plain ASCII literals: nothing to escape.
+fn open_change(out: &mut Vec<u8>, field: &str) {
+    if out.last() != Some(&b'[') {
+        out.push(b',');
+    }
+    out.extend_from_slice(b"{\"field\":\"");
+    out.extend_from_slice(field.as_bytes());
+    out.extend_from_slice(b"\",\"before\":");
+}
+
+/// Serialises a tracked value into `out` (`null` if it cannot be: as `json` does).
+fn write_json(out: &mut Vec<u8>, v: &impl Serialize) {
+    let mark = out.len();
+    if serde_json::to_writer(&mut *out, v).is_err() {
+        out.truncate(mark);
+        out.extend_from_slice(b"null");
+    }
+}
+
 /// The tracked fields, listed once: each is compared typed, and turned into JSON only when it
 /// changed (so a write pays a few comparisons, not a serialisation of the entry).
 macro_rules! tracked {
@@ -254,6 +285,46 @@ macro_rules! tracked {
                 }
             )*
             out
+        }
+
+        /// [`diff`] written straight as its JSON array (`[{"field", "before", "after"}, …]`),
+        /// the form the event log stores: each changed value is serialised once from its typed
+        /// form, with no `serde_json::Value` built in between (a write's hot path). Read back,
+        /// it parses to the same changes as [`diff`] gives.
+        pub fn encode_diff(before: Option<&Entry>, after: &Entry) -> EncodedChanges {
+            let mut out = Vec::with_capacity(if before.is_some() { 128 } else { 1024 });
+            out.push(b'[');
+            $(
+                {
+                    let now = { let $e = after; $get };
+                    match before {
+                        Some($e) => {
+                            let was = $get;
+                            if was != now {
+                                open_change(&mut out, $name);
+                                write_json(&mut out, &was);
+                                out.extend_from_slice(b",\"after\":");
+                                write_json(&mut out, &now);
+                                out.push(b'}');
+                            }
+                        }
+                        None => {
+                            let mark = out.len();
+                            open_change(&mut out, $name);
+                            out.extend_from_slice(b"null,\"after\":");
+                            let value_at = out.len();
+                            write_json(&mut out, &now);
+                            if out.get(value_at..) == Some(b"null".as_slice()) {
+                                out.truncate(mark);
+                            } else {
+                                out.push(b'}');
+                            }
+                        }
+                    }
+                }
+            )*
+            out.push(b']');
+            EncodedChanges(String::from_utf8(out).unwrap_or_else(|_| String::from("[]")))
         }
 
         /// The tracked fields of an entry as JSON, absent (null) ones left out: what [`diff`]

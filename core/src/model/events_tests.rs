@@ -128,6 +128,17 @@ proptest! {
         apply_changes(&mut fields, &diff(None, &e));
         prop_assert_eq!(fields, tracked_fields(&e));
     }
+
+    #[test]
+    fn the_stored_encoding_reads_back_as_the_diff(before in arb_entry(), after in arb_entry()) {
+        for b in [None, Some(&before)] {
+            let stored = encode_diff(b, &after);
+            let read: Vec<FieldChange> = serde_json::from_str(stored.as_str()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(read, diff(b, &after));
+        }
+        let unchanged = encode_diff(Some(&after), &after);
+        prop_assert_eq!(unchanged.as_str(), "[]");
+    }
 }
 
 #[test]

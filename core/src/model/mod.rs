@@ -16,7 +16,7 @@ pub mod export;
 pub mod sync;
 pub mod webhooks;
 
-pub use events::{ActorRole, ChangeEvent, EventKind, FieldChange};
+pub use events::{ActorRole, ChangeEvent, EncodedChanges, EventKind, FieldChange};
 pub use export::ExportRow;
 
 /// `unitIncrementCount` of units from sources and adjustments (saturating).

@@ -8,7 +8,7 @@
 
 use super::{Cx, Rx, Scope, Window};
 use crate::error::{Result, TenthsError};
-use crate::model::events::{diff, ActorRole, ChangeEvent, EventKind};
+use crate::model::events::{encode_diff, ActorRole, ChangeEvent, EventKind};
 use crate::model::{Entry, Page};
 use crate::rules::ids::ObjectId;
 use crate::rules::time::Timestamp;
@@ -85,9 +85,11 @@ pub(crate) fn record(cx: &mut Cx<'_>, kind: EventKind, operation: &str, before: 
         at: cx.now,
         device_at: if role == ActorRole::Device { cx.act.device_at } else { None },
         request_id: cx.act.request_id.clone(),
-        changes: diff(before, after),
+        // The log stores the changes as JSON written straight from the typed fields; the
+        // webhook payload does not carry them, so the in-memory event goes without.
+        changes: Vec::new(),
     };
-    event.seq = cx.tx.append_event(&event)?;
+    event.seq = cx.tx.append_event(&event, &encode_diff(before, after))?;
     prune(cx, &after.customer_id)?;
     crate::ops::webhooks::enqueue(cx, &event, after)?;
     Ok(())

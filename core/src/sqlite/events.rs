@@ -5,7 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::storage;
 use crate::error::Result;
-use crate::model::events::{ActorRole, ChangeEvent, EventKind, FieldChange};
+use crate::model::events::{ActorRole, ChangeEvent, EncodedChanges, EventKind, FieldChange};
 use crate::rules::ids::ObjectId;
 use crate::rules::time::Timestamp;
 
@@ -90,8 +90,7 @@ pub(super) fn customer_events(
 }
 
 /// Appends an event; answers its position.
-pub(super) fn append(c: &Connection, e: &ChangeEvent) -> Result<i64> {
-    let changes = serde_json::to_string(&e.changes).map_err(storage)?;
+pub(super) fn append(c: &Connection, e: &ChangeEvent, changes: &EncodedChanges) -> Result<i64> {
     c.prepare_cached(
         "INSERT INTO entry_events (customer_id, id, user_id, entry_id, kind, operation, actor_id, role, at, device_at, request_id, changes)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -108,7 +107,7 @@ pub(super) fn append(c: &Connection, e: &ChangeEvent) -> Result<i64> {
         e.at.millis(),
         e.device_at.map(Timestamp::millis),
         e.request_id,
-        changes
+        changes.as_str()
     ])?;
     Ok(c.last_insert_rowid())
 }

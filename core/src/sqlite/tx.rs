@@ -283,8 +283,8 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     // ----- events
-    fn append_event(&mut self, event: &ChangeEvent) -> Result<i64> {
-        events::append(self.conn, event)
+    fn append_event(&mut self, event: &ChangeEvent, changes: &EncodedChanges) -> Result<i64> {
+        events::append(self.conn, event, changes)
     }
     fn prune_events(&mut self, customer: &ObjectId, before: Timestamp, limit: usize) -> Result<u64> {
         events::prune(self.conn, customer, before, limit)

@@ -374,8 +374,9 @@ pub trait WriteTx: ReadTx {
 
     // ----- events ----------------------------------------------------------------------------
 
-    /// Appends an event (its `seq` is ignored); answers the position it was given.
-    fn append_event(&mut self, event: &ChangeEvent) -> Result<i64>;
+    /// Appends an event with its changes as `changes` (its `seq` and `changes` fields are
+    /// ignored); answers the position it was given.
+    fn append_event(&mut self, event: &ChangeEvent, changes: &EncodedChanges) -> Result<i64>;
     /// Removes at most `limit` of the customer's events older than `before`, oldest first;
     /// answers how many (the retention setting's pruning, never an API).
     fn prune_events(&mut self, customer: &ObjectId, before: Timestamp, limit: usize) -> Result<u64>;
