@@ -10,7 +10,10 @@ use crate::error::Result;
 use crate::model::sync::{ConflictRecord, Quarantined, SyncedEntry};
 use crate::rules::ids::ObjectId;
 use crate::rules::time::Timestamp;
-use crate::store::EntryKey;
+use crate::model::Entry;
+use crate::store::{EntryKey, Pending};
+
+use super::entries::FeedPositions;
 
 pub(super) fn register(c: &Connection, customer: &ObjectId, user: &ObjectId) -> Result<bool> {
     let added = c.prepare_cached("INSERT OR IGNORE INTO sync_devices (customer_id, user_id) VALUES (?1, ?2)")?.execute(params![customer, user])?;
@@ -36,13 +39,13 @@ pub(super) fn set_inflight(c: &Connection, customer: &ObjectId, user: &ObjectId,
     Ok(())
 }
 
-pub(super) fn pending(c: &Connection, customer: &ObjectId, user: &ObjectId, after: Option<EntryKey>, limit: usize) -> Result<Vec<(EntryKey, ObjectId, i64)>> {
+pub(super) fn pending(c: &Connection, customer: &ObjectId, user: &ObjectId, after: Option<EntryKey>, limit: usize) -> Result<Vec<Pending>> {
     let rows = c
         .prepare_cached(
-            "SELECT pk, id, local_changes FROM entries WHERE customer_id = ?1 AND user_id = ?2 AND local_changes > 0 AND pk > ?3 ORDER BY pk LIMIT ?4",
+            "SELECT pk, id, local_changes, change_seq FROM entries WHERE customer_id = ?1 AND user_id = ?2 AND local_changes > 0 AND pk > ?3 ORDER BY pk LIMIT ?4",
         )?
         .query_map(params![customer, user, after.map(EntryKey::raw).unwrap_or(0), i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-            Ok((EntryKey::from_raw(r.get(0)?), r.get(1)?, r.get(2)?))
+            Ok(Pending { key: EntryKey::from_raw(r.get(0)?), id: r.get(1)?, counter: r.get(2)?, seq: r.get(3)? })
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)
@@ -76,6 +79,62 @@ pub(super) fn set_mirror(c: &Connection, customer: &ObjectId, record: &SyncedEnt
     )?
     .execute(params![customer, record.id, record.version, json])?;
     Ok(())
+}
+
+/// Writes a server-acknowledged copy over its entry with one UPDATE (no unsent change left),
+/// when the row is still the one a push sent (its feed position `sent_seq`) and the copy keeps
+/// every indexed column the sync layer could change (work date, matter, units, deleted, release
+/// mark): only the feed, updated-time and pending indexes move. Answers whether it wrote; on
+/// `false` nothing was written and the caller writes the whole copy. The sync layer has
+/// checked that the copy's sessions and codes are the ones sent.
+pub(super) fn acknowledge(c: &Connection, feed: &mut FeedPositions, key: EntryKey, e: &Entry, sent_seq: i64) -> Result<bool> {
+    let seq = feed.next(c, &e.customer_id, &e.user_id)?;
+    let written = c
+        .prepare_cached(
+            "UPDATE entries SET released_by = ?2, external_id = ?3, summary = ?4, notes = ?5, timer_duration_adjustment_in_seconds = ?6,
+               entered_duration_in_seconds = ?7, raw_seconds = ?8, status = ?9, status_errors = ?10, re_release_failed_messages = ?11, is_locked = ?12,
+               release_count = ?13, last_release_failed_at = ?14, release_success_at = ?15, last_synced_at = ?16, updated_at = ?17, version = ?18,
+               created_by = ?19, enrichment_correlation_id = ?20, creation_method = ?21, created_as_timer = ?22, created_at = ?23, change_seq = ?24,
+               local_changes = 0
+             WHERE pk = ?1 AND customer_id = ?25 AND change_seq = ?26 AND work_date = ?27 AND initiative_id IS ?28 AND unit_increments = ?29
+               AND units_from_sources = ?30 AND units_adjustments = ?31 AND is_deleted = ?32 AND last_release_pending_at IS ?33",
+        )?
+        .execute(params![
+            key.raw(),
+            e.released_by,
+            e.external_id,
+            e.summary,
+            e.notes,
+            e.timer_duration_adjustment_in_seconds,
+            e.entered_duration_in_seconds,
+            e.raw_seconds,
+            e.status.as_str(),
+            super::entries::errors_json(e)?,
+            super::entries::messages_json(e)?,
+            e.is_locked,
+            e.release_count,
+            e.last_release_failed_at.map(Timestamp::millis),
+            e.release_success_at.map(Timestamp::millis),
+            e.last_synced_at.map(Timestamp::millis),
+            e.updated_at.millis(),
+            e.version,
+            e.created_by,
+            e.enrichment_correlation_id,
+            e.creation_method,
+            e.created_as_timer,
+            e.created_at.millis(),
+            seq,
+            e.customer_id,
+            sent_seq,
+            e.work_date.to_string(),
+            e.initiative_id,
+            e.unit_increments,
+            e.unit_increment_count_from_sources,
+            e.unit_increment_count_adjustments,
+            e.is_deleted,
+            e.last_release_pending_at.map(Timestamp::millis),
+        ])?;
+    Ok(written == 1)
 }
 
 pub(super) fn quarantine(c: &Connection, customer: &ObjectId, q: &Quarantined, against: Option<&SyncedEntry>) -> Result<()> {

@@ -465,7 +465,7 @@ pub(super) fn set_local_changes(c: &Connection, customer: &ObjectId, key: EntryK
     Ok(())
 }
 
-fn errors_json(e: &Entry) -> Result<Option<String>> {
+pub(super) fn errors_json(e: &Entry) -> Result<Option<String>> {
     Ok(match e.status {
         Status::ValidationFailed => Some(serde_json::to_string(&e.validation_failed_errors).map_err(storage)?),
         Status::ReleaseFailed => Some(serde_json::to_string(&e.release_failed_errors).map_err(storage)?),
@@ -473,7 +473,7 @@ fn errors_json(e: &Entry) -> Result<Option<String>> {
     })
 }
 
-fn messages_json(e: &Entry) -> Result<Option<String>> {
+pub(super) fn messages_json(e: &Entry) -> Result<Option<String>> {
     if e.re_release_failed_messages.is_empty() {
         Ok(None)
     } else {
@@ -494,7 +494,7 @@ pub(super) struct FeedPositions {
 
 impl FeedPositions {
     /// The next feed position of a user.
-    fn next(&mut self, c: &Connection, customer: &ObjectId, user: &ObjectId) -> Result<i64> {
+    pub(super) fn next(&mut self, c: &Connection, customer: &ObjectId, user: &ObjectId) -> Result<i64> {
         if let Some((last, behind)) = self.taken.get_mut(&(*customer, *user)) {
             *last = last.checked_add(1).ok_or_else(|| storage("the feed position overflowed"))?;
             *behind = true;

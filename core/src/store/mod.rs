@@ -63,6 +63,19 @@ impl SourceKey {
     }
 }
 
+/// An entry with unsent changes on a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pending {
+    /// Its key.
+    pub key: EntryKey,
+    /// Its id.
+    pub id: ObjectId,
+    /// Its unsent-change counter.
+    pub counter: i64,
+    /// Its feed position: every write of the entry row takes a new one.
+    pub seq: i64,
+}
+
 /// The running timer session of a user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunningSession {
@@ -376,9 +389,8 @@ pub trait DeviceState {
     fn inflight(&mut self, customer: &ObjectId, user: &ObjectId) -> Result<Option<String>>;
     /// Stores or clears the in-flight push.
     fn set_inflight(&mut self, customer: &ObjectId, user: &ObjectId, inflight: Option<&str>) -> Result<()>;
-    /// Up to `limit` pending entries (unsent changes) after key `after`, by key: (key, id,
-    /// counter).
-    fn pending(&mut self, customer: &ObjectId, user: &ObjectId, after: Option<EntryKey>, limit: usize) -> Result<Vec<(EntryKey, ObjectId, i64)>>;
+    /// Up to `limit` pending entries (unsent changes) after key `after`, by key.
+    fn pending(&mut self, customer: &ObjectId, user: &ObjectId, after: Option<EntryKey>, limit: usize) -> Result<Vec<Pending>>;
     /// Count of pending entries and the oldest `updatedAt` among them.
     fn pending_summary(&mut self, customer: &ObjectId, user: &ObjectId) -> Result<(u64, Option<Timestamp>)>;
     /// The mirror copy of an entry (the last server-acknowledged copy).
@@ -387,6 +399,12 @@ pub trait DeviceState {
     fn mirror_version(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<i64>>;
     /// Stores the mirror copy of an entry.
     fn set_mirror(&mut self, customer: &ObjectId, record: &SyncedEntry) -> Result<()>;
+    /// Writes the server-acknowledged copy `e` over the entry `key` with no unsent change
+    /// left, in one statement, when the row is still the one sent (feed position `sent_seq`)
+    /// and `e` keeps the row's indexed columns; the caller has checked that `e`'s sessions and
+    /// codes are the ones sent. Answers whether it wrote: on `false` nothing was written and the
+    /// caller writes the whole copy.
+    fn acknowledge(&mut self, key: EntryKey, e: &Entry, sent_seq: i64) -> Result<bool>;
     /// Quarantines a refused local copy with the server's copy it was refused against (one
     /// per entry: the sync layer merges a later refusal into the earlier one and stores the
     /// result here, replacing it).

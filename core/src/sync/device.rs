@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::plan::{keep_refusals, Answer, Plan, Pulled, Refused, Write};
+use super::plan::{keep_refusals, keeps_sent_rows, Answer, Plan, Pulled, Refused, Write};
 use super::*;
 use crate::error::{Result, TenthsError};
 use crate::model::events::EventKind;
@@ -18,17 +18,21 @@ use crate::ops::reference::resettle_local;
 use crate::ops::timers::close_session_settled;
 use crate::ops::{Cx, Rx, Scope};
 use crate::rules::ids::ObjectId;
-use crate::store::EntryKey;
+use crate::store::{EntryKey, Pending};
 
 fn storage(e: impl std::fmt::Display) -> TenthsError {
     TenthsError::Storage { reason: e.to_string() }
 }
 
-/// The stored in-flight push: the batch as sent and each entry's counter when it was taken.
+/// The stored in-flight push: the batch as sent, each entry's counter when it was taken and
+/// its feed position then (absent in a batch stored before they were kept: such an answer is
+/// written as a whole copy).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Inflight {
     batch: PushBatch,
     snapshots: Vec<i64>,
+    #[serde(default)]
+    seqs: Vec<i64>,
 }
 
 fn load_inflight(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId) -> Result<Option<Inflight>> {
@@ -52,13 +56,14 @@ pub(crate) fn prepare_push(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId
     let limit = limit.clamp(1, MAX_SYNC_BATCH);
     let mut ops = Vec::new();
     let mut snapshots = Vec::new();
+    let mut seqs = Vec::new();
     let mut after = None;
     'scan: loop {
         let rows = cx.tx.device()?.pending(customer, user, after, limit)?;
         if rows.is_empty() {
             break;
         }
-        for (key, id, counter) in rows {
+        for Pending { key, id, counter, seq } in rows {
             after = Some(key);
             let Some((_, local)) = local(cx, customer, &id)? else { continue };
             let base = cx.tx.device()?.mirror(customer, &id)?;
@@ -73,6 +78,7 @@ pub(crate) fn prepare_push(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId
             }
             ops.push(PushOp { op_id: ObjectId::generate(cx.now.millis() / 1000), base_version: base.map(|b| b.version), changed, entry: local });
             snapshots.push(counter);
+            seqs.push(seq);
             if ops.len() >= limit {
                 break 'scan;
             }
@@ -80,7 +86,7 @@ pub(crate) fn prepare_push(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId
     }
     let batch = PushBatch { batch_id: ObjectId::generate(cx.now.millis() / 1000), ops };
     if !batch.ops.is_empty() {
-        let json = serde_json::to_string(&Inflight { batch: batch.clone(), snapshots }).map_err(storage)?;
+        let json = serde_json::to_string(&Inflight { batch: batch.clone(), snapshots, seqs }).map_err(storage)?;
         cx.tx.device()?.set_inflight(customer, user, Some(&json))?;
     }
     Ok(batch)
@@ -117,7 +123,7 @@ pub(crate) fn complete_push(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectI
     check_response(&inflight, response, user)?;
     let allow = cx.settings(customer)?.allow_post_release_edit;
     let mut summary = PushSummary::default();
-    for ((op, result), snapshot) in inflight.batch.ops.iter().zip(&response.results).zip(&inflight.snapshots) {
+    for (i, ((op, result), snapshot)) in inflight.batch.ops.iter().zip(&response.results).zip(&inflight.snapshots).enumerate() {
         let Some(key) = cx.tx.entry_key(customer, &op.entry.id)? else { continue };
         let remaining = cx.tx.local_changes(customer, key)?.saturating_sub(*snapshot).max(0);
         let mirrored_version = cx.tx.device()?.mirror_version(customer, &op.entry.id)?;
@@ -125,7 +131,14 @@ pub(crate) fn complete_push(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectI
         let needs = answer.needs();
         let local = if needs.local { local(cx, customer, &op.entry.id)?.map(|(_, l)| l) } else { None };
         let base = if needs.base { cx.tx.device()?.mirror(customer, &op.entry.id)? } else { None };
-        let plan = answer.plan(local.as_ref(), base.as_ref());
+        let mut plan = answer.plan(local.as_ref(), base.as_ref());
+        if let (Write::Copy { copy, counter: 0 }, Some(sent_seq)) = (&plan.write, inflight.seqs.get(i)) {
+            // The common answer: the copy sent, settled by the server. When the row is still
+            // the one sent, one statement writes it (its sessions and codes stay as they are).
+            if keeps_sent_rows(op, copy) && cx.tx.device()?.acknowledge(key, &copy.to_entry(*customer), *sent_seq)? {
+                plan.write = Write::Nothing;
+            }
+        }
         summary.applied += plan.tally.applied;
         summary.conflicts += plan.tally.conflicts;
         summary.quarantined += plan.tally.quarantined;
@@ -259,10 +272,10 @@ pub(crate) fn apply_pull(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId, 
             let mut after = None;
             loop {
                 let pending = cx.tx.device()?.pending(customer, user, after, MAX_SYNC_BATCH)?;
-                let Some((last, _, _)) = pending.last() else { break };
-                after = Some(*last);
-                for (key, _, _) in pending {
-                    resettle_local(cx, customer, key)?;
+                let Some(last) = pending.last() else { break };
+                after = Some(last.key);
+                for p in pending {
+                    resettle_local(cx, customer, p.key)?;
                 }
             }
         }
