@@ -443,6 +443,14 @@ pub trait Backend: Send + Sync {
     /// serialization failures) may roll back and run `f` again from the start, a bounded number
     /// of times; `f` must therefore act only through the transaction it is given.
     fn write(&self, f: &mut dyn FnMut(&mut dyn WriteTx, &mut RefCache) -> Result<()>) -> Result<()>;
+    /// [`Backend::write`] for a transaction that takes in only what the server of record holds
+    /// and answers again (a device settling a push answer without storing a new batch, or
+    /// applying a pull page): a backend may commit it with less wait for the disk, since a
+    /// power cut that loses it loses nothing the next sync does not bring back (SQLite:
+    /// [`crate::OpenOptions::sync_durability`]). The default is [`Backend::write`].
+    fn write_refetchable(&self, f: &mut dyn FnMut(&mut dyn WriteTx, &mut RefCache) -> Result<()>) -> Result<()> {
+        self.write(f)
+    }
     /// Closes the store; later transactions answer [`TenthsError::Closed`].
     fn close(&self) -> Result<()>;
     /// Whether [`Backend::close`] was called.
