@@ -641,6 +641,46 @@ mod tests {
         assert_eq!(TenthsError::from(rusqlite::Error::QueryReturnedNoRows).kind(), crate::error::ErrorKind::Storage);
     }
 
+    fn temp_db(name: &str) -> std::path::PathBuf {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!("tenths-sync-durability-{name}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("db.sqlite")
+    }
+
+    /// The writer's `synchronous` level now (1 NORMAL, 2 FULL): the level its last commit ran at.
+    fn level(b: &SqliteBackend) -> i64 {
+        let guard = lock(&b.writer);
+        guard.as_ref().map(|s| s.conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap()).unwrap()
+    }
+
+    /// A device's refetchable sync commits run at `synchronous = NORMAL` by default and every
+    /// other write at FULL (decision 109); `sync_durability: Full`, `Normal` durability and group
+    /// commit leave every commit at the engine's durability.
+    #[test]
+    fn refetchable_writes_commit_at_sync_durability() {
+        assert_eq!(OpenOptions::default().sync_durability, Durability::Normal);
+        let mut nothing = |_: &mut dyn WriteTx, _: &mut RefCache| Ok(());
+        let b = SqliteBackend::open(&temp_db("default"), &OpenOptions::default()).unwrap();
+        assert_eq!(level(&b), 2);
+        b.write_refetchable(&mut nothing).unwrap();
+        assert_eq!(level(&b), 1);
+        b.write_refetchable(&mut nothing).unwrap();
+        assert_eq!(level(&b), 1);
+        b.write(&mut nothing).unwrap();
+        assert_eq!(level(&b), 2);
+        let full = SqliteBackend::open(&temp_db("full"), &OpenOptions { sync_durability: Durability::Full, ..OpenOptions::default() }).unwrap();
+        full.write_refetchable(&mut nothing).unwrap();
+        assert_eq!(level(&full), 2);
+        let grouped = OpenOptions { group_commit: Some(GroupCommit::default()), ..OpenOptions::default() };
+        let grouped = SqliteBackend::open(&temp_db("grouped"), &grouped).unwrap();
+        grouped.write_refetchable(&mut nothing).unwrap();
+        assert_eq!(level(&grouped), 2);
+        let normal = SqliteBackend::open(&temp_db("normal"), &OpenOptions { durability: Durability::Normal, ..OpenOptions::default() }).unwrap();
+        normal.write(&mut nothing).unwrap();
+        assert_eq!(level(&normal), 1);
+    }
+
     /// A damaged page, with any of its extended codes, and a file that stopped being a database
     /// are `Corrupt`: not retryable (decision 51).
     #[test]
