@@ -8,9 +8,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::storage;
 use crate::error::Result;
 use crate::model::sync::{ConflictRecord, Quarantined, SyncedEntry};
+use crate::model::Entry;
 use crate::rules::ids::ObjectId;
 use crate::rules::time::Timestamp;
-use crate::model::Entry;
 use crate::store::{EntryKey, Pending};
 
 use super::entries::FeedPositions;

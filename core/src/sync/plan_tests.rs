@@ -441,7 +441,13 @@ fn refusals_name_the_server_copy_they_were_refused_against() {
 /// session sends the copy through the whole write.
 #[test]
 fn only_a_copy_keeping_the_sent_sessions_and_codes_is_written_as_the_row_alone() {
-    let session = |ended: Option<Timestamp>| SyncedSource { id: id(5), kind: crate::model::SourceKind::Manual, started_at: copy("s", 1).created_at, ended_at: ended, title: None };
+    let session = |ended: Option<Timestamp>| SyncedSource {
+        id: id(5),
+        kind: crate::model::SourceKind::Manual,
+        started_at: copy("s", 1).created_at,
+        ended_at: ended,
+        title: None,
+    };
     let mut sent = copy("sent", 1);
     sent.sources.push(session(Some(Timestamp::from_millis(1_780_000_600_000).expect("time"))));
     sent.codes.push(SyncedCode { id: id(7), assigned_by: crate::model::AssignedBy::User });
