@@ -13,7 +13,7 @@ use crate::rules::ids::ObjectId;
 use crate::rules::time::Timestamp;
 use crate::store::{EntryKey, Pending};
 
-use super::entries::FeedPositions;
+use super::entries::{bind_entry_row, FeedPositions};
 
 pub(super) fn register(c: &Connection, customer: &ObjectId, user: &ObjectId) -> Result<bool> {
     let added = c.prepare_cached("INSERT OR IGNORE INTO sync_devices (customer_id, user_id) VALUES (?1, ?2)")?.execute(params![customer, user])?;
@@ -89,52 +89,19 @@ pub(super) fn set_mirror(c: &Connection, customer: &ObjectId, record: &SyncedEnt
 /// checked that the copy's sessions and codes are the ones sent.
 pub(super) fn acknowledge(c: &Connection, feed: &mut FeedPositions, key: EntryKey, e: &Entry, sent_seq: i64) -> Result<bool> {
     let seq = feed.next(c, &e.customer_id, &e.user_id)?;
-    let written = c
-        .prepare_cached(
-            "UPDATE entries SET released_by = ?2, external_id = ?3, summary = ?4, notes = ?5, timer_duration_adjustment_in_seconds = ?6,
-               entered_duration_in_seconds = ?7, raw_seconds = ?8, status = ?9, status_errors = ?10, re_release_failed_messages = ?11, is_locked = ?12,
-               release_count = ?13, last_release_failed_at = ?14, release_success_at = ?15, last_synced_at = ?16, updated_at = ?17, version = ?18,
-               created_by = ?19, enrichment_correlation_id = ?20, creation_method = ?21, created_as_timer = ?22, created_at = ?23, change_seq = ?24,
-               local_changes = 0
-             WHERE pk = ?1 AND customer_id = ?25 AND change_seq = ?26 AND work_date = ?27 AND initiative_id IS ?28 AND unit_increments = ?29
-               AND units_from_sources = ?30 AND units_adjustments = ?31 AND is_deleted = ?32 AND last_release_pending_at IS ?33",
-        )?
-        .execute(params![
-            key.raw(),
-            e.released_by,
-            e.external_id,
-            e.summary,
-            e.notes,
-            e.timer_duration_adjustment_in_seconds,
-            e.entered_duration_in_seconds,
-            e.raw_seconds,
-            e.status.as_str(),
-            super::entries::errors_json(e)?,
-            super::entries::messages_json(e)?,
-            e.is_locked,
-            e.release_count,
-            e.last_release_failed_at.map(Timestamp::millis),
-            e.release_success_at.map(Timestamp::millis),
-            e.last_synced_at.map(Timestamp::millis),
-            e.updated_at.millis(),
-            e.version,
-            e.created_by,
-            e.enrichment_correlation_id,
-            e.creation_method,
-            e.created_as_timer,
-            e.created_at.millis(),
-            seq,
-            e.customer_id,
-            sent_seq,
-            e.work_date.to_string(),
-            e.initiative_id,
-            e.unit_increments,
-            e.unit_increment_count_from_sources,
-            e.unit_increment_count_adjustments,
-            e.is_deleted,
-            e.last_release_pending_at.map(Timestamp::millis),
-        ])?;
-    Ok(written == 1)
+    let mut stmt = c.prepare_cached(
+        "UPDATE entries SET released_by = :released_by, external_id = :external_id, summary = :summary, notes = :notes,
+           timer_duration_adjustment_in_seconds = :timer_adjustment, entered_duration_in_seconds = :entered, raw_seconds = :raw_seconds, status = :status,
+           status_errors = :status_errors, re_release_failed_messages = :messages, is_locked = :is_locked, release_count = :release_count,
+           last_release_failed_at = :failed_at, release_success_at = :success_at, last_synced_at = :synced_at, updated_at = :updated_at, version = :version,
+           created_by = :created_by, enrichment_correlation_id = :correlation_id, creation_method = :creation_method, created_as_timer = :created_as_timer,
+           created_at = :created_at, change_seq = :seq, local_changes = 0
+         WHERE pk = :pk AND customer_id = :customer_id AND change_seq = :sent_seq AND work_date = :work_date AND initiative_id IS :initiative_id
+           AND unit_increments = :unit_increments AND units_from_sources = :units_from_sources AND units_adjustments = :units_adjustments
+           AND is_deleted = :is_deleted AND last_release_pending_at IS :pending_at",
+    )?;
+    bind_entry_row(&mut stmt, key, e, seq, &[(":sent_seq", &sent_seq)])?;
+    Ok(stmt.raw_execute()? == 1)
 }
 
 pub(super) fn quarantine(c: &Connection, customer: &ObjectId, q: &Quarantined, against: Option<&SyncedEntry>) -> Result<()> {

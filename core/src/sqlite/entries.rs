@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 
 use super::storage;
 use crate::error::{Result, RuleFailure, TenthsError};
@@ -465,7 +465,7 @@ pub(super) fn set_local_changes(c: &Connection, customer: &ObjectId, key: EntryK
     Ok(())
 }
 
-pub(super) fn errors_json(e: &Entry) -> Result<Option<String>> {
+fn errors_json(e: &Entry) -> Result<Option<String>> {
     Ok(match e.status {
         Status::ValidationFailed => Some(serde_json::to_string(&e.validation_failed_errors).map_err(storage)?),
         Status::ReleaseFailed => Some(serde_json::to_string(&e.release_failed_errors).map_err(storage)?),
@@ -473,7 +473,7 @@ pub(super) fn errors_json(e: &Entry) -> Result<Option<String>> {
     })
 }
 
-pub(super) fn messages_json(e: &Entry) -> Result<Option<String>> {
+fn messages_json(e: &Entry) -> Result<Option<String>> {
     if e.re_release_failed_messages.is_empty() {
         Ok(None)
     } else {
@@ -581,6 +581,59 @@ pub(super) fn insert_entry(c: &Connection, feed: &mut FeedPositions, e: &Entry, 
     Ok(key)
 }
 
+/// Binds the named parameters of an entry-row statement (`update_entry`, the device's
+/// acknowledged copy) from the entry, its key and its new feed position, then `extra` (the
+/// statement's own), and refuses a statement with a parameter left unbound.
+pub(super) fn bind_entry_row(stmt: &mut rusqlite::Statement<'_>, key: EntryKey, e: &Entry, seq: i64, extra: &[(&str, &dyn ToSql)]) -> Result<()> {
+    let (errors, messages, date) = (errors_json(e)?, messages_json(e)?, e.work_date.to_string());
+    let values: [(&str, &dyn ToSql); 33] = [
+        (":pk", &key.raw()),
+        (":customer_id", &e.customer_id),
+        (":user_id", &e.user_id),
+        (":released_by", &e.released_by),
+        (":external_id", &e.external_id),
+        (":summary", &e.summary),
+        (":notes", &e.notes),
+        (":work_date", &date),
+        (":initiative_id", &e.initiative_id),
+        (":timer_adjustment", &e.timer_duration_adjustment_in_seconds),
+        (":entered", &e.entered_duration_in_seconds),
+        (":raw_seconds", &e.raw_seconds),
+        (":unit_increments", &e.unit_increments),
+        (":units_from_sources", &e.unit_increment_count_from_sources),
+        (":units_adjustments", &e.unit_increment_count_adjustments),
+        (":status", &e.status.as_str()),
+        (":status_errors", &errors),
+        (":messages", &messages),
+        (":is_locked", &e.is_locked),
+        (":is_deleted", &e.is_deleted),
+        (":release_count", &e.release_count),
+        (":pending_at", &e.last_release_pending_at.map(Timestamp::millis)),
+        (":failed_at", &e.last_release_failed_at.map(Timestamp::millis)),
+        (":success_at", &e.release_success_at.map(Timestamp::millis)),
+        (":synced_at", &e.last_synced_at.map(Timestamp::millis)),
+        (":updated_at", &e.updated_at.millis()),
+        (":version", &e.version),
+        (":created_by", &e.created_by),
+        (":correlation_id", &e.enrichment_correlation_id),
+        (":creation_method", &e.creation_method),
+        (":created_as_timer", &e.created_as_timer),
+        (":created_at", &e.created_at.millis()),
+        (":seq", &seq),
+    ];
+    let mut bound = 0;
+    for (name, value) in values.iter().chain(extra) {
+        if let Some(i) = stmt.parameter_index(name)? {
+            stmt.raw_bind_parameter(i, value)?;
+            bound += 1;
+        }
+    }
+    if bound != stmt.parameter_count() {
+        return Err(storage("an entry-row statement has a parameter left unbound"));
+    }
+    Ok(())
+}
+
 /// The one UPDATE of an entry row: every column a write or a synced copy may change, the feed
 /// position, and the unsent-change counter.
 pub(super) fn update_entry(c: &Connection, feed: &mut FeedPositions, key: EntryKey, e: &Entry, counter: Counter) -> Result<()> {
@@ -589,52 +642,19 @@ pub(super) fn update_entry(c: &Connection, feed: &mut FeedPositions, key: EntryK
         Counter::Bump => None,
         Counter::Set(n) => Some(n),
     };
-    c.prepare_cached(
-        "UPDATE entries SET released_by = ?2, external_id = ?3, summary = ?4, notes = ?5, work_date = ?6, initiative_id = ?7,
-           timer_duration_adjustment_in_seconds = ?8, entered_duration_in_seconds = ?9, raw_seconds = ?10, unit_increments = ?11, units_from_sources = ?12,
-           units_adjustments = ?13, status = ?14, status_errors = ?15, re_release_failed_messages = ?16, is_locked = ?17, is_deleted = ?18,
-           release_count = ?19, last_release_pending_at = ?20, last_release_failed_at = ?21, release_success_at = ?22, last_synced_at = ?23,
-           updated_at = ?24, version = ?25, created_by = ?28, enrichment_correlation_id = ?29, creation_method = ?30, created_as_timer = ?31,
-           created_at = ?32, change_seq = ?34,
-           local_changes = COALESCE(?33, local_changes + (version <> ?25 AND EXISTS (SELECT 1 FROM sync_devices WHERE customer_id = ?26 AND user_id = ?27)))
-         WHERE pk = ?1 AND customer_id = ?26",
-    )?
-    .execute(params![
-        key.raw(),
-        e.released_by,
-        e.external_id,
-        e.summary,
-        e.notes,
-        e.work_date.to_string(),
-        e.initiative_id,
-        e.timer_duration_adjustment_in_seconds,
-        e.entered_duration_in_seconds,
-        e.raw_seconds,
-        e.unit_increments,
-        e.unit_increment_count_from_sources,
-        e.unit_increment_count_adjustments,
-        e.status.as_str(),
-        errors_json(e)?,
-        messages_json(e)?,
-        e.is_locked,
-        e.is_deleted,
-        e.release_count,
-        e.last_release_pending_at.map(Timestamp::millis),
-        e.last_release_failed_at.map(Timestamp::millis),
-        e.release_success_at.map(Timestamp::millis),
-        e.last_synced_at.map(Timestamp::millis),
-        e.updated_at.millis(),
-        e.version,
-        e.customer_id,
-        e.user_id,
-        e.created_by,
-        e.enrichment_correlation_id,
-        e.creation_method,
-        e.created_as_timer,
-        e.created_at.millis(),
-        set_counter,
-        seq,
-    ])?;
+    let mut stmt = c.prepare_cached(
+        "UPDATE entries SET released_by = :released_by, external_id = :external_id, summary = :summary, notes = :notes, work_date = :work_date,
+           initiative_id = :initiative_id, timer_duration_adjustment_in_seconds = :timer_adjustment, entered_duration_in_seconds = :entered,
+           raw_seconds = :raw_seconds, unit_increments = :unit_increments, units_from_sources = :units_from_sources, units_adjustments = :units_adjustments,
+           status = :status, status_errors = :status_errors, re_release_failed_messages = :messages, is_locked = :is_locked, is_deleted = :is_deleted,
+           release_count = :release_count, last_release_pending_at = :pending_at, last_release_failed_at = :failed_at, release_success_at = :success_at,
+           last_synced_at = :synced_at, updated_at = :updated_at, version = :version, created_by = :created_by, enrichment_correlation_id = :correlation_id,
+           creation_method = :creation_method, created_as_timer = :created_as_timer, created_at = :created_at, change_seq = :seq,
+           local_changes = COALESCE(:counter, local_changes + (version <> :version AND EXISTS (SELECT 1 FROM sync_devices WHERE customer_id = :customer_id AND user_id = :user_id)))
+         WHERE pk = :pk AND customer_id = :customer_id",
+    )?;
+    bind_entry_row(&mut stmt, key, e, seq, &[(":counter", &set_counter)])?;
+    stmt.raw_execute()?;
     Ok(())
 }
 
