@@ -90,17 +90,17 @@ pub(super) fn set_mirror(c: &Connection, customer: &ObjectId, record: &SyncedEnt
 pub(super) fn acknowledge(c: &Connection, feed: &mut FeedPositions, key: EntryKey, e: &Entry, sent_seq: i64) -> Result<bool> {
     let seq = feed.next(c, &e.customer_id, &e.user_id)?;
     let mut stmt = c.prepare_cached(
-        "UPDATE entries SET released_by = :released_by, external_id = :external_id, summary = :summary, notes = :notes,
-           timer_duration_adjustment_in_seconds = :timer_adjustment, entered_duration_in_seconds = :entered, raw_seconds = :raw_seconds, status = :status,
-           status_errors = :status_errors, re_release_failed_messages = :messages, is_locked = :is_locked, release_count = :release_count,
-           last_release_failed_at = :failed_at, release_success_at = :success_at, last_synced_at = :synced_at, updated_at = :updated_at, version = :version,
-           created_by = :created_by, enrichment_correlation_id = :correlation_id, creation_method = :creation_method, created_as_timer = :created_as_timer,
-           created_at = :created_at, change_seq = :seq, local_changes = 0
-         WHERE pk = :pk AND customer_id = :customer_id AND change_seq = :sent_seq AND work_date = :work_date AND initiative_id IS :initiative_id
-           AND unit_increments = :unit_increments AND units_from_sources = :units_from_sources AND units_adjustments = :units_adjustments
-           AND is_deleted = :is_deleted AND last_release_pending_at IS :pending_at",
+        "UPDATE entries SET released_by = ?4, external_id = ?5, summary = ?6, notes = ?7,
+           timer_duration_adjustment_in_seconds = ?10, entered_duration_in_seconds = ?11, raw_seconds = ?12, status = ?16,
+           status_errors = ?17, re_release_failed_messages = ?18, is_locked = ?19, release_count = ?21,
+           last_release_failed_at = ?23, release_success_at = ?24, last_synced_at = ?25, updated_at = ?26, version = ?27,
+           created_by = ?28, enrichment_correlation_id = ?29, creation_method = ?30, created_as_timer = ?31,
+           created_at = ?32, change_seq = ?33, local_changes = 0
+         WHERE pk = ?1 AND customer_id = ?2 AND change_seq = ?34 AND work_date = ?8 AND initiative_id IS ?9
+           AND unit_increments = ?13 AND units_from_sources = ?14 AND units_adjustments = ?15
+           AND is_deleted = ?20 AND last_release_pending_at IS ?22",
     )?;
-    bind_entry_row(&mut stmt, key, e, seq, &[(":sent_seq", &sent_seq)])?;
+    bind_entry_row(&mut stmt, key, e, seq, &sent_seq)?;
     Ok(stmt.raw_execute()? == 1)
 }
 

@@ -524,8 +524,9 @@ impl FeedPositions {
     }
 }
 
-/// Inserts a new entry with its codes and sources.
-pub(super) fn insert_entry(c: &Connection, feed: &mut FeedPositions, e: &Entry, create_request: Option<&str>) -> Result<EntryKey> {
+/// Inserts a new entry with its codes and sources; `local_changes`: its unsent-change counter
+/// (`None`: one when the database syncs for its user, a local change).
+pub(super) fn insert_entry(c: &Connection, feed: &mut FeedPositions, e: &Entry, create_request: Option<&str>, local_changes: Option<i64>) -> Result<EntryKey> {
     let seq = feed.next(c, &e.customer_id, &e.user_id)?;
     c.prepare_cached(
         "INSERT INTO entries (customer_id, id, user_id, created_by, released_by, external_id, enrichment_correlation_id, summary, notes, work_date,
@@ -534,7 +535,7 @@ pub(super) fn insert_entry(c: &Connection, feed: &mut FeedPositions, e: &Entry, 
            last_release_pending_at, last_release_failed_at, release_success_at, last_synced_at, created_at, updated_at, version, create_request,
            change_seq, local_changes)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34,
-           ?35, EXISTS (SELECT 1 FROM sync_devices WHERE customer_id = ?1 AND user_id = ?3))",
+           ?35, COALESCE(?36, EXISTS (SELECT 1 FROM sync_devices WHERE customer_id = ?1 AND user_id = ?3)))",
     )?
     .execute(params![
         e.customer_id,
@@ -572,6 +573,7 @@ pub(super) fn insert_entry(c: &Connection, feed: &mut FeedPositions, e: &Entry, 
         e.version,
         create_request,
         seq,
+        local_changes,
     ])?;
     let key = EntryKey::from_raw(c.last_insert_rowid());
     insert_codes(c, key, &e.codes)?;
@@ -581,55 +583,53 @@ pub(super) fn insert_entry(c: &Connection, feed: &mut FeedPositions, e: &Entry, 
     Ok(key)
 }
 
-/// Binds the named parameters of an entry-row statement (`update_entry`, the device's
-/// acknowledged copy) from the entry, its key and its new feed position, then `extra` (the
-/// statement's own), and refuses a statement with a parameter left unbound.
-pub(super) fn bind_entry_row(stmt: &mut rusqlite::Statement<'_>, key: EntryKey, e: &Entry, seq: i64, extra: &[(&str, &dyn ToSql)]) -> Result<()> {
+/// Binds the parameters of an entry-row statement (`update_entry`, the device's acknowledged
+/// copy), which number the row's values alike: `?1` to `?33` in the order below (a statement may
+/// leave some unused), then `?34`, the statement's own `extra`. A statement numbered otherwise is
+/// refused.
+pub(super) fn bind_entry_row(stmt: &mut rusqlite::Statement<'_>, key: EntryKey, e: &Entry, seq: i64, extra: &dyn ToSql) -> Result<()> {
     let (errors, messages, date) = (errors_json(e)?, messages_json(e)?, e.work_date.to_string());
-    let values: [(&str, &dyn ToSql); 33] = [
-        (":pk", &key.raw()),
-        (":customer_id", &e.customer_id),
-        (":user_id", &e.user_id),
-        (":released_by", &e.released_by),
-        (":external_id", &e.external_id),
-        (":summary", &e.summary),
-        (":notes", &e.notes),
-        (":work_date", &date),
-        (":initiative_id", &e.initiative_id),
-        (":timer_adjustment", &e.timer_duration_adjustment_in_seconds),
-        (":entered", &e.entered_duration_in_seconds),
-        (":raw_seconds", &e.raw_seconds),
-        (":unit_increments", &e.unit_increments),
-        (":units_from_sources", &e.unit_increment_count_from_sources),
-        (":units_adjustments", &e.unit_increment_count_adjustments),
-        (":status", &e.status.as_str()),
-        (":status_errors", &errors),
-        (":messages", &messages),
-        (":is_locked", &e.is_locked),
-        (":is_deleted", &e.is_deleted),
-        (":release_count", &e.release_count),
-        (":pending_at", &e.last_release_pending_at.map(Timestamp::millis)),
-        (":failed_at", &e.last_release_failed_at.map(Timestamp::millis)),
-        (":success_at", &e.release_success_at.map(Timestamp::millis)),
-        (":synced_at", &e.last_synced_at.map(Timestamp::millis)),
-        (":updated_at", &e.updated_at.millis()),
-        (":version", &e.version),
-        (":created_by", &e.created_by),
-        (":correlation_id", &e.enrichment_correlation_id),
-        (":creation_method", &e.creation_method),
-        (":created_as_timer", &e.created_as_timer),
-        (":created_at", &e.created_at.millis()),
-        (":seq", &seq),
+    let values: [&dyn ToSql; 34] = [
+        &key.raw(),
+        &e.customer_id,
+        &e.user_id,
+        &e.released_by,
+        &e.external_id,
+        &e.summary,
+        &e.notes,
+        &date,
+        &e.initiative_id,
+        &e.timer_duration_adjustment_in_seconds,
+        &e.entered_duration_in_seconds,
+        &e.raw_seconds,
+        &e.unit_increments,
+        &e.unit_increment_count_from_sources,
+        &e.unit_increment_count_adjustments,
+        &e.status.as_str(),
+        &errors,
+        &messages,
+        &e.is_locked,
+        &e.is_deleted,
+        &e.release_count,
+        &e.last_release_pending_at.map(Timestamp::millis),
+        &e.last_release_failed_at.map(Timestamp::millis),
+        &e.release_success_at.map(Timestamp::millis),
+        &e.last_synced_at.map(Timestamp::millis),
+        &e.updated_at.millis(),
+        &e.version,
+        &e.created_by,
+        &e.enrichment_correlation_id,
+        &e.creation_method,
+        &e.created_as_timer,
+        &e.created_at.millis(),
+        &seq,
+        extra,
     ];
-    let mut bound = 0;
-    for (name, value) in values.iter().chain(extra) {
-        if let Some(i) = stmt.parameter_index(name)? {
-            stmt.raw_bind_parameter(i, value)?;
-            bound += 1;
-        }
+    if stmt.parameter_count() != values.len() {
+        return Err(storage("an entry-row statement is not numbered as its values"));
     }
-    if bound != stmt.parameter_count() {
-        return Err(storage("an entry-row statement has a parameter left unbound"));
+    for (i, value) in values.iter().enumerate() {
+        stmt.raw_bind_parameter(i + 1, value)?;
     }
     Ok(())
 }
@@ -643,17 +643,17 @@ pub(super) fn update_entry(c: &Connection, feed: &mut FeedPositions, key: EntryK
         Counter::Set(n) => Some(n),
     };
     let mut stmt = c.prepare_cached(
-        "UPDATE entries SET released_by = :released_by, external_id = :external_id, summary = :summary, notes = :notes, work_date = :work_date,
-           initiative_id = :initiative_id, timer_duration_adjustment_in_seconds = :timer_adjustment, entered_duration_in_seconds = :entered,
-           raw_seconds = :raw_seconds, unit_increments = :unit_increments, units_from_sources = :units_from_sources, units_adjustments = :units_adjustments,
-           status = :status, status_errors = :status_errors, re_release_failed_messages = :messages, is_locked = :is_locked, is_deleted = :is_deleted,
-           release_count = :release_count, last_release_pending_at = :pending_at, last_release_failed_at = :failed_at, release_success_at = :success_at,
-           last_synced_at = :synced_at, updated_at = :updated_at, version = :version, created_by = :created_by, enrichment_correlation_id = :correlation_id,
-           creation_method = :creation_method, created_as_timer = :created_as_timer, created_at = :created_at, change_seq = :seq,
-           local_changes = COALESCE(:counter, local_changes + (version <> :version AND EXISTS (SELECT 1 FROM sync_devices WHERE customer_id = :customer_id AND user_id = :user_id)))
-         WHERE pk = :pk AND customer_id = :customer_id",
+        "UPDATE entries SET released_by = ?4, external_id = ?5, summary = ?6, notes = ?7, work_date = ?8,
+           initiative_id = ?9, timer_duration_adjustment_in_seconds = ?10, entered_duration_in_seconds = ?11,
+           raw_seconds = ?12, unit_increments = ?13, units_from_sources = ?14, units_adjustments = ?15,
+           status = ?16, status_errors = ?17, re_release_failed_messages = ?18, is_locked = ?19, is_deleted = ?20,
+           release_count = ?21, last_release_pending_at = ?22, last_release_failed_at = ?23, release_success_at = ?24,
+           last_synced_at = ?25, updated_at = ?26, version = ?27, created_by = ?28, enrichment_correlation_id = ?29,
+           creation_method = ?30, created_as_timer = ?31, created_at = ?32, change_seq = ?33,
+           local_changes = COALESCE(?34, local_changes + (version <> ?27 AND EXISTS (SELECT 1 FROM sync_devices WHERE customer_id = ?2 AND user_id = ?3)))
+         WHERE pk = ?1 AND customer_id = ?2",
     )?;
-    bind_entry_row(&mut stmt, key, e, seq, &[(":counter", &set_counter)])?;
+    bind_entry_row(&mut stmt, key, e, seq, &set_counter)?;
     stmt.raw_execute()?;
     Ok(())
 }

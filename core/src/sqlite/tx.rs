@@ -217,7 +217,10 @@ impl WriteTx for SqliteTx<'_> {
         reference::clear_reference(self.conn, customer)
     }
     fn insert_entry(&mut self, e: &Entry, create_request: Option<&str>) -> Result<EntryKey> {
-        entries::insert_entry(self.conn, &mut self.feed, e, create_request)
+        entries::insert_entry(self.conn, &mut self.feed, e, create_request, None)
+    }
+    fn insert_synced_entry(&mut self, e: &Entry) -> Result<EntryKey> {
+        entries::insert_entry(self.conn, &mut self.feed, e, None, Some(0))
     }
     fn update_entry(&mut self, key: EntryKey, e: &Entry, counter: Counter) -> Result<()> {
         entries::update_entry(self.conn, &mut self.feed, key, e, counter)

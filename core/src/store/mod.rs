@@ -320,6 +320,13 @@ pub trait WriteTx: ReadTx {
     /// Inserts a new entry with its codes and sources (`create_request`: the create body kept
     /// to answer a repeat). Returns its key.
     fn insert_entry(&mut self, e: &Entry, create_request: Option<&str>) -> Result<EntryKey>;
+    /// Inserts a copy the server of record already holds (a device's pulled entry): as
+    /// [`WriteTx::insert_entry`], with no unsent change counted. Returns its key.
+    fn insert_synced_entry(&mut self, e: &Entry) -> Result<EntryKey> {
+        let key = self.insert_entry(e, None)?;
+        self.set_local_changes(&e.customer_id, key, 0)?;
+        Ok(key)
+    }
     /// Writes every mutable field of an entry back (not its codes or sources).
     fn update_entry(&mut self, key: EntryKey, e: &Entry, counter: Counter) -> Result<()>;
     /// Stores the overlap of an entry (when it changed).

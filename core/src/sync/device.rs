@@ -149,7 +149,8 @@ pub(crate) fn complete_push(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectI
 }
 
 /// Carries a plan out: conflicts logged, the quarantine written, the copy written, the mirror
-/// stored. A new copy goes through `inserter` (a pull page stores its new entries as an import).
+/// stored. A new copy goes through `inserter` (a pull page stores its new entries as an import;
+/// an [`Inserter::synced`], so they are not local changes).
 fn carry_out(cx: &mut Cx<'_>, customer: &ObjectId, id: &ObjectId, key: Option<EntryKey>, plan: Plan, inserter: Option<&mut Inserter>) -> Result<()> {
     for c in &plan.conflicts {
         cx.tx.device()?.log_conflict(customer, id, c.field.as_str(), &c.local.to_string(), &c.server.to_string(), cx.now)?;
@@ -187,18 +188,18 @@ fn carry_out(cx: &mut Cx<'_>, customer: &ObjectId, id: &ObjectId, key: Option<En
             }
         }
         Write::Insert(copy) => {
+            // A copy the server holds, stored with no unsent change ([`Inserter::synced`]).
             let mut e = copy.to_entry(*customer);
-            let key = match inserter {
-                Some(i) => i.insert_new(cx.tx, &mut e, None, cx.stats)?,
-                None => {
-                    let mut own = Inserter::default();
-                    let key = own.insert_new(cx.tx, &mut e, None, cx.stats)?;
-                    own.finish(cx.tx, cx.stats)?;
-                    key
+            match inserter {
+                Some(i) => {
+                    i.insert_new(cx.tx, &mut e, None, cx.stats)?;
                 }
-            };
-            // The insert counted it as a local change of a registered device: it is not.
-            cx.tx.set_local_changes(customer, key, 0)?;
+                None => {
+                    let mut own = Inserter::synced();
+                    own.insert_new(cx.tx, &mut e, None, cx.stats)?;
+                    own.finish(cx.tx, cx.stats)?;
+                }
+            }
         }
     }
     if let Some(m) = plan.mirror {
@@ -283,7 +284,7 @@ pub(crate) fn apply_pull(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId, 
     let allow = cx.settings(customer)?.allow_post_release_edit;
     // Entries new to this device are stored as an import stores them: neighbours read once per
     // interval, the entries they meet refreshed once at the end of the page.
-    let mut inserter = Inserter::default();
+    let mut inserter = Inserter::synced();
     for remote in &page.entries {
         let mirrored_version = cx.tx.device()?.mirror_version(customer, &remote.id)?;
         let key = cx.tx.entry_key(customer, &remote.id)?;
