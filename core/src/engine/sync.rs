@@ -120,7 +120,8 @@ const SYNC_PAGE: usize = MAX_SYNC_BATCH;
 fn run(engine: &Engine, transport: &dyn Transport, customer: &ObjectId, user: &ObjectId) -> Result<SyncReport> {
     let mut report = SyncReport::default();
     let mut max_rounds = None;
-    let mut batch = engine.sync_prepare_push(customer, user, SYNC_PAGE)?;
+    let mut kept = None;
+    let mut batch = engine.write(|cx| device::prepare_push_keeping(cx, customer, user, SYNC_PAGE, &mut kept))?;
     for round in 0u64.. {
         if batch.is_empty() {
             break;
@@ -142,8 +143,8 @@ fn run(engine: &Engine, transport: &dyn Transport, customer: &ObjectId, user: &O
         // The answer settled and the next batch stored in one transaction (one commit a batch).
         let summary;
         (summary, batch) = engine.write(|cx| {
-            let summary = device::complete_push(cx, customer, user, &answer)?;
-            Ok((summary, device::prepare_push(cx, customer, user, SYNC_PAGE)?))
+            let summary = device::complete_push_kept(cx, customer, user, &answer, kept.take())?;
+            Ok((summary, device::prepare_push_keeping(cx, customer, user, SYNC_PAGE, &mut kept)?))
         })?;
         report.applied += summary.applied;
         report.conflicts += summary.conflicts;

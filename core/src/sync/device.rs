@@ -28,16 +28,26 @@ fn storage(e: impl std::fmt::Display) -> TenthsError {
 /// its feed position then (absent in a batch stored before they were kept: such an answer is
 /// written as a whole copy).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Inflight {
+pub(crate) struct Inflight {
     batch: PushBatch,
     snapshots: Vec<i64>,
     #[serde(default)]
     seqs: Vec<i64>,
 }
 
-fn load_inflight(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId) -> Result<Option<Inflight>> {
-    let json = cx.tx.device()?.inflight(customer, user)?;
-    json.map(|j| serde_json::from_str(&j).map_err(storage)).transpose()
+/// An in-flight push as stored (its JSON) and read, kept by a caller from the transaction that
+/// stored or read it to the one that settles it ([`crate::Engine::sync`]), so the batch is not
+/// parsed again when the stored JSON is still the same.
+pub(crate) type KeptInflight = Option<(String, Inflight)>;
+
+/// The stored in-flight push; `kept` stands for it when its JSON is the one stored.
+fn load_inflight(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId, kept: KeptInflight) -> Result<KeptInflight> {
+    let Some(json) = cx.tx.device()?.inflight(customer, user)? else { return Ok(None) };
+    if let Some((same, inflight)) = kept.filter(|(k, _)| *k == json) {
+        return Ok(Some((same, inflight)));
+    }
+    let inflight = serde_json::from_str(&json).map_err(storage)?;
+    Ok(Some((json, inflight)))
 }
 
 /// The local copy of an entry (deleted ones too), with its key.
@@ -49,9 +59,15 @@ fn local(cx: &mut Cx<'_>, customer: &ObjectId, id: &ObjectId) -> Result<Option<(
 /// of up to `limit` pending entries (stored before it is returned). An entry whose pending
 /// changes came back to the server's copy is settled here without an operation.
 pub(crate) fn prepare_push(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId, limit: usize) -> Result<PushBatch> {
+    prepare_push_keeping(cx, customer, user, limit, &mut None)
+}
+
+/// [`prepare_push`], keeping the in-flight push it returns in `kept` for [`complete_push_kept`].
+pub(crate) fn prepare_push_keeping(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId, limit: usize, kept: &mut KeptInflight) -> Result<PushBatch> {
     cx.tx.device()?.register(customer, user)?;
-    if let Some(inflight) = load_inflight(cx, customer, user)? {
-        return Ok(inflight.batch);
+    *kept = load_inflight(cx, customer, user, kept.take())?;
+    if let Some((_, inflight)) = kept {
+        return Ok(inflight.batch.clone());
     }
     let limit = limit.clamp(1, MAX_SYNC_BATCH);
     let mut ops = Vec::new();
@@ -86,8 +102,10 @@ pub(crate) fn prepare_push(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId
     }
     let batch = PushBatch { batch_id: ObjectId::generate(cx.now.millis() / 1000), ops };
     if !batch.ops.is_empty() {
-        let json = serde_json::to_string(&Inflight { batch: batch.clone(), snapshots, seqs }).map_err(storage)?;
+        let inflight = Inflight { batch: batch.clone(), snapshots, seqs };
+        let json = serde_json::to_string(&inflight).map_err(storage)?;
         cx.tx.device()?.set_inflight(customer, user, Some(&json))?;
+        *kept = Some((json, inflight));
     }
     Ok(batch)
 }
@@ -119,7 +137,13 @@ fn check_response(inflight: &Inflight, response: &PushResponse, user: &ObjectId)
 
 /// Settles the answers of the in-flight batch (each by its [`Answer::plan`]) and clears it.
 pub(crate) fn complete_push(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId, response: &PushResponse) -> Result<PushSummary> {
-    let inflight = load_inflight(cx, customer, user)?.ok_or_else(|| TenthsError::conflict("no push is in flight"))?;
+    complete_push_kept(cx, customer, user, response, None)
+}
+
+/// [`complete_push`] with the in-flight push `kept` by [`prepare_push_keeping`] (used when its
+/// JSON is still the one stored).
+pub(crate) fn complete_push_kept(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId, response: &PushResponse, kept: KeptInflight) -> Result<PushSummary> {
+    let (_, inflight) = load_inflight(cx, customer, user, kept)?.ok_or_else(|| TenthsError::conflict("no push is in flight"))?;
     check_response(&inflight, response, user)?;
     let allow = cx.settings(customer)?.allow_post_release_edit;
     let mut summary = PushSummary::default();
