@@ -1,5 +1,12 @@
 //! Times the phases of a sync push and pull (prepare, server apply, complete, feed, apply) for
 //! profiling: `cargo run --release -p tenths-benches --example sync_phases [N]`.
+//!
+//! With `whole` after N it runs instead one whole sync as `--bench sync` times it (a device
+//! pushes N entries through `Engine::sync`, a second device pulls them), for instruction counts
+//! that do not depend on time: `valgrind --tool=callgrind
+//! --toggle-collect='tenths::engine::sync::<impl tenths::engine::Engine>::sync'
+//! target/release/examples/sync_phases 2000 whole` (the second device's first, registering sync
+//! is counted too; it moves nothing).
 
 use std::time::Instant;
 
@@ -17,6 +24,12 @@ fn main() {
     let transport = InProcessTransport { server: &server, principal: Principal::new(fx.customer, fx.user, Role::User) };
     second.sync(&transport, &fx.customer, &fx.user).expect("first sync");
     device.import_entries(&fx.scope(), &manual_entries(n, fx.initiative)).expect("import");
+    if std::env::args().nth(2).as_deref() == Some("whole") {
+        let pushed = device.sync(&transport, &fx.customer, &fx.user).expect("push");
+        let pulled = second.sync(&transport, &fx.customer, &fx.user).expect("pull");
+        println!("pushed {} applied {}, pulled {}", pushed.pushed, pushed.applied, pulled.pulled);
+        return;
+    }
     let (mut prepare, mut apply, mut complete, mut json) = (0.0, 0.0, 0.0, 0.0);
     loop {
         let t = Instant::now();

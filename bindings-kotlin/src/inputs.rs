@@ -355,6 +355,7 @@ impl EngineOptions {
             busy_timeout_ms,
             check_integrity: self.check_integrity.unwrap_or(d.check_integrity),
             group_commit: d.group_commit,
+            sync_durability: d.sync_durability,
             events: d.events,
         })
     }

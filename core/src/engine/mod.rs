@@ -143,7 +143,17 @@ impl Engine {
 
     /// [`Engine::write`] on behalf of `scope`: its events name the scope's actor unless the
     /// router named one ([`Engine::acting`]).
-    fn write_as<T: 'static>(&self, scope: Option<&Scope>, mut f: impl FnMut(&mut Cx<'_>) -> Result<T>) -> Result<T> {
+    fn write_as<T: 'static>(&self, scope: Option<&Scope>, f: impl FnMut(&mut Cx<'_>) -> Result<T>) -> Result<T> {
+        self.write_in(scope, false, f)
+    }
+
+    /// [`Engine::write`] for a device's transaction that takes in only what the server holds
+    /// and answers again ([`crate::store::Backend::write_refetchable`]).
+    fn write_refetchable<T: 'static>(&self, f: impl FnMut(&mut Cx<'_>) -> Result<T>) -> Result<T> {
+        self.write_in(None, true, f)
+    }
+
+    fn write_in<T: 'static>(&self, scope: Option<&Scope>, refetchable: bool, mut f: impl FnMut(&mut Cx<'_>) -> Result<T>) -> Result<T> {
         let mut out = None;
         let now = self.clock.now();
         let mut act = acting::current();
@@ -151,7 +161,7 @@ impl Engine {
             act = act.with_scope(scope);
         }
         act.off = !self.events.load(Ordering::Relaxed);
-        self.backend.write(&mut |tx, refs| {
+        let mut work = |tx: &mut dyn crate::store::WriteTx, refs: &mut crate::store::RefCache| {
             idempotency::begin_attempt();
             let mut cx = Cx { tx, refs, now, stats: &self.stats, act: act.clone(), subscriptions: None };
             idempotency::before_work(&mut cx)?;
@@ -159,7 +169,11 @@ impl Engine {
             idempotency::after_work(&mut cx, &value)?;
             out = Some(value);
             Ok(())
-        })?;
+        };
+        match refetchable {
+            true => self.backend.write_refetchable(&mut work)?,
+            false => self.backend.write(&mut work)?,
+        }
         out.ok_or_else(|| TenthsError::Storage { reason: "a write transaction answered nothing".into() })
     }
 

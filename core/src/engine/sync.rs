@@ -18,9 +18,11 @@ impl Engine {
         self.write(|cx| device::prepare_push(cx, customer, user, limit))
     }
 
-    /// Device: settles the server's answer to the in-flight batch (see [`crate::sync`]).
+    /// Device: settles the server's answer to the in-flight batch (see [`crate::sync`]). It takes
+    /// in only what the server holds, so it commits with [`crate::OpenOptions::sync_durability`]:
+    /// a power cut that loses it leaves the batch in flight, and its resend is answered again.
     pub fn sync_complete_push(&self, customer: &ObjectId, user: &ObjectId, response: &PushResponse) -> Result<PushSummary> {
-        self.write(|cx| device::complete_push(cx, customer, user, response))
+        self.write_refetchable(|cx| device::complete_push(cx, customer, user, response))
     }
 
     /// Device: what to ask the server for next (the saved cursor).
@@ -30,8 +32,10 @@ impl Engine {
     }
 
     /// Device: applies one page of the server's feed; idempotent, the cursor saved with the data.
+    /// Commits with [`crate::OpenOptions::sync_durability`]: a page a power cut loses is
+    /// pulled again (the cursor moves in the same commit).
     pub fn sync_apply_pull(&self, customer: &ObjectId, user: &ObjectId, page: &PullPage) -> Result<PullSummary> {
-        self.write(|cx| device::apply_pull(cx, customer, user, page))
+        self.write_refetchable(|cx| device::apply_pull(cx, customer, user, page))
     }
 
     /// Device: pushes until nothing is pending, then pulls until the feed is exhausted, through
@@ -116,8 +120,9 @@ const SYNC_PAGE: usize = MAX_SYNC_BATCH;
 fn run(engine: &Engine, transport: &dyn Transport, customer: &ObjectId, user: &ObjectId) -> Result<SyncReport> {
     let mut report = SyncReport::default();
     let mut max_rounds = None;
+    let mut kept = None;
+    let mut batch = engine.write(|cx| device::prepare_push_keeping(cx, customer, user, SYNC_PAGE, &mut kept))?;
     for round in 0u64.. {
-        let batch = engine.sync_prepare_push(customer, user, SYNC_PAGE)?;
         if batch.is_empty() {
             break;
         }
@@ -135,7 +140,12 @@ fn run(engine: &Engine, transport: &dyn Transport, customer: &ObjectId, user: &O
         let request = crate::http::Request::new("POST", &push_path(customer, user), body).header("content-type", "application/json");
         let response = transport.send(request).map_err(|reason| TenthsError::Storage { reason: format!("transport: {reason}") })?;
         let answer: PushResponse = answer_of(&response, "push response")?;
-        let summary = engine.sync_complete_push(customer, user, &answer)?;
+        // The answer settled and the next batch stored in one transaction (one commit a batch).
+        let summary;
+        (summary, batch) = engine.write(|cx| {
+            let summary = device::complete_push_kept(cx, customer, user, &answer, kept.take())?;
+            Ok((summary, device::prepare_push_keeping(cx, customer, user, SYNC_PAGE, &mut kept)?))
+        })?;
         report.applied += summary.applied;
         report.conflicts += summary.conflicts;
         report.quarantined += summary.quarantined;

@@ -110,9 +110,17 @@ impl Known {
 pub(crate) struct Inserter {
     stale: BTreeSet<(ObjectId, ObjectId, EntryKey)>,
     known: Option<Known>,
+    /// The entries are copies the server of record holds (a device's pull): stored with no
+    /// unsent change.
+    synced: bool,
 }
 
 impl Inserter {
+    /// An inserter of copies the server of record holds (a device's pulled entries).
+    pub(crate) fn synced() -> Inserter {
+        Inserter { synced: true, ..Inserter::default() }
+    }
+
     /// Reads, once, the stored intervals of `user` that may meet any of the `new` intervals a
     /// batch is about to insert: one index range per cluster of new intervals (intervals closer
     /// than [`MAX_SOURCE_MILLIS`] share one), instead of one range per new interval. Inserts
@@ -156,7 +164,10 @@ impl Inserter {
             }
         }
         e.overlap_time_in_seconds = units::millis_to_seconds(overlap_millis(&mine, &others));
-        let key = tx.insert_entry(e, create_request)?;
+        let key = match self.synced {
+            true => tx.insert_synced_entry(e)?,
+            false => tx.insert_entry(e, create_request)?,
+        };
         if let Some(k) = self.known.as_mut().filter(|k| k.customer == e.customer_id && k.user == e.user_id) {
             k.set.extend(mine.iter().map(|iv| (iv.start, iv.end, key)));
         }

@@ -8,9 +8,12 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::storage;
 use crate::error::Result;
 use crate::model::sync::{ConflictRecord, Quarantined, SyncedEntry};
+use crate::model::Entry;
 use crate::rules::ids::ObjectId;
 use crate::rules::time::Timestamp;
-use crate::store::EntryKey;
+use crate::store::{EntryKey, Pending};
+
+use super::entries::{bind_entry_row, FeedPositions};
 
 pub(super) fn register(c: &Connection, customer: &ObjectId, user: &ObjectId) -> Result<bool> {
     let added = c.prepare_cached("INSERT OR IGNORE INTO sync_devices (customer_id, user_id) VALUES (?1, ?2)")?.execute(params![customer, user])?;
@@ -36,13 +39,13 @@ pub(super) fn set_inflight(c: &Connection, customer: &ObjectId, user: &ObjectId,
     Ok(())
 }
 
-pub(super) fn pending(c: &Connection, customer: &ObjectId, user: &ObjectId, after: Option<EntryKey>, limit: usize) -> Result<Vec<(EntryKey, ObjectId, i64)>> {
+pub(super) fn pending(c: &Connection, customer: &ObjectId, user: &ObjectId, after: Option<EntryKey>, limit: usize) -> Result<Vec<Pending>> {
     let rows = c
         .prepare_cached(
-            "SELECT pk, id, local_changes FROM entries WHERE customer_id = ?1 AND user_id = ?2 AND local_changes > 0 AND pk > ?3 ORDER BY pk LIMIT ?4",
+            "SELECT pk, id, local_changes, change_seq FROM entries WHERE customer_id = ?1 AND user_id = ?2 AND local_changes > 0 AND pk > ?3 ORDER BY pk LIMIT ?4",
         )?
         .query_map(params![customer, user, after.map(EntryKey::raw).unwrap_or(0), i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-            Ok((EntryKey::from_raw(r.get(0)?), r.get(1)?, r.get(2)?))
+            Ok(Pending { key: EntryKey::from_raw(r.get(0)?), id: r.get(1)?, counter: r.get(2)?, seq: r.get(3)? })
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)
@@ -76,6 +79,29 @@ pub(super) fn set_mirror(c: &Connection, customer: &ObjectId, record: &SyncedEnt
     )?
     .execute(params![customer, record.id, record.version, json])?;
     Ok(())
+}
+
+/// Writes a server-acknowledged copy over its entry with one UPDATE (no unsent change left),
+/// when the row is still the one a push sent (its feed position `sent_seq`) and the copy keeps
+/// every indexed column the sync layer could change (work date, matter, units, deleted, release
+/// mark): only the feed, updated-time and pending indexes move. Answers whether it wrote; on
+/// `false` nothing was written and the caller writes the whole copy. The sync layer has
+/// checked that the copy's sessions and codes are the ones sent.
+pub(super) fn acknowledge(c: &Connection, feed: &mut FeedPositions, key: EntryKey, e: &Entry, sent_seq: i64) -> Result<bool> {
+    let seq = feed.next(c, &e.customer_id, &e.user_id)?;
+    let mut stmt = c.prepare_cached(
+        "UPDATE entries SET released_by = ?4, external_id = ?5, summary = ?6, notes = ?7,
+           timer_duration_adjustment_in_seconds = ?10, entered_duration_in_seconds = ?11, raw_seconds = ?12, status = ?16,
+           status_errors = ?17, re_release_failed_messages = ?18, is_locked = ?19, release_count = ?21,
+           last_release_failed_at = ?23, release_success_at = ?24, last_synced_at = ?25, updated_at = ?26, version = ?27,
+           created_by = ?28, enrichment_correlation_id = ?29, creation_method = ?30, created_as_timer = ?31,
+           created_at = ?32, change_seq = ?33, local_changes = 0
+         WHERE pk = ?1 AND customer_id = ?2 AND change_seq = ?34 AND work_date = ?8 AND initiative_id IS ?9
+           AND unit_increments = ?13 AND units_from_sources = ?14 AND units_adjustments = ?15
+           AND is_deleted = ?20 AND last_release_pending_at IS ?22",
+    )?;
+    bind_entry_row(&mut stmt, key, e, seq, &sent_seq)?;
+    Ok(stmt.raw_execute()? == 1)
 }
 
 pub(super) fn quarantine(c: &Connection, customer: &ObjectId, q: &Quarantined, against: Option<&SyncedEntry>) -> Result<()> {

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 
 use super::storage;
 use crate::error::{Result, RuleFailure, TenthsError};
@@ -490,7 +490,7 @@ pub(super) struct FeedPositions {
 
 impl FeedPositions {
     /// The next feed position of a user.
-    fn next(&mut self, c: &Connection, customer: &ObjectId, user: &ObjectId) -> Result<i64> {
+    pub(super) fn next(&mut self, c: &Connection, customer: &ObjectId, user: &ObjectId) -> Result<i64> {
         if let Some((last, behind)) = self.taken.get_mut(&(*customer, *user)) {
             *last = last.checked_add(1).ok_or_else(|| storage("the feed position overflowed"))?;
             *behind = true;
@@ -520,8 +520,9 @@ impl FeedPositions {
     }
 }
 
-/// Inserts a new entry with its codes and sources.
-pub(super) fn insert_entry(c: &Connection, feed: &mut FeedPositions, e: &Entry, create_request: Option<&str>) -> Result<EntryKey> {
+/// Inserts a new entry with its codes and sources; `local_changes`: its unsent-change counter
+/// (`None`: one when the database syncs for its user, a local change).
+pub(super) fn insert_entry(c: &Connection, feed: &mut FeedPositions, e: &Entry, create_request: Option<&str>, local_changes: Option<i64>) -> Result<EntryKey> {
     let seq = feed.next(c, &e.customer_id, &e.user_id)?;
     c.prepare_cached(
         "INSERT INTO entries (customer_id, id, user_id, created_by, released_by, external_id, enrichment_correlation_id, summary, notes, work_date,
@@ -530,7 +531,7 @@ pub(super) fn insert_entry(c: &Connection, feed: &mut FeedPositions, e: &Entry, 
            last_release_pending_at, last_release_failed_at, release_success_at, last_synced_at, created_at, updated_at, version, create_request,
            change_seq, local_changes)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34,
-           ?35, EXISTS (SELECT 1 FROM sync_devices WHERE customer_id = ?1 AND user_id = ?3))",
+           ?35, COALESCE(?36, EXISTS (SELECT 1 FROM sync_devices WHERE customer_id = ?1 AND user_id = ?3)))",
     )?
     .execute(params![
         e.customer_id,
@@ -568,6 +569,7 @@ pub(super) fn insert_entry(c: &Connection, feed: &mut FeedPositions, e: &Entry, 
         e.version,
         create_request,
         seq,
+        local_changes,
     ])?;
     let key = EntryKey::from_raw(c.last_insert_rowid());
     insert_codes(c, key, &e.codes)?;
@@ -575,6 +577,57 @@ pub(super) fn insert_entry(c: &Connection, feed: &mut FeedPositions, e: &Entry, 
         insert_source(c, &e.customer_id, &e.user_id, key, s)?;
     }
     Ok(key)
+}
+
+/// Binds the parameters of an entry-row statement (`update_entry`, the device's acknowledged
+/// copy), which number the row's values alike: `?1` to `?33` in the order below (a statement may
+/// leave some unused), then `?34`, the statement's own `extra`. A statement numbered otherwise is
+/// refused.
+pub(super) fn bind_entry_row(stmt: &mut rusqlite::Statement<'_>, key: EntryKey, e: &Entry, seq: i64, extra: &dyn ToSql) -> Result<()> {
+    let (errors, messages, date) = (errors_json(e)?, messages_json(e)?, e.work_date.to_string());
+    let values: [&dyn ToSql; 34] = [
+        &key.raw(),
+        &e.customer_id,
+        &e.user_id,
+        &e.released_by,
+        &e.external_id,
+        &e.summary,
+        &e.notes,
+        &date,
+        &e.initiative_id,
+        &e.timer_duration_adjustment_in_seconds,
+        &e.entered_duration_in_seconds,
+        &e.raw_seconds,
+        &e.unit_increments,
+        &e.unit_increment_count_from_sources,
+        &e.unit_increment_count_adjustments,
+        &e.status.as_str(),
+        &errors,
+        &messages,
+        &e.is_locked,
+        &e.is_deleted,
+        &e.release_count,
+        &e.last_release_pending_at.map(Timestamp::millis),
+        &e.last_release_failed_at.map(Timestamp::millis),
+        &e.release_success_at.map(Timestamp::millis),
+        &e.last_synced_at.map(Timestamp::millis),
+        &e.updated_at.millis(),
+        &e.version,
+        &e.created_by,
+        &e.enrichment_correlation_id,
+        &e.creation_method,
+        &e.created_as_timer,
+        &e.created_at.millis(),
+        &seq,
+        extra,
+    ];
+    if stmt.parameter_count() != values.len() {
+        return Err(storage("an entry-row statement is not numbered as its values"));
+    }
+    for (i, value) in values.iter().enumerate() {
+        stmt.raw_bind_parameter(i + 1, value)?;
+    }
+    Ok(())
 }
 
 /// The one UPDATE of an entry row: every column a write or a synced copy may change, the feed
@@ -585,52 +638,19 @@ pub(super) fn update_entry(c: &Connection, feed: &mut FeedPositions, key: EntryK
         Counter::Bump => None,
         Counter::Set(n) => Some(n),
     };
-    c.prepare_cached(
-        "UPDATE entries SET released_by = ?2, external_id = ?3, summary = ?4, notes = ?5, work_date = ?6, initiative_id = ?7,
-           timer_duration_adjustment_in_seconds = ?8, entered_duration_in_seconds = ?9, raw_seconds = ?10, unit_increments = ?11, units_from_sources = ?12,
-           units_adjustments = ?13, status = ?14, status_errors = ?15, re_release_failed_messages = ?16, is_locked = ?17, is_deleted = ?18,
-           release_count = ?19, last_release_pending_at = ?20, last_release_failed_at = ?21, release_success_at = ?22, last_synced_at = ?23,
-           updated_at = ?24, version = ?25, created_by = ?28, enrichment_correlation_id = ?29, creation_method = ?30, created_as_timer = ?31,
-           created_at = ?32, change_seq = ?34,
-           local_changes = COALESCE(?33, local_changes + (version <> ?25 AND EXISTS (SELECT 1 FROM sync_devices WHERE customer_id = ?26 AND user_id = ?27)))
-         WHERE pk = ?1 AND customer_id = ?26",
-    )?
-    .execute(params![
-        key.raw(),
-        e.released_by,
-        e.external_id,
-        e.summary,
-        e.notes,
-        e.work_date.to_string(),
-        e.initiative_id,
-        e.timer_duration_adjustment_in_seconds,
-        e.entered_duration_in_seconds,
-        e.raw_seconds,
-        e.unit_increments,
-        e.unit_increment_count_from_sources,
-        e.unit_increment_count_adjustments,
-        e.status.as_str(),
-        errors_json(e)?,
-        messages_json(e)?,
-        e.is_locked,
-        e.is_deleted,
-        e.release_count,
-        e.last_release_pending_at.map(Timestamp::millis),
-        e.last_release_failed_at.map(Timestamp::millis),
-        e.release_success_at.map(Timestamp::millis),
-        e.last_synced_at.map(Timestamp::millis),
-        e.updated_at.millis(),
-        e.version,
-        e.customer_id,
-        e.user_id,
-        e.created_by,
-        e.enrichment_correlation_id,
-        e.creation_method,
-        e.created_as_timer,
-        e.created_at.millis(),
-        set_counter,
-        seq,
-    ])?;
+    let mut stmt = c.prepare_cached(
+        "UPDATE entries SET released_by = ?4, external_id = ?5, summary = ?6, notes = ?7, work_date = ?8,
+           initiative_id = ?9, timer_duration_adjustment_in_seconds = ?10, entered_duration_in_seconds = ?11,
+           raw_seconds = ?12, unit_increments = ?13, units_from_sources = ?14, units_adjustments = ?15,
+           status = ?16, status_errors = ?17, re_release_failed_messages = ?18, is_locked = ?19, is_deleted = ?20,
+           release_count = ?21, last_release_pending_at = ?22, last_release_failed_at = ?23, release_success_at = ?24,
+           last_synced_at = ?25, updated_at = ?26, version = ?27, created_by = ?28, enrichment_correlation_id = ?29,
+           creation_method = ?30, created_as_timer = ?31, created_at = ?32, change_seq = ?33,
+           local_changes = COALESCE(?34, local_changes + (version <> ?27 AND EXISTS (SELECT 1 FROM sync_devices WHERE customer_id = ?2 AND user_id = ?3)))
+         WHERE pk = ?1 AND customer_id = ?2",
+    )?;
+    bind_entry_row(&mut stmt, key, e, seq, &set_counter)?;
+    stmt.raw_execute()?;
     Ok(())
 }
 

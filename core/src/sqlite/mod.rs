@@ -109,6 +109,13 @@ pub enum Durability {
 pub struct OpenOptions {
     /// Commit durability.
     pub durability: Durability,
+    /// Commit durability of a device's sync transactions that take in only what the server
+    /// holds and answers again (settling a push answer without storing a new batch, applying a
+    /// pull page): `Normal` by default (decision 109), so a power cut may lose such a commit
+    /// and the next sync fetches it again. A transaction that stores a batch to send, and every
+    /// other write, commits with `durability`. Applies to a file database under `Full`
+    /// durability without group commit.
+    pub sync_durability: Durability,
     /// Page cache per connection, KiB.
     pub cache_size_kib: i64,
     /// Read-only connections kept beside the writer (file databases only); reads wait for a
@@ -136,6 +143,7 @@ impl Default for OpenOptions {
     fn default() -> Self {
         OpenOptions {
             durability: Durability::Full,
+            sync_durability: Durability::Normal,
             cache_size_kib: 16 * 1024,
             readers: 4,
             busy_timeout_ms: 5_000,
@@ -343,6 +351,11 @@ pub struct SqliteBackend {
     damage: Mutex<Option<String>>,
     /// Group commit of the writer, when on (see [`group`]).
     groups: Option<group::Groups>,
+    /// Whether refetchable writes commit with `synchronous = NORMAL` (see
+    /// [`OpenOptions::sync_durability`]).
+    relax: bool,
+    /// Whether the writer is at `synchronous = NORMAL` now (changed only under its lock).
+    relaxed: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -372,6 +385,10 @@ impl SqliteBackend {
             closed: AtomicBool::new(false),
             damage: Mutex::new(None),
             groups: options.group_commit.filter(|_| options.readers > 0).map(group::Groups::new),
+            relax: options.durability == Durability::Full
+                && options.sync_durability == Durability::Normal
+                && !(options.group_commit.is_some() && options.readers > 0),
+            relaxed: AtomicBool::new(false),
         })
     }
 
@@ -387,6 +404,8 @@ impl SqliteBackend {
             closed: AtomicBool::new(false),
             damage: Mutex::new(None),
             groups: None,
+            relax: false,
+            relaxed: AtomicBool::new(false),
         })
     }
 
@@ -467,6 +486,32 @@ impl SqliteBackend {
         answer
     }
 
+    /// A write in a transaction of its own on the writer; `relaxed`: committed with
+    /// `synchronous = NORMAL` (the level is set before the transaction opens, as SQLite asks,
+    /// and only when it changes).
+    fn write_alone(&self, f: &mut dyn FnMut(&mut dyn WriteTx, &mut RefCache) -> Result<()>, relaxed: bool) -> Result<()> {
+        let mut guard = lock(&self.writer);
+        let slot = guard.as_mut().ok_or(TenthsError::Closed)?;
+        self.refuse_when_damaged()?;
+        if self.relax && self.relaxed.load(Ordering::SeqCst) != relaxed {
+            slot.conn.pragma_update(None, "synchronous", if relaxed { "NORMAL" } else { "FULL" })?;
+            self.relaxed.store(relaxed, Ordering::SeqCst);
+        }
+        let tx = slot.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        slot.cache.begin();
+        let out = (|| {
+            let mut stx = tx::SqliteTx::new(&tx);
+            f(&mut stx, &mut slot.cache)?;
+            stx.feed.flush(&tx)
+        })()
+        .and_then(|()| tx.commit().map_err(TenthsError::from));
+        match &out {
+            Ok(()) => slot.cache.commit(),
+            Err(_) => slot.cache.rollback(),
+        }
+        self.note_damage(out)
+    }
+
     /// An idle reader, waiting for one when all are busy.
     fn take_reader(&self) -> Result<Slot> {
         let mut idle = lock(&self.readers);
@@ -508,22 +553,14 @@ impl Backend for SqliteBackend {
         if let Some(groups) = &self.groups {
             return self.note_damage(self.write_grouped(groups, f));
         }
-        let mut guard = lock(&self.writer);
-        let slot = guard.as_mut().ok_or(TenthsError::Closed)?;
-        self.refuse_when_damaged()?;
-        let tx = slot.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        slot.cache.begin();
-        let out = (|| {
-            let mut stx = tx::SqliteTx::new(&tx);
-            f(&mut stx, &mut slot.cache)?;
-            stx.feed.flush(&tx)
-        })()
-        .and_then(|()| tx.commit().map_err(TenthsError::from));
-        match &out {
-            Ok(()) => slot.cache.commit(),
-            Err(_) => slot.cache.rollback(),
+        self.write_alone(f, false)
+    }
+
+    fn write_refetchable(&self, f: &mut dyn FnMut(&mut dyn WriteTx, &mut RefCache) -> Result<()>) -> Result<()> {
+        match self.relax {
+            true => self.write_alone(f, true),
+            false => self.write(f),
         }
-        self.note_damage(out)
     }
 
     fn close(&self) -> Result<()> {
@@ -604,6 +641,46 @@ mod tests {
             assert_eq!(e.kind(), crate::error::ErrorKind::Storage);
         }
         assert_eq!(TenthsError::from(rusqlite::Error::QueryReturnedNoRows).kind(), crate::error::ErrorKind::Storage);
+    }
+
+    fn temp_db(name: &str) -> std::path::PathBuf {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!("tenths-sync-durability-{name}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("db.sqlite")
+    }
+
+    /// The writer's `synchronous` level now (1 NORMAL, 2 FULL): the level its last commit ran at.
+    fn level(b: &SqliteBackend) -> i64 {
+        let guard = lock(&b.writer);
+        guard.as_ref().map(|s| s.conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap()).unwrap()
+    }
+
+    /// A device's refetchable sync commits run at `synchronous = NORMAL` by default and every
+    /// other write at FULL (decision 109); `sync_durability: Full`, `Normal` durability and group
+    /// commit leave every commit at the engine's durability.
+    #[test]
+    fn refetchable_writes_commit_at_sync_durability() {
+        assert_eq!(OpenOptions::default().sync_durability, Durability::Normal);
+        let mut nothing = |_: &mut dyn WriteTx, _: &mut RefCache| Ok(());
+        let b = SqliteBackend::open(&temp_db("default"), &OpenOptions::default()).unwrap();
+        assert_eq!(level(&b), 2);
+        b.write_refetchable(&mut nothing).unwrap();
+        assert_eq!(level(&b), 1);
+        b.write_refetchable(&mut nothing).unwrap();
+        assert_eq!(level(&b), 1);
+        b.write(&mut nothing).unwrap();
+        assert_eq!(level(&b), 2);
+        let full = SqliteBackend::open(&temp_db("full"), &OpenOptions { sync_durability: Durability::Full, ..OpenOptions::default() }).unwrap();
+        full.write_refetchable(&mut nothing).unwrap();
+        assert_eq!(level(&full), 2);
+        let grouped = OpenOptions { group_commit: Some(GroupCommit::default()), ..OpenOptions::default() };
+        let grouped = SqliteBackend::open(&temp_db("grouped"), &grouped).unwrap();
+        grouped.write_refetchable(&mut nothing).unwrap();
+        assert_eq!(level(&grouped), 2);
+        let normal = SqliteBackend::open(&temp_db("normal"), &OpenOptions { durability: Durability::Normal, ..OpenOptions::default() }).unwrap();
+        normal.write(&mut nothing).unwrap();
+        assert_eq!(level(&normal), 1);
     }
 
     /// A damaged page, with any of its extended codes, and a file that stopped being a database

@@ -15,7 +15,7 @@ use crate::rules::ids::ObjectId;
 use crate::rules::overlap::Interval;
 use crate::rules::time::{Date, Timestamp};
 use crate::rules::validation::Rules;
-use crate::store::{Affected, Counter, Detail, DeviceState, EntryKey, KeptAnswer, Listing, PageOf, ReadTx, RunningSession, SourceKey, WriteTx};
+use crate::store::{Affected, Counter, Detail, DeviceState, EntryKey, KeptAnswer, Listing, PageOf, Pending, ReadTx, RunningSession, SourceKey, WriteTx};
 
 /// A transaction (or read snapshot) on one connection.
 pub(super) struct SqliteTx<'c> {
@@ -227,7 +227,10 @@ impl WriteTx for SqliteTx<'_> {
         reference::clear_reference(self.conn, customer)
     }
     fn insert_entry(&mut self, e: &Entry, create_request: Option<&str>) -> Result<EntryKey> {
-        entries::insert_entry(self.conn, &mut self.feed, e, create_request)
+        entries::insert_entry(self.conn, &mut self.feed, e, create_request, None)
+    }
+    fn insert_synced_entry(&mut self, e: &Entry) -> Result<EntryKey> {
+        entries::insert_entry(self.conn, &mut self.feed, e, None, Some(0))
     }
     fn update_entry(&mut self, key: EntryKey, e: &Entry, counter: Counter) -> Result<()> {
         entries::update_entry(self.conn, &mut self.feed, key, e, counter)
@@ -315,7 +318,7 @@ impl DeviceState for SqliteTx<'_> {
     fn set_inflight(&mut self, customer: &ObjectId, user: &ObjectId, inflight: Option<&str>) -> Result<()> {
         device::set_inflight(self.conn, customer, user, inflight)
     }
-    fn pending(&mut self, customer: &ObjectId, user: &ObjectId, after: Option<EntryKey>, limit: usize) -> Result<Vec<(EntryKey, ObjectId, i64)>> {
+    fn pending(&mut self, customer: &ObjectId, user: &ObjectId, after: Option<EntryKey>, limit: usize) -> Result<Vec<Pending>> {
         device::pending(self.conn, customer, user, after, limit)
     }
     fn pending_summary(&mut self, customer: &ObjectId, user: &ObjectId) -> Result<(u64, Option<Timestamp>)> {
@@ -329,6 +332,9 @@ impl DeviceState for SqliteTx<'_> {
     }
     fn set_mirror(&mut self, customer: &ObjectId, record: &SyncedEntry) -> Result<()> {
         device::set_mirror(self.conn, customer, record)
+    }
+    fn acknowledge(&mut self, key: EntryKey, e: &Entry, sent_seq: i64) -> Result<bool> {
+        device::acknowledge(self.conn, &mut self.feed, key, e, sent_seq)
     }
     fn quarantine(&mut self, customer: &ObjectId, q: &Quarantined, against: Option<&SyncedEntry>) -> Result<()> {
         device::quarantine(self.conn, customer, q, against)

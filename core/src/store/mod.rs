@@ -63,6 +63,19 @@ impl SourceKey {
     }
 }
 
+/// An entry with unsent changes on a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pending {
+    /// Its key.
+    pub key: EntryKey,
+    /// Its id.
+    pub id: ObjectId,
+    /// Its unsent-change counter.
+    pub counter: i64,
+    /// Its feed position: every write of the entry row takes a new one.
+    pub seq: i64,
+}
+
 /// The running timer session of a user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunningSession {
@@ -328,6 +341,13 @@ pub trait WriteTx: ReadTx {
     /// Inserts a new entry with its codes and sources (`create_request`: the create body kept
     /// to answer a repeat). Returns its key.
     fn insert_entry(&mut self, e: &Entry, create_request: Option<&str>) -> Result<EntryKey>;
+    /// Inserts a copy the server of record already holds (a device's pulled entry): as
+    /// [`WriteTx::insert_entry`], with no unsent change counted. Returns its key.
+    fn insert_synced_entry(&mut self, e: &Entry) -> Result<EntryKey> {
+        let key = self.insert_entry(e, None)?;
+        self.set_local_changes(&e.customer_id, key, 0)?;
+        Ok(key)
+    }
     /// Writes every mutable field of an entry back (not its codes or sources).
     fn update_entry(&mut self, key: EntryKey, e: &Entry, counter: Counter) -> Result<()>;
     /// Stores the overlap of an entry (when it changed).
@@ -398,9 +418,8 @@ pub trait DeviceState {
     fn inflight(&mut self, customer: &ObjectId, user: &ObjectId) -> Result<Option<String>>;
     /// Stores or clears the in-flight push.
     fn set_inflight(&mut self, customer: &ObjectId, user: &ObjectId, inflight: Option<&str>) -> Result<()>;
-    /// Up to `limit` pending entries (unsent changes) after key `after`, by key: (key, id,
-    /// counter).
-    fn pending(&mut self, customer: &ObjectId, user: &ObjectId, after: Option<EntryKey>, limit: usize) -> Result<Vec<(EntryKey, ObjectId, i64)>>;
+    /// Up to `limit` pending entries (unsent changes) after key `after`, by key.
+    fn pending(&mut self, customer: &ObjectId, user: &ObjectId, after: Option<EntryKey>, limit: usize) -> Result<Vec<Pending>>;
     /// Count of pending entries and the oldest `updatedAt` among them.
     fn pending_summary(&mut self, customer: &ObjectId, user: &ObjectId) -> Result<(u64, Option<Timestamp>)>;
     /// The mirror copy of an entry (the last server-acknowledged copy).
@@ -409,6 +428,12 @@ pub trait DeviceState {
     fn mirror_version(&mut self, customer: &ObjectId, id: &ObjectId) -> Result<Option<i64>>;
     /// Stores the mirror copy of an entry.
     fn set_mirror(&mut self, customer: &ObjectId, record: &SyncedEntry) -> Result<()>;
+    /// Writes the server-acknowledged copy `e` over the entry `key` with no unsent change
+    /// left, in one statement, when the row is still the one sent (feed position `sent_seq`)
+    /// and `e` keeps the row's indexed columns; the caller has checked that `e`'s sessions and
+    /// codes are the ones sent. Answers whether it wrote: on `false` nothing was written and the
+    /// caller writes the whole copy.
+    fn acknowledge(&mut self, key: EntryKey, e: &Entry, sent_seq: i64) -> Result<bool>;
     /// Quarantines a refused local copy with the server's copy it was refused against (one
     /// per entry: the sync layer merges a later refusal into the earlier one and stores the
     /// result here, replacing it).
@@ -447,6 +472,14 @@ pub trait Backend: Send + Sync {
     /// serialization failures) may roll back and run `f` again from the start, a bounded number
     /// of times; `f` must therefore act only through the transaction it is given.
     fn write(&self, f: &mut dyn FnMut(&mut dyn WriteTx, &mut RefCache) -> Result<()>) -> Result<()>;
+    /// [`Backend::write`] for a transaction that takes in only what the server of record holds
+    /// and answers again (a device settling a push answer without storing a new batch, or
+    /// applying a pull page): a backend may commit it with less wait for the disk, since a
+    /// power cut that loses it loses nothing the next sync does not bring back (SQLite:
+    /// [`crate::OpenOptions::sync_durability`]). The default is [`Backend::write`].
+    fn write_refetchable(&self, f: &mut dyn FnMut(&mut dyn WriteTx, &mut RefCache) -> Result<()>) -> Result<()> {
+        self.write(f)
+    }
     /// Closes the store; later transactions answer [`TenthsError::Closed`].
     fn close(&self) -> Result<()>;
     /// Whether [`Backend::close`] was called.

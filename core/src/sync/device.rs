@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::plan::{keep_refusals, Answer, Plan, Pulled, Refused, Write};
+use super::plan::{keep_refusals, keeps_sent_rows, Answer, Plan, Pulled, Refused, Write};
 use super::*;
 use crate::error::{Result, TenthsError};
 use crate::model::events::EventKind;
@@ -18,22 +18,36 @@ use crate::ops::reference::resettle_local;
 use crate::ops::timers::close_session_settled;
 use crate::ops::{Cx, Rx, Scope};
 use crate::rules::ids::ObjectId;
-use crate::store::EntryKey;
+use crate::store::{EntryKey, Pending};
 
 fn storage(e: impl std::fmt::Display) -> TenthsError {
     TenthsError::Storage { reason: e.to_string() }
 }
 
-/// The stored in-flight push: the batch as sent and each entry's counter when it was taken.
+/// The stored in-flight push: the batch as sent, each entry's counter when it was taken and
+/// its feed position then (absent in a batch stored before they were kept: such an answer is
+/// written as a whole copy).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Inflight {
+pub(crate) struct Inflight {
     batch: PushBatch,
     snapshots: Vec<i64>,
+    #[serde(default)]
+    seqs: Vec<i64>,
 }
 
-fn load_inflight(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId) -> Result<Option<Inflight>> {
-    let json = cx.tx.device()?.inflight(customer, user)?;
-    json.map(|j| serde_json::from_str(&j).map_err(storage)).transpose()
+/// An in-flight push as stored (its JSON) and read, kept by a caller from the transaction that
+/// stored or read it to the one that settles it ([`crate::Engine::sync`]), so the batch is not
+/// parsed again when the stored JSON is still the same.
+pub(crate) type KeptInflight = Option<(String, Inflight)>;
+
+/// The stored in-flight push; `kept` stands for it when its JSON is the one stored.
+fn load_inflight(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId, kept: KeptInflight) -> Result<KeptInflight> {
+    let Some(json) = cx.tx.device()?.inflight(customer, user)? else { return Ok(None) };
+    if let Some((same, inflight)) = kept.filter(|(k, _)| *k == json) {
+        return Ok(Some((same, inflight)));
+    }
+    let inflight = serde_json::from_str(&json).map_err(storage)?;
+    Ok(Some((json, inflight)))
 }
 
 /// The local copy of an entry (deleted ones too), with its key.
@@ -45,20 +59,27 @@ fn local(cx: &mut Cx<'_>, customer: &ObjectId, id: &ObjectId) -> Result<Option<(
 /// of up to `limit` pending entries (stored before it is returned). An entry whose pending
 /// changes came back to the server's copy is settled here without an operation.
 pub(crate) fn prepare_push(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId, limit: usize) -> Result<PushBatch> {
+    prepare_push_keeping(cx, customer, user, limit, &mut None)
+}
+
+/// [`prepare_push`], keeping the in-flight push it returns in `kept` for [`complete_push_kept`].
+pub(crate) fn prepare_push_keeping(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId, limit: usize, kept: &mut KeptInflight) -> Result<PushBatch> {
     cx.tx.device()?.register(customer, user)?;
-    if let Some(inflight) = load_inflight(cx, customer, user)? {
-        return Ok(inflight.batch);
+    *kept = load_inflight(cx, customer, user, kept.take())?;
+    if let Some((_, inflight)) = kept {
+        return Ok(inflight.batch.clone());
     }
     let limit = limit.clamp(1, MAX_SYNC_BATCH);
     let mut ops = Vec::new();
     let mut snapshots = Vec::new();
+    let mut seqs = Vec::new();
     let mut after = None;
     'scan: loop {
         let rows = cx.tx.device()?.pending(customer, user, after, limit)?;
         if rows.is_empty() {
             break;
         }
-        for (key, id, counter) in rows {
+        for Pending { key, id, counter, seq } in rows {
             after = Some(key);
             let Some((_, local)) = local(cx, customer, &id)? else { continue };
             let base = cx.tx.device()?.mirror(customer, &id)?;
@@ -73,6 +94,7 @@ pub(crate) fn prepare_push(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId
             }
             ops.push(PushOp { op_id: ObjectId::generate(cx.now.millis() / 1000), base_version: base.map(|b| b.version), changed, entry: local });
             snapshots.push(counter);
+            seqs.push(seq);
             if ops.len() >= limit {
                 break 'scan;
             }
@@ -80,8 +102,10 @@ pub(crate) fn prepare_push(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId
     }
     let batch = PushBatch { batch_id: ObjectId::generate(cx.now.millis() / 1000), ops };
     if !batch.ops.is_empty() {
-        let json = serde_json::to_string(&Inflight { batch: batch.clone(), snapshots }).map_err(storage)?;
+        let inflight = Inflight { batch: batch.clone(), snapshots, seqs };
+        let json = serde_json::to_string(&inflight).map_err(storage)?;
         cx.tx.device()?.set_inflight(customer, user, Some(&json))?;
+        *kept = Some((json, inflight));
     }
     Ok(batch)
 }
@@ -113,11 +137,17 @@ fn check_response(inflight: &Inflight, response: &PushResponse, user: &ObjectId)
 
 /// Settles the answers of the in-flight batch (each by its [`Answer::plan`]) and clears it.
 pub(crate) fn complete_push(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId, response: &PushResponse) -> Result<PushSummary> {
-    let inflight = load_inflight(cx, customer, user)?.ok_or_else(|| TenthsError::conflict("no push is in flight"))?;
+    complete_push_kept(cx, customer, user, response, None)
+}
+
+/// [`complete_push`] with the in-flight push `kept` by [`prepare_push_keeping`] (used when its
+/// JSON is still the one stored).
+pub(crate) fn complete_push_kept(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId, response: &PushResponse, kept: KeptInflight) -> Result<PushSummary> {
+    let (_, inflight) = load_inflight(cx, customer, user, kept)?.ok_or_else(|| TenthsError::conflict("no push is in flight"))?;
     check_response(&inflight, response, user)?;
     let allow = cx.settings(customer)?.allow_post_release_edit;
     let mut summary = PushSummary::default();
-    for ((op, result), snapshot) in inflight.batch.ops.iter().zip(&response.results).zip(&inflight.snapshots) {
+    for (i, ((op, result), snapshot)) in inflight.batch.ops.iter().zip(&response.results).zip(&inflight.snapshots).enumerate() {
         let Some(key) = cx.tx.entry_key(customer, &op.entry.id)? else { continue };
         let remaining = cx.tx.local_changes(customer, key)?.saturating_sub(*snapshot).max(0);
         let mirrored_version = cx.tx.device()?.mirror_version(customer, &op.entry.id)?;
@@ -125,7 +155,14 @@ pub(crate) fn complete_push(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectI
         let needs = answer.needs();
         let local = if needs.local { local(cx, customer, &op.entry.id)?.map(|(_, l)| l) } else { None };
         let base = if needs.base { cx.tx.device()?.mirror(customer, &op.entry.id)? } else { None };
-        let plan = answer.plan(local.as_ref(), base.as_ref());
+        let mut plan = answer.plan(local.as_ref(), base.as_ref());
+        if let (Write::Copy { copy, counter: 0 }, Some(sent_seq)) = (&plan.write, inflight.seqs.get(i)) {
+            // The common answer: the copy sent, settled by the server. When the row is still
+            // the one sent, one statement writes it (its sessions and codes stay as they are).
+            if keeps_sent_rows(op, copy) && cx.tx.device()?.acknowledge(key, &copy.to_entry(*customer), *sent_seq)? {
+                plan.write = Write::Nothing;
+            }
+        }
         summary.applied += plan.tally.applied;
         summary.conflicts += plan.tally.conflicts;
         summary.quarantined += plan.tally.quarantined;
@@ -136,7 +173,8 @@ pub(crate) fn complete_push(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectI
 }
 
 /// Carries a plan out: conflicts logged, the quarantine written, the copy written, the mirror
-/// stored. A new copy goes through `inserter` (a pull page stores its new entries as an import).
+/// stored. A new copy goes through `inserter` (a pull page stores its new entries as an import;
+/// an [`Inserter::synced`], so they are not local changes).
 fn carry_out(cx: &mut Cx<'_>, customer: &ObjectId, id: &ObjectId, key: Option<EntryKey>, plan: Plan, inserter: Option<&mut Inserter>) -> Result<()> {
     for c in &plan.conflicts {
         cx.tx.device()?.log_conflict(customer, id, c.field.as_str(), &c.local.to_string(), &c.server.to_string(), cx.now)?;
@@ -174,18 +212,18 @@ fn carry_out(cx: &mut Cx<'_>, customer: &ObjectId, id: &ObjectId, key: Option<En
             }
         }
         Write::Insert(copy) => {
+            // A copy the server holds, stored with no unsent change ([`Inserter::synced`]).
             let mut e = copy.to_entry(*customer);
-            let key = match inserter {
-                Some(i) => i.insert_new(cx.tx, &mut e, None, cx.stats)?,
-                None => {
-                    let mut own = Inserter::default();
-                    let key = own.insert_new(cx.tx, &mut e, None, cx.stats)?;
-                    own.finish(cx.tx, cx.stats)?;
-                    key
+            match inserter {
+                Some(i) => {
+                    i.insert_new(cx.tx, &mut e, None, cx.stats)?;
                 }
-            };
-            // The insert counted it as a local change of a registered device: it is not.
-            cx.tx.set_local_changes(customer, key, 0)?;
+                None => {
+                    let mut own = Inserter::synced();
+                    own.insert_new(cx.tx, &mut e, None, cx.stats)?;
+                    own.finish(cx.tx, cx.stats)?;
+                }
+            }
         }
     }
     if let Some(m) = plan.mirror {
@@ -259,10 +297,10 @@ pub(crate) fn apply_pull(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId, 
             let mut after = None;
             loop {
                 let pending = cx.tx.device()?.pending(customer, user, after, MAX_SYNC_BATCH)?;
-                let Some((last, _, _)) = pending.last() else { break };
-                after = Some(*last);
-                for (key, _, _) in pending {
-                    resettle_local(cx, customer, key)?;
+                let Some(last) = pending.last() else { break };
+                after = Some(last.key);
+                for p in pending {
+                    resettle_local(cx, customer, p.key)?;
                 }
             }
         }
@@ -270,7 +308,7 @@ pub(crate) fn apply_pull(cx: &mut Cx<'_>, customer: &ObjectId, user: &ObjectId, 
     let allow = cx.settings(customer)?.allow_post_release_edit;
     // Entries new to this device are stored as an import stores them: neighbours read once per
     // interval, the entries they meet refreshed once at the end of the page.
-    let mut inserter = Inserter::default();
+    let mut inserter = Inserter::synced();
     for remote in &page.entries {
         let mirrored_version = cx.tx.device()?.mirror_version(customer, &remote.id)?;
         let key = cx.tx.entry_key(customer, &remote.id)?;

@@ -245,6 +245,13 @@ impl Answer<'_> {
     }
 }
 
+/// Whether an acknowledged `copy` of a pushed operation keeps the sessions and codes the
+/// operation sent (so a device whose row is still the one sent rewrites only the entry row),
+/// with no running session (a running one goes through the running-timer rule).
+pub(crate) fn keeps_sent_rows(op: &PushOp, copy: &SyncedEntry) -> bool {
+    copy.sources == op.entry.sources && copy.codes == op.entry.codes && copy.sources.iter().all(|s| s.ended_at.is_some())
+}
+
 /// The facts of one copy in a pull page.
 pub(crate) struct Pulled<'a> {
     pub remote: &'a SyncedEntry,

@@ -435,3 +435,34 @@ fn refusals_name_the_server_copy_they_were_refused_against() {
     let mirror = copy("mirror", 3);
     assert_eq!(answer.plan(Some(&local), Some(&mirror)).quarantine.and_then(|q| q.against), Some(mirror));
 }
+
+/// An acknowledged copy may be written as the entry row alone only when it keeps the sessions
+/// and codes sent and runs no timer: a session the server closed, a code it dropped or a running
+/// session sends the copy through the whole write.
+#[test]
+fn only_a_copy_keeping_the_sent_sessions_and_codes_is_written_as_the_row_alone() {
+    let session = |ended: Option<Timestamp>| SyncedSource {
+        id: id(5),
+        kind: crate::model::SourceKind::Manual,
+        started_at: copy("s", 1).created_at,
+        ended_at: ended,
+        title: None,
+    };
+    let mut sent = copy("sent", 1);
+    sent.sources.push(session(Some(Timestamp::from_millis(1_780_000_600_000).expect("time"))));
+    sent.codes.push(SyncedCode { id: id(7), assigned_by: crate::model::AssignedBy::User });
+    let pushed = op(sent.clone(), None);
+    let mut acknowledged = sent.clone();
+    acknowledged.version = 2;
+    acknowledged.status = Status::ValidationFailed;
+    assert!(keeps_sent_rows(&pushed, &acknowledged));
+    let mut closed = acknowledged.clone();
+    closed.sources[0].ended_at = Some(Timestamp::from_millis(1_780_000_300_000).expect("time"));
+    assert!(!keeps_sent_rows(&pushed, &closed));
+    let mut dropped = acknowledged.clone();
+    dropped.codes.clear();
+    assert!(!keeps_sent_rows(&pushed, &dropped));
+    let mut running = sent.clone();
+    running.sources[0].ended_at = None;
+    assert!(!keeps_sent_rows(&op(running.clone(), None), &running));
+}
