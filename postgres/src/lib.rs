@@ -48,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_webhooks.sql"),
     include_str!("../migrations/0005_totals_index.sql"),
     include_str!("../migrations/0006_export_index.sql"),
+    include_str!("../migrations/0007_overlap_index.sql"),
 ];
 
 /// The schema version this code writes.

@@ -378,15 +378,16 @@ pub(super) fn affected(c: &Connection, customer: &ObjectId, which: Affected<'_>)
     Ok(keys.into_iter().map(EntryKey::from_raw).collect())
 }
 
+/// The overlap neighbours' statement: read from `sources_by_user_start` alone, which carries
+/// the end and the entry of each closed session (schema v10, decision 114).
+const NEIGHBOURS: &str = "SELECT entry_pk, started_at, ended_at FROM sources INDEXED BY sources_by_user_start
+     WHERE customer_id = ?1 AND user_id = ?2 AND entry_pk IS NOT NULL AND ended_at IS NOT NULL
+       AND started_at > ?3 AND started_at < ?4 AND ended_at > ?5";
+
 /// Closed source intervals of one user's live entries that may meet `iv`: those starting in
-/// `(iv.start - MAX_SOURCE_MILLIS, iv.end)` and ending after `iv.start` (read through
-/// `sources_by_user_start`).
+/// `(iv.start - MAX_SOURCE_MILLIS, iv.end)` and ending after `iv.start`.
 pub(super) fn neighbours(c: &Connection, customer: &ObjectId, user: &ObjectId, iv: Interval) -> Result<Vec<(EntryKey, Interval)>> {
-    let mut stmt = c.prepare_cached(
-        "SELECT entry_pk, started_at, ended_at FROM sources
-         WHERE customer_id = ?1 AND user_id = ?2 AND entry_pk IS NOT NULL AND ended_at IS NOT NULL
-           AND started_at > ?3 AND started_at < ?4 AND ended_at > ?5",
-    )?;
+    let mut stmt = c.prepare_cached(NEIGHBOURS)?;
     let rows = stmt.query_map(params![customer, user, iv.start.saturating_sub(MAX_SOURCE_MILLIS), iv.end, iv.start], |r| {
         Ok((EntryKey::from_raw(r.get(0)?), Interval { start: r.get(1)?, end: r.get(2)? }))
     })?;
@@ -761,5 +762,15 @@ mod tests {
         let (customer, user) = (plan(TOTALS_OF_CUSTOMER), plan(TOTALS_OF_USER));
         assert!(customer.iter().any(|d| d.contains("USING COVERING INDEX entries_totals")), "{customer:?}");
         assert!(user.iter().any(|d| d.contains("USING INDEX entries_by_user_day")), "{user:?}");
+    }
+
+    /// The neighbours of a write are read from the index alone: no row per session of the
+    /// 25-hour window (decision 114).
+    #[test]
+    fn neighbours_are_read_from_their_index_alone() {
+        let c = super::super::open_memory(&super::super::OpenOptions::default()).unwrap();
+        let mut st = c.prepare(&format!("EXPLAIN QUERY PLAN {NEIGHBOURS}")).unwrap();
+        let plan: Vec<String> = st.query_map(params!["c", "u", 0, 1, 0], |r| r.get::<_, String>(3)).unwrap().map(|r| r.unwrap()).collect();
+        assert!(plan.iter().any(|d| d.contains("USING COVERING INDEX sources_by_user_start")), "{plan:?}");
     }
 }

@@ -88,6 +88,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_webhooks.sql"),
     include_str!("migrations/0008_totals_index.sql"),
     include_str!("migrations/0009_export_index.sql"),
+    include_str!("migrations/0010_overlap_index.sql"),
 ];
 
 /// The schema version this code writes.
