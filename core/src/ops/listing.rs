@@ -93,16 +93,17 @@ pub(crate) fn export_page(rx: &mut Rx<'_>, customer: &ObjectId, window: Window, 
 /// Fills the matters of export rows from the reference cache: each matter is looked up once per
 /// `shared` (one export) and shared by its rows.
 fn fill_export_matters(rx: &mut Rx<'_>, customer: &ObjectId, rows: &mut [ExportRow], shared: &mut HashMap<ObjectId, Option<Arc<InitiativeRef>>>) -> Result<()> {
-    let missing: Vec<ObjectId> = rows.iter().filter_map(|r| r.initiative_id).filter(|id| !shared.contains_key(id)).collect();
+    // A page repeats a few matters row after row: each one asked for once.
+    let mut missing: Vec<ObjectId> = rows.iter().filter_map(|r| r.initiative_id).filter(|id| !shared.contains_key(id)).collect();
+    missing.sort_unstable();
+    missing.dedup();
     if missing.is_empty() {
         return Ok(());
     }
     rx.refs.preload_initiative_refs(rx.tx, customer, &missing)?;
     for id in missing {
-        if !shared.contains_key(&id) {
-            let found = rx.refs.initiative_ref(rx.tx, customer, &id)?.map(Arc::new);
-            shared.insert(id, found);
-        }
+        let found = rx.refs.initiative_ref(rx.tx, customer, &id)?.map(Arc::new);
+        shared.insert(id, found);
     }
     for r in rows.iter_mut() {
         r.initiative = r.initiative_id.and_then(|id| shared.get(&id).cloned().flatten());
